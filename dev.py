@@ -1,0 +1,56 @@
+#!/usr/bin/env python3
+"""Bootstrap and run Motcua with nothing but Python installed.
+
+    python3 dev.py run     # set up .venv, migrate the SQLite database, load processes/, serve API + scheduler
+    python3 dev.py test    # set up .venv and run the whole test suite (extra arguments go to pytest)
+
+The virtual environment is (re)installed only when pyproject.toml changes.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".motcua-installed"
+
+
+def _bin(name: str) -> Path:
+    return VENV / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_venv() -> None:
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text().strip() == wanted and _bin("motcua").exists():
+        return
+    if not _bin("python").exists():
+        print("dev.py: creating .venv", flush=True)
+        venv.create(VENV, with_pip=True)
+    print("dev.py: installing motcua and its dependencies into .venv", flush=True)
+    pip = [str(_bin("python")), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run(pip + ["install", "--upgrade", "pip"], check=True)
+    subprocess.run(pip + ["install", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(wanted)
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "setup"}:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    ensure_venv()
+    command, rest = argv[0], argv[1:]
+    if command == "setup":
+        return 0
+    if command == "run":
+        return subprocess.call([str(_bin("motcua")), "serve", *rest], cwd=ROOT)
+    # pytest exits 5 when it collected nothing: that is a failure too.
+    return subprocess.call([str(_bin("python")), "-m", "pytest", *rest], cwd=ROOT)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
