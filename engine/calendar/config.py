@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import Schema, ValidationError, fields, validates_schema
 from marshmallow import validate as v
 
+from engine.validation_errors import flatten_errors
+
 ENV_VAR = "MOTCUA_CALENDAR"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "calendar.toml"
 
@@ -188,28 +190,6 @@ class _CalendarSchema(Schema):
 # ---------------------------------------------------------------- loading
 
 
-def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
-    """marshmallow's nested error dict -> [("swaps[0].worked", "problem"), ...]."""
-    out: list[tuple[str, str]] = []
-    if isinstance(messages, dict):
-        for key, sub in messages.items():
-            if isinstance(key, int):
-                path = f"{prefix}[{key}]"
-            elif key == "_schema":
-                path = prefix
-            else:
-                path = f"{prefix}.{key}" if prefix else str(key)
-            out.extend(_flatten(sub, path))
-    elif isinstance(messages, list):
-        for m in messages:
-            out.extend(_flatten(m, prefix))
-    else:
-        problem = str(messages).replace("Unknown field.", "unknown key")
-        problem = problem.replace("Missing data for required field.", "required key is missing")
-        out.append((prefix, problem))
-    return out
-
-
 _HEADER_RE = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-]+)\s*\]\]?")
 _KEY_RE = re.compile(r"^\s*([A-Za-z0-9_\-]+)\s*=")
 
@@ -271,7 +251,7 @@ def parse_config(text: str, source: str = "<calendar>") -> CalendarConfig:
     try:
         data = _CalendarSchema().load(raw)
     except ValidationError as err:
-        where, problem = _flatten(err.messages)[0]
+        where, problem = flatten_errors(err.messages)[0]
         line = _locate(text, where)
         where = f"line {line}, {where}" if line else where
         raise CalendarConfigError(source, where, problem) from None

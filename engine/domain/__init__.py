@@ -1,0 +1,1 @@
+"""Pure domain rules of the regulations (no Flask, no SQL, no SpiffWorkflow)."""

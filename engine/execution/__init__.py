@@ -1,0 +1,1 @@
+"""SpiffWorkflow behind a small interface: the only package that imports SpiffWorkflow."""

@@ -1,0 +1,105 @@
+"""Connections to SQLite (embedded default) or PostgreSQL (production), and schema upgrades."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = ROOT / "migrations"
+# A lock key shared by every process migrating the same PostgreSQL database.
+_MIGRATION_LOCK = 0x6D6F7463
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine  # writes (SQLite: BEGIN IMMEDIATE, so writers queue instead of failing)
+    read_engine: Engine
+    write_sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
+
+
+def _sqlite_engine(url: str, immediate: bool) -> Engine:
+    u = make_url(url)
+    if u.database and u.database != ":memory:":
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def connect(url: str, pool_size: int = 10) -> Database:
+    if url.startswith("sqlite"):
+        write = _sqlite_engine(url, immediate=True)
+        read = _sqlite_engine(url, immediate=False)
+    else:
+        write = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        read = write
+    return Database(
+        url=url,
+        engine=write,
+        read_engine=read,
+        write_sessions=sessionmaker(write, expire_on_commit=False),
+        read_sessions=sessionmaker(read, expire_on_commit=False),
+    )
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(db: Database, revision: str = "head") -> None:
+    """Bring the schema to `revision`; safe when several processes start at once."""
+    from alembic import command
+
+    cfg = alembic_config(db.url)
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def current_revision(db: Database) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with db.read_engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def default_url() -> str:
+    return os.environ.get("MOTCUA_DATABASE_URL") or f"sqlite:///{ROOT / 'var' / 'motcua.db'}"

@@ -1,0 +1,210 @@
+"""Database tables (SQLAlchemy 2.x). The schema is managed by Alembic migrations in migrations/."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite (no time zones) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Procedure(Base):
+    __tablename__ = "procedures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcedureVersion(Base):
+    """One loaded set of a procedure's files. States: draft, published, retired (R-1.2, R-1.3)."""
+
+    __tablename__ = "procedure_versions"
+    __table_args__ = (
+        UniqueConstraint("procedure_id", "number"),
+        UniqueConstraint("procedure_id", "content_hash"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    effective_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by: Mapped[str | None] = mapped_column(String(128))
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    meta: Mapped[dict] = mapped_column("metadata", Json)
+    sources: Mapped[dict] = mapped_column(Json)  # relative path -> text (BPMN, DMN, forms, metadata)
+    process_id: Mapped[str] = mapped_column(String(255))
+    spec: Mapped[dict] = mapped_column(Json)  # serialized spec, subprocess specs, human-task metadata
+    serializer_version: Mapped[str] = mapped_column(String(16))
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(64), index=True)
+    agency_id: Mapped[str] = mapped_column(String(35), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    state: Mapped[str] = mapped_column(Text)  # SpiffWorkflow state without the spec
+    version: Mapped[int] = mapped_column(Integer)  # optimistic concurrency counter
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())  # R-3.4: next working time
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_basis: Mapped[dict | None] = mapped_column(Json)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    applicant: Mapped[dict] = mapped_column(Json)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReadyTask(Base):
+    """Human tasks waiting for an official: inboxes are read from here, never from workflow state."""
+
+    __tablename__ = "ready_tasks"
+    __table_args__ = (Index("ix_ready_tasks_candidate", "candidate_agency", "candidate_role"),)
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    form: Mapped[str | None] = mapped_column(String(255))
+    candidate_role: Mapped[str] = mapped_column(String(32))
+    candidate_agency: Mapped[str] = mapped_column(String(35))
+    assignee: Mapped[str | None] = mapped_column(String(128), index=True)
+    owner: Mapped[str | None] = mapped_column(String(128))  # who delegated it, to get it back
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    due_basis: Mapped[dict | None] = mapped_column(Json)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Timer(Base):
+    """Pending timer events; the scheduler reads due rows by index only."""
+
+    __tablename__ = "timers"
+    __table_args__ = (UniqueConstraint("dossier_id", "task_id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    basis: Mapped[dict | None] = mapped_column(Json)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    element_id: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Step(Base):
+    """A finished human task: who, received, due, done, early/on time/late (N-2 control sheet)."""
+
+    __tablename__ = "steps"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    element_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255))
+    candidate_role: Mapped[str] = mapped_column(String(32))
+    candidate_agency: Mapped[str] = mapped_column(String(35))
+    completed_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    timeliness: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[dict] = mapped_column(Json)
+
+
+class DossierEvent(Base):
+    """Everything else that happened to a dossier: start, timers fired, completion."""
+
+    __tablename__ = "dossier_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict] = mapped_column(Json)
+
+
+class DossierCodeCounter(Base):
+    """Per agency and receipt day, the last sequence number handed out (N-1)."""
+
+    __tablename__ = "dossier_code_counters"
+    agency_id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)
+
+
+class SchedulerHeartbeat(Base):
+    __tablename__ = "scheduler_heartbeats"
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    fired: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,359 @@
+"""Repositories: the only code that writes SQL. Hot paths use Core statements, not ORM objects."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import and_, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import (
+    Dossier,
+    DossierCodeCounter,
+    DossierEvent,
+    Incident,
+    Procedure,
+    ProcedureVersion,
+    ReadyTask,
+    SchedulerHeartbeat,
+    Step,
+    Timer,
+)
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+class _Repository:
+    def __init__(self, session: Session, dialect: str):
+        self.session = session
+        self.dialect = dialect
+
+    def _upsert(self, table: Any) -> Any:
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+
+class ProcedureRepository(_Repository):
+    def procedure_id(self, code: str, now: datetime) -> int:
+        pid = self.session.scalar(select(Procedure.id).where(Procedure.code == code))
+        if pid is None:
+            stmt = self._upsert(Procedure).values(code=code, created_at=now).on_conflict_do_nothing()
+            self.session.execute(stmt)
+            pid = self.session.scalar(select(Procedure.id).where(Procedure.code == code))
+        return pid
+
+    def version_with_hash(self, procedure_id: int, content_hash: str) -> ProcedureVersion | None:
+        return self.session.scalar(
+            select(ProcedureVersion).where(
+                ProcedureVersion.procedure_id == procedure_id, ProcedureVersion.content_hash == content_hash
+            )
+        )
+
+    def next_number(self, procedure_id: int) -> int:
+        n = self.session.scalar(
+            select(func.max(ProcedureVersion.number)).where(ProcedureVersion.procedure_id == procedure_id)
+        )
+        return (n or 0) + 1
+
+    def add_version(self, **values: Any) -> ProcedureVersion:
+        version = ProcedureVersion(**values)
+        self.session.add(version)
+        self.session.flush()
+        return version
+
+    def get_version(self, version_id: int) -> ProcedureVersion | None:
+        return self.session.get(ProcedureVersion, version_id)
+
+    def version(self, code: str, number: int) -> ProcedureVersion | None:
+        return self.session.scalar(
+            select(ProcedureVersion)
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(Procedure.code == code, ProcedureVersion.number == number)
+        )
+
+    def versions(self, code: str) -> Sequence[ProcedureVersion]:
+        return self.session.scalars(
+            select(ProcedureVersion)
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(Procedure.code == code)
+            .order_by(ProcedureVersion.number)
+        ).all()
+
+    def in_effect(self, code: str, at: datetime) -> ProcedureVersion | None:
+        """The published version whose effective_from is the latest not after `at` (R-1.3)."""
+        return self.session.scalar(
+            select(ProcedureVersion)
+            .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
+            .where(
+                Procedure.code == code,
+                ProcedureVersion.state == "published",
+                ProcedureVersion.effective_from <= at,
+            )
+            .order_by(ProcedureVersion.effective_from.desc(), ProcedureVersion.number.desc())
+            .limit(1)
+        )
+
+    def all_in_effect(self, at: datetime) -> list[ProcedureVersion]:
+        codes = self.session.scalars(select(Procedure.code).order_by(Procedure.code)).all()
+        found = (self.in_effect(code, at) for code in codes)
+        return [v for v in found if v is not None]
+
+    def procedure_codes(self) -> Sequence[str]:
+        return self.session.scalars(select(Procedure.code).order_by(Procedure.code)).all()
+
+    def code_of(self, version: ProcedureVersion) -> str:
+        return self.session.scalar(select(Procedure.code).where(Procedure.id == version.procedure_id))
+
+
+class DossierRepository(_Repository):
+    def next_sequence(self, agency_id: str, day: date) -> int:
+        """Atomic per-agency, per-day counter: safe under concurrent receipts (N-1)."""
+        stmt = (
+            self._upsert(DossierCodeCounter)
+            .values(agency_id=agency_id, day=day, value=1)
+            .on_conflict_do_update(
+                index_elements=["agency_id", "day"], set_={"value": DossierCodeCounter.value + 1}
+            )
+            .returning(DossierCodeCounter.value)
+        )
+        return int(self.session.execute(stmt).scalar_one())
+
+    def add(self, **values: Any) -> int:
+        return int(self.session.execute(insert(Dossier).values(**values).returning(Dossier.id)).scalar_one())
+
+    def get(self, dossier_id: int) -> Dossier | None:
+        return self.session.get(Dossier, dossier_id)
+
+    def by_code(self, code: str) -> Dossier | None:
+        return self.session.scalar(select(Dossier).where(Dossier.code == code))
+
+    def lock(self, dossier_id: int) -> Dossier | None:
+        return self.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update())
+
+    def save_state(self, dossier_id: int, expected_version: int, **values: Any) -> bool:
+        """Write new state only if nobody else did since we read it (optimistic concurrency)."""
+        result = self.session.execute(
+            update(Dossier)
+            .where(Dossier.id == dossier_id, Dossier.version == expected_version)
+            .values(version=expected_version + 1, **values)
+            .execution_options(**_NO_SYNC)
+        )
+        return result.rowcount == 1
+
+    def add_step(self, **values: Any) -> None:
+        self.session.execute(insert(Step).values(**values))
+
+    def add_event(self, dossier_id: int, at: datetime, kind: str, actor: str | None,
+                  detail: dict[str, Any] | None = None) -> None:
+        self.session.execute(
+            insert(DossierEvent).values(dossier_id=dossier_id, at=at, kind=kind, actor=actor, detail=detail or {})
+        )
+
+    def step_done(self, task_id: str) -> bool:
+        return self.session.scalar(select(Step.id).where(Step.task_id == task_id).limit(1)) is not None
+
+    def steps(self, dossier_id: int) -> Sequence[Step]:
+        return self.session.scalars(select(Step).where(Step.dossier_id == dossier_id).order_by(Step.id)).all()
+
+    def events(self, dossier_id: int) -> Sequence[DossierEvent]:
+        return self.session.scalars(
+            select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
+        ).all()
+
+    def open_with_due_basis(self) -> Sequence[Dossier]:
+        return self.session.scalars(
+            select(Dossier).where(Dossier.completed_at.is_(None), Dossier.due_basis.is_not(None))
+        ).all()
+
+    def update_due(self, dossier_id: int, due_at: datetime) -> None:
+        self.session.execute(update(Dossier).where(Dossier.id == dossier_id).values(due_at=due_at))
+
+
+class TaskRepository(_Repository):
+    def for_dossier(self, dossier_id: int) -> Sequence[ReadyTask]:
+        return self.session.scalars(select(ReadyTask).where(ReadyTask.dossier_id == dossier_id)).all()
+
+    def ids_for_dossier(self, dossier_id: int) -> set[str]:
+        return set(self.session.scalars(select(ReadyTask.task_id).where(ReadyTask.dossier_id == dossier_id)))
+
+    def get(self, task_id: str) -> ReadyTask | None:
+        return self.session.get(ReadyTask, task_id)
+
+    def insert(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self.session.execute(insert(ReadyTask), rows)
+
+    def delete(self, task_ids: Iterable[str]) -> None:
+        ids = list(task_ids)
+        if ids:
+            self.session.execute(delete(ReadyTask).where(ReadyTask.task_id.in_(ids)).execution_options(**_NO_SYNC))
+
+    def update_if(self, task_id: str, expected: dict[str, Any], **values: Any) -> bool:
+        """Compare-and-set on a ready task row (claims and assignments never lose an update)."""
+        conditions = [ReadyTask.task_id == task_id]
+        for column, value in expected.items():
+            col = getattr(ReadyTask, column)
+            conditions.append(col.is_(None) if value is None else col == value)
+        result = self.session.execute(
+            update(ReadyTask).where(and_(*conditions)).values(version=ReadyTask.version + 1, **values)
+            .execution_options(**_NO_SYNC)
+        )
+        return result.rowcount == 1
+
+    @staticmethod
+    def _candidate(roles_by_agency: dict[str, set[str]]) -> Any:
+        matches = [
+            and_(ReadyTask.candidate_agency == agency, ReadyTask.candidate_role.in_(sorted(roles)))
+            for agency, roles in roles_by_agency.items()
+            if roles
+        ]
+        return or_(*matches) if matches else ReadyTask.task_id.is_(None)
+
+    def with_due_basis(self) -> Sequence[ReadyTask]:
+        return self.session.scalars(select(ReadyTask).where(ReadyTask.due_basis.is_not(None))).all()
+
+    def set_due(self, task_id: str, due_at: datetime) -> None:
+        self.session.execute(update(ReadyTask).where(ReadyTask.task_id == task_id).values(due_at=due_at)
+                             .execution_options(**_NO_SYNC))
+
+    def query(
+        self,
+        *,
+        visible_to: tuple[str, dict[str, set[str]]] | None = None,
+        candidate_of: dict[str, set[str]] | None = None,
+        assignee: str | None = None,
+        unassigned: bool = False,
+        procedure: str | None = None,
+        dossier_id: int | None = None,
+        due_before: datetime | None = None,
+        overdue_at: datetime | None = None,
+        order: str = "due",
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[tuple[ReadyTask, str, str]], int]:
+        """Inbox query over the ready-task table; never touches workflow state."""
+        stmt = select(ReadyTask, Dossier.code, Dossier.procedure_code).join(
+            Dossier, Dossier.id == ReadyTask.dossier_id
+        )
+        conds = []
+        if visible_to is not None:  # what an official may see at all
+            user, roles_by_agency = visible_to
+            conds.append(or_(self._candidate(roles_by_agency), ReadyTask.assignee == user, ReadyTask.owner == user))
+        if candidate_of is not None:
+            conds.append(self._candidate(candidate_of))
+        if assignee is not None:
+            conds.append(ReadyTask.assignee == assignee)
+        if unassigned:
+            conds.append(ReadyTask.assignee.is_(None))
+        if procedure:
+            conds.append(Dossier.procedure_code == procedure)
+        if dossier_id is not None:
+            conds.append(ReadyTask.dossier_id == dossier_id)
+        if due_before is not None:
+            conds.append(ReadyTask.due_at < due_before)
+        if overdue_at is not None:
+            conds.append(ReadyTask.due_at < overdue_at)
+        if conds:
+            stmt = stmt.where(and_(*conds))
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        if order == "created":
+            stmt = stmt.order_by(ReadyTask.created_at, ReadyTask.task_id)
+        else:
+            stmt = stmt.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.created_at, ReadyTask.task_id)
+        rows = self.session.execute(stmt.limit(limit).offset(offset)).all()
+        return [(r[0], r[1], r[2]) for r in rows], int(total or 0)
+
+
+class TimerRepository(_Repository):
+    def for_dossier(self, dossier_id: int) -> Sequence[Timer]:
+        return self.session.scalars(select(Timer).where(Timer.dossier_id == dossier_id)).all()
+
+    def insert(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        if rows:
+            self.session.execute(insert(Timer), rows)
+
+    def delete(self, dossier_id: int, task_ids: Iterable[str]) -> None:
+        ids = list(task_ids)
+        if ids:
+            self.session.execute(
+                delete(Timer).where(Timer.dossier_id == dossier_id, Timer.task_id.in_(ids)).execution_options(**_NO_SYNC)
+            )
+
+    def set_due(self, timer_id: int, due_at: datetime) -> None:
+        self.session.execute(update(Timer).where(Timer.id == timer_id).values(due_at=due_at).execution_options(**_NO_SYNC))
+
+    def _due(self, now: datetime) -> Any:
+        return and_(Timer.due_at <= now, or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
+
+    def due_dossier_ids(self, now: datetime, limit: int) -> list[int]:
+        rows = self.session.execute(
+            select(Timer.dossier_id, func.min(Timer.due_at).label("first"))
+            .where(self._due(now))
+            .group_by(Timer.dossier_id)
+            .order_by("first")
+            .limit(limit)
+        ).all()
+        return [r[0] for r in rows]
+
+    def lock_due_dossier(self, dossier_id: int, now: datetime) -> Dossier | None:
+        """Lock the dossier if it still has a due timer; skip it if another process holds it."""
+        stmt = (
+            select(Dossier)
+            .where(Dossier.id == dossier_id)
+            .where(select(Timer.id).where(Timer.dossier_id == dossier_id, self._due(now)).exists())
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self.session.scalar(stmt)
+
+    def record_failure(self, dossier_id: int, now: datetime, next_attempt_at: datetime, error: str) -> int:
+        """Push the dossier's due timers back (backoff); returns the attempt number."""
+        self.session.execute(
+            update(Timer)
+            .where(Timer.dossier_id == dossier_id, self._due(now))
+            .values(attempts=Timer.attempts + 1, next_attempt_at=next_attempt_at, last_error=error[:4000])
+            .execution_options(**_NO_SYNC)
+        )
+        return int(self.session.scalar(select(func.max(Timer.attempts)).where(Timer.dossier_id == dossier_id)) or 1)
+
+    def with_basis(self) -> Sequence[Timer]:
+        return self.session.scalars(select(Timer).where(Timer.basis.is_not(None))).all()
+
+    def count(self) -> int:
+        return int(self.session.scalar(select(func.count(Timer.id))) or 0)
+
+
+class IncidentRepository(_Repository):
+    def add(self, **values: Any) -> None:
+        self.session.execute(insert(Incident).values(**values))
+
+    def for_dossier(self, dossier_id: int) -> Sequence[Incident]:
+        return self.session.scalars(select(Incident).where(Incident.dossier_id == dossier_id).order_by(Incident.id)).all()
+
+    def open(self) -> Sequence[Incident]:
+        return self.session.scalars(select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
+
+    def resolve(self, dossier_id: int, now: datetime) -> None:
+        self.session.execute(
+            update(Incident).where(Incident.dossier_id == dossier_id, Incident.resolved_at.is_(None))
+            .values(resolved_at=now).execution_options(**_NO_SYNC)
+        )
+
+
+class SchedulerRepository(_Repository):
+    def beat(self, name: str, now: datetime, fired: int, failed: int) -> None:
+        stmt = self._upsert(SchedulerHeartbeat).values(name=name, last_run_at=now, fired=fired, failed=failed, active=True)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"last_run_at": now, "fired": SchedulerHeartbeat.fired + fired,
+                  "failed": SchedulerHeartbeat.failed + failed, "active": True},
+        )
+        self.session.execute(stmt)
+
+    def stop(self, name: str) -> None:
+        self.session.execute(update(SchedulerHeartbeat).where(SchedulerHeartbeat.name == name).values(active=False))
+
+    def latest(self) -> SchedulerHeartbeat | None:
+        return self.session.scalar(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.last_run_at.desc()).limit(1))

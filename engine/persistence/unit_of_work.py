@@ -1,0 +1,67 @@
+"""Unit of work: one transaction, with the repositories that work inside it."""
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+from .database import Database
+from .repositories import (
+    DossierRepository,
+    IncidentRepository,
+    ProcedureRepository,
+    SchedulerRepository,
+    TaskRepository,
+    TimerRepository,
+)
+
+
+class UnitOfWork:
+    """``with uow_factory() as uow: …; uow.commit()`` — anything not committed is rolled back."""
+
+    def __init__(self, session_factory: Callable[[], Session], dialect: str):
+        self._factory = session_factory
+        self.dialect = dialect
+
+    def __enter__(self) -> "UnitOfWork":
+        self.session = self._factory()
+        s, d = self.session, self.dialect
+        self.procedures = ProcedureRepository(s, d)
+        self.dossiers = DossierRepository(s, d)
+        self.tasks = TaskRepository(s, d)
+        self.timers = TimerRepository(s, d)
+        self.incidents = IncidentRepository(s, d)
+        self.scheduler = SchedulerRepository(s, d)
+        self._extend(s, d)
+        return self
+
+    def _extend(self, session: Session, dialect: str) -> None:
+        """Hook for packages that add repositories (the API's accounts and audit)."""
+        for name, factory in EXTRA_REPOSITORIES.items():
+            setattr(self, name, factory(session, dialect))
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+EXTRA_REPOSITORIES: dict[str, Callable[[Session, str], object]] = {}
+
+
+class UnitOfWorkFactory:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def __call__(self, write: bool = True) -> UnitOfWork:
+        factory = self.db.write_sessions if write else self.db.read_sessions
+        return UnitOfWork(factory, self.db.dialect)

@@ -1,0 +1,94 @@
+"""What every service needs: unit of work, clock, calendar, and the cache of restored specs."""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from engine.calendar import WorkingCalendar
+from engine.calendar.config import resolve_path
+from engine.clock import Clock
+from engine.execution.dossier_workflow import LoadedProcess
+from engine.execution.script_engine import MotcuaScriptEngine, WorkingTimeFunctions
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .errors import NotFound
+
+
+class CalendarProvider:
+    """The calendar file, reloaded when it changes on disk (checked at most every few seconds).
+
+    Every process reads the same file, so a new announcement reaches all of them without a
+    restart; `motcua timers recalculate` then moves deadlines already computed.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, calendar: WorkingCalendar | None = None,
+                 check_every: float = 5.0):
+        self._path = None if calendar is not None else resolve_path(path)
+        self._calendar = calendar or WorkingCalendar.load(self._path)
+        self._mtime = self._stat()
+        self._checked = time.monotonic()
+        self._every = check_every
+        self._lock = threading.Lock()
+
+    def _stat(self) -> float | None:
+        try:
+            return os.stat(self._path).st_mtime if self._path else None
+        except OSError:
+            return None
+
+    def get(self, reload: bool = False) -> WorkingCalendar:
+        if self._path is None:
+            return self._calendar
+        if reload or time.monotonic() - self._checked > self._every:
+            with self._lock:
+                self._checked = time.monotonic()
+                mtime = self._stat()
+                if reload or mtime != self._mtime:
+                    self._calendar = WorkingCalendar.load(self._path)
+                    self._mtime = mtime
+        return self._calendar
+
+    def __call__(self) -> WorkingCalendar:
+        return self.get()
+
+
+class ProcessCache:
+    """Restored specs per procedure version. Versions are immutable, so caching is safe."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, LoadedProcess] = {}
+        self._lock = threading.Lock()
+
+    def get(self, uow: UnitOfWork, version_id: int) -> LoadedProcess:
+        process = self._cache.get(version_id)
+        if process is None:
+            version = uow.procedures.get_version(version_id)
+            if version is None:
+                raise NotFound(f"procedure version {version_id} does not exist")
+            process = LoadedProcess.from_stored(
+                version.spec["spec"], version.spec["subprocess_specs"], version.spec["human_tasks"]
+            )
+            with self._lock:
+                self._cache[version_id] = process
+        return process
+
+
+@dataclass
+class EngineContext:
+    uow: Callable[..., UnitOfWork]
+    clock: Clock
+    calendars: CalendarProvider
+    processes: ProcessCache
+    script_engine: MotcuaScriptEngine
+    processes_dir: Path
+    forms_dir: Path
+
+    @classmethod
+    def create(cls, uow: Callable[..., UnitOfWork], clock: Clock, calendars: CalendarProvider,
+               processes_dir: Path, forms_dir: Path) -> "EngineContext":
+        engine = MotcuaScriptEngine(WorkingTimeFunctions(calendars, clock))
+        return cls(uow, clock, calendars, ProcessCache(), engine, processes_dir, forms_dir)

@@ -1,0 +1,291 @@
+"""Dossier use cases: start on the version in effect, list ready tasks, complete a task."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+from engine.domain.dossier_code import format_dossier_code
+from engine.domain.dossier_status import Channel, DossierStatus
+from engine.domain.timeliness import classify, open_is_late
+from engine.execution.dossier_workflow import DossierWorkflow, ProcessError
+from engine.persistence.models import Dossier, ReadyTask
+
+from .context import EngineContext
+from .errors import Conflict, InvalidInput, NotFound, ProcessFailure
+from .forms import form_problems
+from .workflow_state import EMPTY, Snapshot, get_dossier, load_workflow, save_workflow, write_rows
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    task_id: str
+    dossier_id: int
+    dossier_code: str
+    procedure_code: str
+    element_id: str
+    name: str
+    lane: str | None
+    form: str | None
+    candidate_role: str
+    candidate_agency: str
+    assignee: str | None
+    owner: str | None
+    created_at: datetime
+    due_at: datetime | None
+    overdue: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    task: TaskSummary
+    form_schema: dict[str, Any] | None
+    data: dict[str, Any]
+    dossier: "DossierView"
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    task_id: str
+    element_id: str
+    name: str
+    role: str
+    agency: str
+    who: str | None
+    received_at: datetime
+    due_at: datetime | None
+    done_at: datetime | None
+    timeliness: str | None  # early / on_time / late; open steps: late once past due
+
+
+@dataclass(frozen=True)
+class DossierView:
+    id: int
+    code: str
+    procedure_code: str
+    procedure_version: int
+    agency_id: str
+    channel: str
+    status: str
+    version: int
+    received_at: datetime
+    started_at: datetime
+    due_at: datetime | None
+    completed_at: datetime | None
+    timeliness: str | None
+    applicant: dict[str, Any]
+    current_tasks: list[TaskSummary] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    incidents: list[dict[str, Any]] = field(default_factory=list)
+
+
+TaskCheck = Callable[[ReadyTask, Dossier], None]
+
+
+class DossierService:
+    def __init__(self, ctx: EngineContext):
+        self.ctx = ctx
+
+    # ------------------------------------------------------------ start
+
+    def start(
+        self,
+        procedure_code: str,
+        applicant: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        channel: Channel | str = Channel.DESK,
+        actor: str | None = None,
+        received_at: datetime | None = None,
+    ) -> DossierView:
+        """Register a dossier on the version in effect at its receipt time (R-1.3, R-3.4, R-3.5)."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        received_at = received_at or now
+        if received_at.tzinfo is None:
+            raise InvalidInput("received_at needs a time zone", [("received_at", "no offset")])
+        channel = Channel(channel)
+        cal = ctx.calendars()
+        with ctx.uow() as uow:
+            version = uow.procedures.in_effect(procedure_code, received_at)
+            if version is None:
+                raise NotFound(f"procedure {procedure_code!r} has no published version in effect at "
+                               f"{received_at.isoformat()}")
+            meta = version.meta
+            agency = meta["agency_id"]
+            started_at = cal.next_working_time(received_at)  # R-3.4
+            days = int(meta["statutory_days"])
+            due_at = cal.add_working_days(started_at, days) if days else started_at
+            receipt_day = received_at.astimezone(cal.tz).date()
+            code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
+            wf_data = {
+                **(data or {}),
+                "dossier_code": code,
+                "procedure_code": procedure_code,
+                "competent_agency": agency,
+                "channel": channel.value,
+                "received_at": received_at.astimezone(cal.tz).isoformat(),
+                "started_at": started_at.isoformat(),
+                "due_at": due_at.isoformat(),
+                "applicant": applicant or {},
+            }
+            process = ctx.processes.get(uow, version.id)
+            try:
+                dw = DossierWorkflow.start(process, ctx.script_engine, ctx.clock, wf_data)
+            except ProcessError as err:
+                raise ProcessFailure(f"procedure {procedure_code} failed at start: {err}",
+                                     element_id=err.element_id) from None
+            dossier_id = uow.dossiers.add(
+                code=code, procedure_version_id=version.id, procedure_code=procedure_code, agency_id=agency,
+                channel=channel.value, status=DossierStatus.PROCESSING.value, state=dw.dump(), version=1,
+                received_at=received_at, started_at=started_at, due_at=due_at,
+                due_basis={"from": started_at.isoformat(), "working_days": days}, completed_at=None,
+                applicant=applicant or {}, created_by=actor, updated_at=now,
+            )
+            dossier = uow.dossiers.get(dossier_id)
+            try:
+                write_rows(ctx, uow, dossier, dw, EMPTY, Snapshot.of(dw), now, actor)
+            except ProcessError as err:
+                raise ProcessFailure(str(err), element_id=err.element_id) from None
+            uow.dossiers.add_event(dossier_id, now, "received", actor,
+                                   {"channel": channel.value, "version": version.number})
+            if dw.completed:
+                uow.dossiers.save_state(dossier_id, 1, status=DossierStatus.PROCESSED.value, completed_at=now)
+            uow.commit()
+        return self.get(dossier_id)
+
+    # ------------------------------------------------------------ tasks
+
+    def list_tasks(self, **filters: Any) -> tuple[list[TaskSummary], int]:
+        now = self.ctx.clock.now()
+        if filters.pop("overdue", False):
+            filters["overdue_at"] = now
+        with self.ctx.uow(write=False) as uow:
+            rows, total = uow.tasks.query(**filters)
+            return [_summary(t, code, proc, now) for t, code, proc in rows], total
+
+    def get_task(self, task_id: str, check: TaskCheck | None = None) -> TaskDetail:
+        with self.ctx.uow(write=False) as uow:
+            row = uow.tasks.get(task_id)
+            if row is None:
+                raise NotFound(f"task {task_id} is not waiting for anyone")
+            dossier = get_dossier(uow, row.dossier_id)
+            if check:
+                check(row, dossier)
+            dw = load_workflow(self.ctx, uow, dossier)
+            data = dw.task_data(task_id)
+            schema = self._schema(uow, dossier, row)
+        summary = _summary(row, dossier.code, dossier.procedure_code, self.ctx.clock.now())
+        return TaskDetail(summary, schema, data, self.get(dossier.id))
+
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None,
+                      check: TaskCheck | None = None) -> DossierView:
+        """Complete a ready task with validated form data. Exactly one of two racing calls wins."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        cal = ctx.calendars()
+        with ctx.uow() as uow:
+            row = uow.tasks.get(task_id)
+            if row is None:
+                self._not_ready(uow, task_id)
+            dossier = get_dossier(uow, row.dossier_id)
+            if check:
+                check(row, dossier)
+            problems = form_problems(self._schema(uow, dossier, row), data)
+            if problems:
+                raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
+            dw = load_workflow(ctx, uow, dossier)
+            before = Snapshot.of(dw)
+            if task_id not in before.ready:
+                raise Conflict(f"task {task_id} is no longer ready")
+            try:
+                dw.complete(task_id, data)
+                save_workflow(ctx, uow, dossier, dw, before, now, actor)
+            except ProcessError as err:
+                uow.rollback()
+                self._incident(dossier.id, err, now)
+                raise ProcessFailure(f"the procedure could not continue after {row.name!r}: {err}",
+                                     element_id=err.element_id) from None
+            uow.dossiers.add_step(
+                dossier_id=dossier.id, task_id=task_id, element_id=row.element_id, name=row.name,
+                candidate_role=row.candidate_role, candidate_agency=row.candidate_agency, completed_by=actor,
+                created_at=row.created_at, due_at=row.due_at, completed_at=now,
+                timeliness=_value(classify(now, row.due_at, cal.tz)), data=data,
+            )
+            uow.commit()
+        return self.get(dossier.id)
+
+    @staticmethod
+    def _not_ready(uow: Any, task_id: str) -> None:
+        if uow.dossiers.step_done(task_id):
+            raise Conflict(f"task {task_id} was already completed")
+        raise NotFound(f"task {task_id} is not waiting for anyone")
+
+    def _incident(self, dossier_id: int, err: ProcessError, now: datetime) -> None:
+        with self.ctx.uow() as uow:
+            uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="task", error=str(err),
+                              occurred_at=now, attempt=1)
+            uow.commit()
+
+    @staticmethod
+    def _schema(uow: Any, dossier: Dossier, row: ReadyTask) -> dict[str, Any] | None:
+        if not row.form:
+            return None
+        version = uow.procedures.get_version(dossier.procedure_version_id)
+        text = version.sources.get("forms/" + row.form)
+        return json.loads(text) if text else None
+
+    # ------------------------------------------------------------ dossiers
+
+    def get(self, dossier_id: int | None = None, code: str | None = None) -> DossierView:
+        now = self.ctx.clock.now()
+        tz = self.ctx.calendars().tz
+        with self.ctx.uow(write=False) as uow:
+            d = uow.dossiers.by_code(code) if code is not None else uow.dossiers.get(dossier_id)
+            if d is None:
+                raise NotFound(f"dossier {code or dossier_id} does not exist")
+            version = uow.procedures.get_version(d.procedure_version_id)
+            ready = uow.tasks.for_dossier(d.id)
+            steps = uow.dossiers.steps(d.id)
+            timeline = [
+                TimelineEntry(s.task_id, s.element_id, s.name, s.candidate_role, s.candidate_agency,
+                              s.completed_by, s.created_at, s.due_at, s.completed_at, s.timeliness)
+                for s in steps
+            ] + [
+                TimelineEntry(t.task_id, t.element_id, t.name, t.candidate_role, t.candidate_agency,
+                              t.assignee, t.created_at, t.due_at, None,
+                              "late" if open_is_late(now, t.due_at) else None)
+                for t in sorted(ready, key=lambda t: t.created_at)
+            ]
+            if d.completed_at is not None:
+                timeliness = _value(classify(d.completed_at, d.due_at, tz))
+            else:
+                timeliness = "late" if open_is_late(now, d.due_at) else None
+            return DossierView(
+                id=d.id, code=d.code, procedure_code=d.procedure_code, procedure_version=version.number,
+                agency_id=d.agency_id, channel=d.channel, status=d.status, version=d.version,
+                received_at=d.received_at, started_at=d.started_at, due_at=d.due_at,
+                completed_at=d.completed_at, timeliness=timeliness, applicant=d.applicant,
+                current_tasks=[_summary(t, d.code, d.procedure_code, now) for t in ready],
+                timeline=timeline,
+                events=[{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail}
+                        for e in uow.dossiers.events(d.id)],
+                incidents=[{"at": i.occurred_at, "element_id": i.element_id, "kind": i.kind, "error": i.error,
+                            "attempt": i.attempt, "resolved_at": i.resolved_at}
+                           for i in uow.incidents.for_dossier(d.id)],
+            )
+
+
+def _value(t: Any) -> str | None:
+    return t.value if t is not None else None
+
+
+def _summary(t: ReadyTask, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:
+    return TaskSummary(
+        task_id=t.task_id, dossier_id=t.dossier_id, dossier_code=dossier_code, procedure_code=procedure_code,
+        element_id=t.element_id, name=t.name, lane=t.lane, form=t.form, candidate_role=t.candidate_role,
+        candidate_agency=t.candidate_agency, assignee=t.assignee, owner=t.owner, created_at=t.created_at,
+        due_at=t.due_at, overdue=open_is_late(now, t.due_at), version=t.version,
+    )

@@ -1,0 +1,43 @@
+"""Errors the service layer raises; entrypoints map them to HTTP statuses or exit codes."""
+from __future__ import annotations
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    code = "error"
+
+    def __init__(self, detail: str, **extra: Any):
+        self.detail = detail
+        self.extra = extra
+        super().__init__(detail)
+
+
+class NotFound(ServiceError):
+    code = "not-found"
+
+
+class Conflict(ServiceError):
+    """Someone else changed the object first (completed, claimed, newer version): retry."""
+
+    code = "conflict"
+
+
+class InvalidInput(ServiceError):
+    """Input that breaks a rule; `problems` lists (field, problem) pairs."""
+
+    code = "invalid-input"
+
+    def __init__(self, detail: str, problems: list[tuple[str, str]] | None = None, **extra: Any):
+        super().__init__(detail, **extra)
+        self.problems = problems or []
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+
+
+class ProcessFailure(ServiceError):
+    """The procedure's diagram failed at run time; recorded as an incident, nothing was saved."""
+
+    code = "process-failure"

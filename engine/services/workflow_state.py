@@ -1,0 +1,129 @@
+"""Saving a dossier's workflow: state, ready tasks and timers in one transaction.
+
+Invariant: the ready-task and timer rows of a dossier always match its stored state, because they
+are written in the same transaction, after the optimistic version check on the dossier row
+(which also takes the dossier's row lock, so writers of one dossier queue behind each other).
+That lets us diff against the workflow as it was loaded instead of reading the rows back.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from engine.domain.dossier_status import DossierStatus
+from engine.domain.roles import LaneError, parse_lane
+from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
+from engine.execution.script_engine import compute_deadline
+from engine.persistence.models import Dossier
+from engine.persistence.unit_of_work import UnitOfWork
+
+from .context import EngineContext
+from .errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    ready: dict[str, ReadyHumanTask]
+    timers: dict[str, WaitingTimer]
+
+    @classmethod
+    def of(cls, dw: DossierWorkflow) -> "Snapshot":
+        return cls({t.id: t for t in dw.ready_tasks()}, {t.task_id: t for t in dw.waiting_timers()})
+
+
+EMPTY = Snapshot({}, {})
+
+
+def load_workflow(ctx: EngineContext, uow: UnitOfWork, dossier: Dossier) -> DossierWorkflow:
+    process = ctx.processes.get(uow, dossier.procedure_version_id)
+    return DossierWorkflow.restore(process, dossier.state, ctx.script_engine, ctx.clock)
+
+
+def get_dossier(uow: UnitOfWork, dossier_id: int) -> Dossier:
+    dossier = uow.dossiers.get(dossier_id)
+    if dossier is None:
+        raise NotFound(f"dossier {dossier_id} does not exist")
+    return dossier
+
+
+def _task_row(ctx: EngineContext, dossier: Dossier, task: ReadyHumanTask, now: datetime) -> dict[str, Any]:
+    try:
+        route = parse_lane(task.lane)
+        agency = route.agency_for(dossier.agency_id, task.data)
+    except LaneError as err:
+        raise ProcessError(str(err), task.element_id) from None
+    due_at = basis = None
+    if task.working_hours is not None or task.working_days is not None:
+        due_at = compute_deadline(ctx.calendars(), now, task.working_hours, task.working_days)
+        basis = {"from": now.isoformat()}
+        if task.working_hours is not None:
+            basis["working_hours"] = task.working_hours
+        else:
+            basis["working_days"] = task.working_days
+    return {
+        "task_id": task.id,
+        "dossier_id": dossier.id,
+        "element_id": task.element_id,
+        "name": task.name[:255],
+        "lane": task.lane,
+        "form": task.form,
+        "candidate_role": route.role,
+        "candidate_agency": agency,
+        "created_at": now,
+        "due_at": due_at,
+        "due_basis": basis,
+        "version": 1,
+    }
+
+
+def save_workflow(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    dossier: Dossier,
+    dw: DossierWorkflow,
+    before: Snapshot,
+    now: datetime,
+    actor: str | None,
+    status: DossierStatus | None = None,
+) -> Snapshot:
+    """Persist the workflow after an operation; raises Conflict if the dossier changed meanwhile."""
+    after = Snapshot.of(dw)
+    values: dict[str, Any] = {"state": dw.dump(), "updated_at": now}
+    if dw.completed:
+        values.update(status=DossierStatus.PROCESSED.value, completed_at=now)
+    elif status is not None:
+        values["status"] = status.value
+    # First statement of the transaction on this dossier: takes its row lock (PostgreSQL) and
+    # fails if anyone saved since we loaded.
+    if not uow.dossiers.save_state(dossier.id, dossier.version, **values):
+        raise Conflict(f"dossier {dossier.code} was changed by someone else; reload and try again")
+    write_rows(ctx, uow, dossier, dw, before, after, now, actor)
+    return after
+
+
+def write_rows(
+    ctx: EngineContext,
+    uow: UnitOfWork,
+    dossier: Dossier,
+    dw: DossierWorkflow,
+    before: Snapshot,
+    after: Snapshot,
+    now: datetime,
+    actor: str | None,
+) -> None:
+    """Bring the ready-task and timer rows from `before` to `after`."""
+    uow.tasks.delete(before.ready.keys() - after.ready.keys())
+    uow.tasks.insert(_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready)
+
+    uow.timers.delete(dossier.id, before.timers.keys() - after.timers.keys())
+    uow.timers.insert(
+        {"dossier_id": dossier.id, "task_id": t.task_id, "element_id": t.element_id, "due_at": t.due_at,
+         "basis": t.basis, "attempts": 0}
+        for tid, t in after.timers.items() if tid not in before.timers
+    )
+    fired = [t.element_id for tid, t in before.timers.items() if tid not in after.timers and t.due_at < now]
+    if fired:
+        uow.dossiers.add_event(dossier.id, now, "timers_fired", None, {"elements": fired})
+    if dw.completed:
+        uow.dossiers.add_event(dossier.id, now, "processed", actor, {})
