@@ -5,10 +5,17 @@ import argparse
 import sys
 from typing import Callable, NoReturn, Sequence
 
-from . import calendar_commands
+from engine.services.errors import ServiceError
+
+from . import calendar_commands, db_commands, procedure_commands, timer_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
-GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [calendar_commands.register]
+GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
+    calendar_commands.register,
+    db_commands.register,
+    procedure_commands.register,
+    timer_commands.register,
+]
 
 
 class CommandError(Exception):
@@ -36,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ServiceError as err:
+        print(f"motcua: error: {err.detail}", file=sys.stderr)
+        for field, problem in getattr(err, "problems", []):
+            print(f"  {field}: {problem}", file=sys.stderr)
+        return 1
     except (CommandError, ValueError, TypeError, LookupError, OSError) as err:
         print(f"motcua: error: {err}", file=sys.stderr)
         return 1

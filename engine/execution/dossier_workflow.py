@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    LOCALTZ,
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
@@ -20,6 +21,9 @@ from .bpmn_compiler import HumanTaskMeta
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
 from .spiff_clock import using_clock
+
+
+_MAX_ROUNDS = 100
 
 
 class ProcessError(RuntimeError):
@@ -70,7 +74,9 @@ class WaitingTimer:
 
 
 def _utc(value: str) -> datetime:
-    t = TimerEventDefinition.get_datetime(value)
+    t = datetime.fromisoformat(value)
+    if t.tzinfo is None:  # read the way SpiffWorkflow reads it: server-local (we always write offsets)
+        t = t.replace(tzinfo=LOCALTZ)
     return t.astimezone(timezone.utc)
 
 
@@ -186,9 +192,18 @@ class DossierWorkflow:
             task.internal_data["event_value"] = value
 
     def _advance(self) -> None:
+        # do_engine_steps refreshes timers only after running the ready engine tasks, so a timer
+        # that fires leaves its event READY: run again until nothing automatic is left.
         with using_clock(self._clock):
             try:
-                self._wf.do_engine_steps()
+                for _ in range(_MAX_ROUNDS):
+                    self._wf.do_engine_steps()
+                    if self._wf.get_next_task(state=TaskState.READY, manual=False) is None:
+                        break
+                else:
+                    raise ProcessError(f"still running after {_MAX_ROUNDS} rounds (a loop without a wait?)")
+            except ProcessError:
+                raise
             except SpiffWorkflowException as err:
                 task = getattr(err, "task", None)
                 element = task.task_spec.name if task is not None else None

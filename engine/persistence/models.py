@@ -51,7 +51,8 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-Json = JSON().with_variant(JSONB(), "postgresql")
+# none_as_null: a Python None is SQL NULL (not JSON null), so "IS NULL" filters work.
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
 
 

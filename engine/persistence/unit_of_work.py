@@ -43,10 +43,9 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        try:
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() rolls back anything not committed without expiring loaded objects, so views
+        # built from them stay readable after the block.
+        self.session.close()
 
     def commit(self) -> None:
         self.session.commit()

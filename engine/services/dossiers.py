@@ -196,6 +196,7 @@ class DossierService:
             problems = form_problems(self._schema(uow, dossier, row), data)
             if problems:
                 raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
+            dossier_id = dossier.id
             dw = load_workflow(ctx, uow, dossier)
             before = Snapshot.of(dw)
             if task_id not in before.ready:
@@ -205,7 +206,7 @@ class DossierService:
                 save_workflow(ctx, uow, dossier, dw, before, now, actor)
             except ProcessError as err:
                 uow.rollback()
-                self._incident(dossier.id, err, now)
+                self._incident(dossier_id, err, now)
                 raise ProcessFailure(f"the procedure could not continue after {row.name!r}: {err}",
                                      element_id=err.element_id) from None
             uow.dossiers.add_step(
@@ -215,7 +216,7 @@ class DossierService:
                 timeliness=_value(classify(now, row.due_at, cal.tz)), data=data,
             )
             uow.commit()
-        return self.get(dossier.id)
+        return self.get(dossier_id)
 
     @staticmethod
     def _not_ready(uow: Any, task_id: str) -> None:

@@ -1,0 +1,97 @@
+"""`motcua procedures …`: load processes/, check a folder, publish and retire versions (R-1)."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from engine.procedures.library import ProcedureInvalid, load_procedure
+from engine.settings import Settings
+
+from .common import instant, positive_int, services
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("procedures", help="procedure versions (load, check, publish, retire)")
+    cmds = p.add_subparsers(dest="command", metavar="SUBCOMMAND")
+    cmds.required = True
+
+    c = cmds.add_parser("sync", help="load processes/: a changed folder becomes a new draft version")
+    c.set_defaults(func=_sync)
+
+    c = cmds.add_parser("check", help="validate one procedure folder without loading it")
+    c.add_argument("folder", type=Path)
+    c.set_defaults(func=_check)
+
+    c = cmds.add_parser("publish", help="publish a version (default: the newest draft)")
+    c.add_argument("code")
+    c.add_argument("--version", type=positive_int, help="version number (default: newest draft)")
+    c.add_argument("--effective", type=instant, help="effective-from instant (default: now)")
+    c.add_argument("--by", default="cli", help="who publishes (recorded)")
+    c.set_defaults(func=_publish)
+
+    c = cmds.add_parser("retire", help="stop offering a version to new dossiers")
+    c.add_argument("code")
+    c.add_argument("--version", type=positive_int, required=True)
+    c.set_defaults(func=_retire)
+
+    c = cmds.add_parser("list", help="versions of a procedure, or the procedures in effect now")
+    c.add_argument("code", nargs="?")
+    c.set_defaults(func=_list)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    svc = services()
+    try:
+        entries = svc.procedures.sync()
+    finally:
+        svc.close()
+    for e in entries:
+        if e.outcome == "invalid":
+            print(f"{e.folder}: refused")
+            for p in e.problems:
+                print(f"  {p}")
+        else:
+            print(f"{e.folder}: {e.outcome} (version {e.version})")
+    return 1 if any(e.outcome == "invalid" for e in entries) else 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    try:
+        loaded = load_procedure(args.folder, Settings.from_env().forms_dir)
+    except ProcedureInvalid as err:
+        for p in err.problems:
+            print(p)
+        return 1
+    print(f"{loaded.code}: valid ({len(loaded.compiled.human_tasks)} user tasks, "
+          f"{len(loaded.compiled.timers)} timers, hash {loaded.content_hash[:12]})")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> None:
+    svc = services()
+    try:
+        v = svc.procedures.publish(args.code, args.version, args.effective, actor=args.by)
+    finally:
+        svc.close()
+    print(f"{v.code} version {v.number} published, in effect from {v.effective_from.isoformat()}")
+
+
+def _retire(args: argparse.Namespace) -> None:
+    svc = services()
+    try:
+        v = svc.procedures.retire(args.code, args.version, actor="cli")
+    finally:
+        svc.close()
+    print(f"{v.code} version {v.number} retired")
+
+
+def _list(args: argparse.Namespace) -> None:
+    svc = services()
+    try:
+        rows = svc.procedures.versions(args.code) if args.code else svc.procedures.in_effect()
+    finally:
+        svc.close()
+    print(f"{'code':<24} {'ver':>3}  {'state':<9}  {'effective from':<25}  name")
+    for v in rows:
+        eff = v.effective_from.isoformat() if v.effective_from else "-"
+        print(f"{v.code:<24} {v.number:>3}  {v.state:<9}  {eff:<25}  {v.metadata.get('name', '')}")

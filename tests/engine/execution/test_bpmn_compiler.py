@@ -1,0 +1,103 @@
+"""Diagrams from any modeler either compile or are refused with file, element id and problem."""
+from pathlib import Path
+
+import pytest
+
+from engine.execution.bpmn_compiler import BpmnInvalid, compile_process
+from tests.support.bpmn import Process, sequential
+
+CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "bpmn-miwg-bpmnio"
+CORPUS_FILES = sorted(CORPUS.glob("*.bpmn"))
+SAMPLE = Path(__file__).resolve().parents[3] / "processes" / "HKD-01" / "HKD-01.bpmn"
+
+
+@pytest.mark.skipif(not CORPUS_FILES, reason="corpus not present beside the checkout")
+@pytest.mark.parametrize("path", CORPUS_FILES, ids=lambda p: p.name)
+def test_every_corpus_file_compiles_or_is_refused_with_a_located_problem(path):
+    try:
+        compiled = compile_process({path.name: path.read_bytes()})
+    except BpmnInvalid as err:
+        assert err.problems
+        for problem in err.problems:
+            assert problem.file == path.name
+            assert problem.message
+            # a problem with the whole file (no executable process) has no element; others do
+            assert problem.element_id or "process" in problem.message or "XML" in problem.message
+    else:
+        assert compiled.process_id and compiled.spec
+
+
+def test_corpus_is_present_in_this_workplace():
+    assert len(CORPUS_FILES) == 21
+
+
+def test_the_sample_procedure_compiles_with_its_conventions():
+    compiled = compile_process({SAMPLE.name: SAMPLE.read_bytes()})
+    receive = compiled.human_tasks["HKD01_registration/receive"]
+    assert receive.lane == "Bộ phận Một cửa [one_stop_officer]"
+    assert receive.form == "reception-check.json"
+    assert receive.working_hours == 8
+    assert ("receive_overdue", SAMPLE.name, "deadline(working_hours=8)") in compiled.timers
+
+
+def refused(files: dict[str, bytes], **kw) -> list:
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process(files, **kw)
+    return info.value.problems
+
+
+def test_not_xml():
+    [p] = refused({"a.bpmn": b"<bpmn:definitions"})
+    assert p.file == "a.bpmn" and "not well-formed XML" in p.message and p.line == 1
+
+
+def test_not_bpmn():
+    [p] = refused({"a.bpmn": b"<html/>"})
+    assert "not a BPMN 2.0 file" in p.message
+
+
+def test_timer_expression_syntax_error_is_located():
+    p = Process("p").start().timer("wait", "deadline(working_hours=8").user("t").end().chain("start", "wait", "t", "end")
+    [problem] = refused({"p.bpmn": p.xml()})
+    assert problem.element_id == "wait" and "timeDate is not a valid expression" in problem.message
+
+
+def test_script_syntax_error_is_located():
+    p = Process("p").start().script("calc", "x = 1\nif x\n").end().chain("start", "calc", "end")
+    [problem] = refused({"p.bpmn": p.xml()})
+    assert problem.element_id == "calc" and "line 2" in problem.message
+
+
+def test_no_executable_process():
+    xml = sequential(1).xml().replace(b'isExecutable="true"', b'isExecutable="false"')
+    [problem] = refused({"p.bpmn": xml})
+    assert "no executable process" in problem.message
+
+
+def test_several_executable_processes_need_process_id():
+    files = {"a.bpmn": sequential(1, "one").xml(), "b.bpmn": sequential(1, "two").xml()}
+    [problem] = refused(files)
+    assert "one, two" in problem.message
+    assert compile_process(files, process_id="two").process_id == "two"
+
+
+def test_bad_working_hours_property():
+    p = Process("p").start().user("t", hours="eight").end().chain("start", "t", "end")
+    [problem] = refused({"p.bpmn": p.xml()})
+    assert problem.element_id == "t" and "workingHours" in problem.message
+
+
+def test_camunda_form_key_is_accepted():
+    xml = sequential(1).xml().replace(
+        b'<bpmn:userTask id="task_0" name="Step 0">',
+        b'<bpmn:userTask id="task_0" name="Step 0" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+        b'camunda:formKey="appraisal.json">',
+    )
+    compiled = compile_process({"p.bpmn": xml})
+    assert compiled.human_tasks["seq/task_0"].form == "appraisal.json"
+
+
+def test_unknown_element_from_spiff_parser_is_located():
+    p = Process("p").start().user("t").end().chain("start", "t", "end").flow("t", "nowhere")
+    problems = refused({"p.bpmn": p.xml()})
+    assert problems and all(pr.file == "p.bpmn" for pr in problems)
