@@ -7,7 +7,7 @@ from typing import Callable, NoReturn, Sequence
 
 from engine.services.errors import ServiceError
 
-from . import calendar_commands, db_commands, procedure_commands, timer_commands
+from . import calendar_commands, db_commands, procedure_commands, serve_commands, timer_commands, user_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -15,6 +15,8 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     db_commands.register,
     procedure_commands.register,
     timer_commands.register,
+    user_commands.register,
+    serve_commands.register,
 ]
 
 

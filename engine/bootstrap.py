@@ -2,14 +2,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
 
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock, SystemClock
 from engine.persistence.database import Database, connect, upgrade
 from engine.persistence.unit_of_work import UnitOfWorkFactory
+from engine.services.accounts import AccountPolicy, AccountService
+from engine.services.attachments import AttachmentService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.procedures import ProcedureService
+from engine.services.tasks import TaskService
 from engine.services.timers import TimerService
 from engine.settings import Settings
 
@@ -22,6 +28,9 @@ class Services:
     procedures: ProcedureService
     dossiers: DossierService
     timers: TimerService
+    accounts: AccountService
+    tasks: TaskService
+    attachments: AttachmentService
 
     @property
     def clock(self) -> Clock:
@@ -44,4 +53,16 @@ def build(
     calendars = CalendarProvider(settings.calendar_path, calendar=calendar)
     ctx = EngineContext.create(UnitOfWorkFactory(db), clock or SystemClock(), calendars,
                                settings.processes_dir, settings.forms_dir)
-    return Services(settings, db, ctx, ProcedureService(ctx), DossierService(ctx), TimerService(ctx))
+    hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+    accounts = AccountService(ctx, hasher, AccountPolicy(settings.lock_after_failures,
+                                                         timedelta(minutes=settings.lock_minutes)))
+    dossiers = DossierService(ctx)
+    return Services(
+        settings, db, ctx,
+        procedures=ProcedureService(ctx),
+        dossiers=dossiers,
+        timers=TimerService(ctx),
+        accounts=accounts,
+        tasks=TaskService(ctx, accounts.official),
+        attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
+    )

@@ -25,6 +25,11 @@ class Settings:
     scheduler_interval: float = 30.0  # seconds between timer sweeps
     migrate_on_start: bool = True
     sync_on_start: bool = True
+    argon2_memory_kib: int = 65536  # argon2id parameters for local passwords
+    argon2_time_cost: int = 3
+    lock_after_failures: int = 5  # failed logins in a row before the account locks
+    lock_minutes: float = 15.0
+    max_upload_bytes: int = 20 * 1024 * 1024
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -38,6 +43,11 @@ class Settings:
             "scheduler_interval": float(env.get("MOTCUA_SCHEDULER_INTERVAL", "30")),
             "migrate_on_start": _flag("MOTCUA_MIGRATE_ON_START", True),
             "sync_on_start": _flag("MOTCUA_SYNC_ON_START", True),
+            "argon2_memory_kib": int(env.get("MOTCUA_ARGON2_MEMORY_KIB", "65536")),
+            "argon2_time_cost": int(env.get("MOTCUA_ARGON2_TIME_COST", "3")),
+            "lock_after_failures": int(env.get("MOTCUA_LOCK_AFTER_FAILURES", "5")),
+            "lock_minutes": float(env.get("MOTCUA_LOCK_MINUTES", "15")),
+            "max_upload_bytes": int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

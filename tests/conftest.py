@@ -89,7 +89,8 @@ def dirs(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def services(clean_db: str, clock: ManualClock, dirs: tuple[Path, Path]):
     processes, forms = dirs
-    settings = Settings(database_url=clean_db, processes_dir=processes, forms_dir=forms)
+    settings = Settings(database_url=clean_db, processes_dir=processes, forms_dir=forms,
+                        argon2_memory_kib=1024, argon2_time_cost=1)  # fast hashes in tests
     svc = build(settings, clock=clock, migrate=False)
     yield svc
     svc.close()

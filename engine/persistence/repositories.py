@@ -9,6 +9,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .models import (
+    Account,
+    Attachment,
+    AuditRecord,
+    Comment,
     Dossier,
     DossierCodeCounter,
     DossierEvent,
@@ -16,6 +20,7 @@ from .models import (
     Procedure,
     ProcedureVersion,
     ReadyTask,
+    RevokedToken,
     SchedulerHeartbeat,
     Step,
     Timer,
@@ -149,6 +154,23 @@ class DossierRepository(_Repository):
             insert(DossierEvent).values(dossier_id=dossier_id, at=at, kind=kind, actor=actor, detail=detail or {})
         )
 
+    def involved(self, dossier_id: int) -> tuple[set[str], set[str]]:
+        """Agencies and officials that have or had a task in the dossier."""
+        agencies: set[str] = set()
+        users: set[str] = set()
+        for agency, a, b in self.session.execute(
+            select(ReadyTask.candidate_agency, ReadyTask.assignee, ReadyTask.owner).where(ReadyTask.dossier_id == dossier_id)
+        ):
+            agencies.add(agency)
+            users.update(u for u in (a, b) if u)
+        for agency, who in self.session.execute(
+            select(Step.candidate_agency, Step.completed_by).where(Step.dossier_id == dossier_id)
+        ):
+            agencies.add(agency)
+            if who:
+                users.add(who)
+        return agencies, users
+
     def step_done(self, task_id: str) -> bool:
         return self.session.scalar(select(Step.id).where(Step.task_id == task_id).limit(1)) is not None
 
@@ -226,6 +248,7 @@ class TaskRepository(_Repository):
         unassigned: bool = False,
         procedure: str | None = None,
         dossier_id: int | None = None,
+        dossier_code: str | None = None,
         due_before: datetime | None = None,
         overdue_at: datetime | None = None,
         order: str = "due",
@@ -250,6 +273,8 @@ class TaskRepository(_Repository):
             conds.append(Dossier.procedure_code == procedure)
         if dossier_id is not None:
             conds.append(ReadyTask.dossier_id == dossier_id)
+        if dossier_code is not None:
+            conds.append(Dossier.code == dossier_code)
         if due_before is not None:
             conds.append(ReadyTask.due_at < due_before)
         if overdue_at is not None:
@@ -357,3 +382,91 @@ class SchedulerRepository(_Repository):
 
     def latest(self) -> SchedulerHeartbeat | None:
         return self.session.scalar(select(SchedulerHeartbeat).order_by(SchedulerHeartbeat.last_run_at.desc()).limit(1))
+
+
+class AccountRepository(_Repository):
+    def by_username(self, username: str) -> Account | None:
+        return self.session.scalar(select(Account).where(Account.username == username))
+
+    def add(self, **values: Any) -> Account:
+        account = Account(**values)
+        self.session.add(account)
+        self.session.flush()
+        return account
+
+    def exists(self, username: str) -> bool:
+        return self.session.scalar(select(Account.id).where(Account.username == username)) is not None
+
+    def record_failure(self, account_id: int, lock_after: int, locked_until: datetime) -> int:
+        """Count a failed login atomically (several API processes); lock once the limit is reached."""
+        self.session.execute(
+            update(Account).where(Account.id == account_id)
+            .values(failed_logins=Account.failed_logins + 1).execution_options(**_NO_SYNC)
+        )
+        failures = int(self.session.scalar(select(Account.failed_logins).where(Account.id == account_id)))
+        if failures >= lock_after:
+            self.session.execute(
+                update(Account).where(Account.id == account_id)
+                .values(locked_until=locked_until, failed_logins=0).execution_options(**_NO_SYNC)
+            )
+        return failures
+
+    def record_success(self, account_id: int) -> None:
+        self.session.execute(
+            update(Account).where(Account.id == account_id).values(failed_logins=0, locked_until=None)
+            .execution_options(**_NO_SYNC)
+        )
+
+    def set_password(self, account_id: int, password_hash: str, now: datetime) -> None:
+        self.session.execute(
+            update(Account).where(Account.id == account_id)
+            .values(password_hash=password_hash, must_change_password=False, password_changed_at=now)
+            .execution_options(**_NO_SYNC)
+        )
+
+
+class TokenRepository(_Repository):
+    def revoke(self, jti: str, expires_at: datetime, now: datetime) -> None:
+        self.session.execute(self._upsert(RevokedToken).values(jti=jti, expires_at=expires_at, revoked_at=now)
+                             .on_conflict_do_nothing())
+
+    def is_revoked(self, jti: str) -> bool:
+        return self.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None
+
+    def purge_expired(self, now: datetime) -> None:
+        self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now).execution_options(**_NO_SYNC))
+
+
+class AuditRepository(_Repository):
+    def add(self, **values: Any) -> None:
+        self.session.execute(insert(AuditRecord).values(**values))
+
+    def for_request(self, request_id: str) -> Sequence[AuditRecord]:
+        return self.session.scalars(select(AuditRecord).where(AuditRecord.request_id == request_id)).all()
+
+    def recent(self, limit: int = 100) -> Sequence[AuditRecord]:
+        return self.session.scalars(select(AuditRecord).order_by(AuditRecord.id.desc()).limit(limit)).all()
+
+
+class CommentRepository(_Repository):
+    def add(self, **values: Any) -> int:
+        return int(self.session.execute(insert(Comment).values(**values).returning(Comment.id)).scalar_one())
+
+    def for_task(self, task_id: str) -> Sequence[Comment]:
+        return self.session.scalars(select(Comment).where(Comment.task_id == task_id).order_by(Comment.id)).all()
+
+
+class AttachmentRepository(_Repository):
+    def add(self, **values: Any) -> int:
+        return int(self.session.execute(insert(Attachment).values(**values).returning(Attachment.id)).scalar_one())
+
+    def for_dossier(self, dossier_id: int) -> Sequence[Any]:
+        cols = [c for c in Attachment.__table__.c if c.name != "content"]
+        return self.session.execute(
+            select(*cols).where(Attachment.dossier_id == dossier_id).order_by(Attachment.id)
+        ).all()
+
+    def get(self, dossier_id: int, attachment_id: int) -> Attachment | None:
+        return self.session.scalar(
+            select(Attachment).where(Attachment.id == attachment_id, Attachment.dossier_id == dossier_id)
+        )

@@ -8,12 +8,17 @@ from sqlalchemy.orm import Session
 
 from .database import Database
 from .repositories import (
+    AccountRepository,
+    AttachmentRepository,
+    AuditRepository,
+    CommentRepository,
     DossierRepository,
     IncidentRepository,
     ProcedureRepository,
     SchedulerRepository,
     TaskRepository,
     TimerRepository,
+    TokenRepository,
 )
 
 
@@ -33,13 +38,12 @@ class UnitOfWork:
         self.timers = TimerRepository(s, d)
         self.incidents = IncidentRepository(s, d)
         self.scheduler = SchedulerRepository(s, d)
-        self._extend(s, d)
+        self.accounts = AccountRepository(s, d)
+        self.tokens = TokenRepository(s, d)
+        self.audit = AuditRepository(s, d)
+        self.comments = CommentRepository(s, d)
+        self.attachments = AttachmentRepository(s, d)
         return self
-
-    def _extend(self, session: Session, dialect: str) -> None:
-        """Hook for packages that add repositories (the API's accounts and audit)."""
-        for name, factory in EXTRA_REPOSITORIES.items():
-            setattr(self, name, factory(session, dialect))
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
@@ -52,9 +56,6 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         self.session.rollback()
-
-
-EXTRA_REPOSITORIES: dict[str, Callable[[Session, str], object]] = {}
 
 
 class UnitOfWorkFactory:

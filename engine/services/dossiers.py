@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier_status import Channel, DossierStatus
 from engine.domain.timeliness import classify, open_is_late
@@ -239,6 +240,21 @@ class DossierService:
         return json.loads(text) if text else None
 
     # ------------------------------------------------------------ dossiers
+
+    @staticmethod
+    def check_visible(uow: Any, user: Official, dossier_id: int) -> Dossier:
+        """The dossier if `user` may see it; NotFound otherwise (other agencies' dossiers do not exist)."""
+        d = uow.dossiers.get(dossier_id)
+        if d is not None:
+            agencies, users = uow.dossiers.involved(dossier_id)
+            if can_see_dossier(user, d.agency_id, agencies, users | {d.created_by or ""}):
+                return d
+        raise NotFound(f"dossier {dossier_id} does not exist")
+
+    def get_for(self, user: Official, dossier_id: int) -> DossierView:
+        with self.ctx.uow(write=False) as uow:
+            self.check_visible(uow, user, dossier_id)
+        return self.get(dossier_id)
 
     def get(self, dossier_id: int | None = None, code: str | None = None) -> DossierView:
         now = self.ctx.clock.now()

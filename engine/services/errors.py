@@ -41,3 +41,17 @@ class ProcessFailure(ServiceError):
     """The procedure's diagram failed at run time; recorded as an incident, nothing was saved."""
 
     code = "process-failure"
+
+
+class Unauthorized(ServiceError):
+    """Wrong credentials, or a locked account."""
+
+    code = "unauthorized"
+
+
+class TooLarge(ServiceError):
+    code = "too-large"
+
+
+class UnsupportedMedia(ServiceError):
+    code = "unsupported-media-type"

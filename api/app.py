@@ -1,0 +1,42 @@
+"""The Flask application factory: a thin layer that validates, authorises and calls the services."""
+from __future__ import annotations
+
+import atexit
+import logging
+
+from flask import Flask
+
+from engine.bootstrap import Services, build
+from engine.scheduler import TimerScheduler
+from engine.settings import Settings
+
+from . import audit, problems
+from .auth import TokenService
+from .config import ApiSettings
+from .routes import auth as auth_routes
+from .routes import dossiers, procedures, system, tasks
+
+log = logging.getLogger(__name__)
+
+
+def create_app(services: Services | None = None, api_settings: ApiSettings | None = None,
+               start_scheduler: bool | None = None) -> Flask:
+    services = services or build(Settings.from_env())
+    api_settings = api_settings or ApiSettings.from_env()
+    app = Flask("motcua")
+    app.config["MAX_CONTENT_LENGTH"] = api_settings.max_request_bytes
+    app.json.ensure_ascii = False  # Vietnamese stays readable
+    app.extensions["motcua"] = services
+    app.extensions["motcua_tokens"] = TokenService(api_settings)
+    problems.register(app)
+    audit.register(app)
+    for bp in (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp):
+        app.register_blueprint(bp)
+
+    if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
+        scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)
+        scheduler.start()
+        app.extensions["motcua_scheduler"] = scheduler
+        atexit.register(scheduler.shutdown)
+        log.info("timer scheduler %s started (every %.0f s)", scheduler.name, services.settings.scheduler_interval)
+    return app

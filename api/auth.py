@@ -1,0 +1,118 @@
+"""Bearer tokens: our own (local accounts, HS256) and the province SSO's (RS256/ES256) (R-8.1).
+
+Local tokens carry a scope: a new account's token only allows changing the password (R-8.2).
+Tokens can be revoked (logout): their id is kept until they expire, checked on every request.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt
+
+from engine.domain.access import Official
+
+from .config import ApiSettings
+
+FULL = "api"
+PASSWORD_ONLY = "password-change"
+
+
+class TokenInvalid(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Principal:
+    official: Official
+    token_id: str | None
+    expires_at: datetime
+    scope: str
+    source: str  # "local" or "sso"
+
+
+class TokenService:
+    def __init__(self, settings: ApiSettings):
+        self.settings = settings
+        self._sso_keys = self._load_sso_keys(settings)
+
+    def issue(self, official: Official, now: datetime, scope: str = FULL) -> tuple[str, datetime]:
+        expires = now + timedelta(minutes=self.settings.token_minutes)
+        claims = {
+            "iss": self.settings.issuer,
+            "aud": self.settings.audience,
+            "sub": official.username,
+            "name": official.display_name,
+            "agency_id": official.agency_id,
+            "roles": sorted(official.roles),
+            "scope": scope,
+            "jti": uuid.uuid4().hex,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(claims, self.settings.secret_key, algorithm="HS256"), expires
+
+    def verify(self, token: str, now: datetime) -> Principal:
+        try:
+            header = jwt.get_unverified_header(token)
+            issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+        except jwt.PyJWTError as err:
+            raise TokenInvalid(f"not a valid token: {err}") from None
+        if issuer == self.settings.issuer and header.get("alg") == "HS256":
+            return self._local(token, now)
+        if self.settings.sso_issuer and issuer == self.settings.sso_issuer:
+            return self._sso(token, header, now)
+        raise TokenInvalid("token from an unknown issuer")
+
+    def _local(self, token: str, now: datetime) -> Principal:
+        try:
+            claims = jwt.decode(token, self.settings.secret_key, algorithms=["HS256"], audience=self.settings.audience,
+                                issuer=self.settings.issuer, options={"require": ["exp", "sub", "jti"], "verify_exp": False})
+        except jwt.PyJWTError as err:
+            raise TokenInvalid(str(err)) from None
+        return self._principal(claims, "sub", "agency_id", "roles", "name", now, "local", claims.get("scope", FULL))
+
+    def _sso(self, token: str, header: dict[str, Any], now: datetime) -> Principal:
+        s = self.settings
+        key = self._sso_keys.get(header.get("kid")) or (self._sso_keys.get(None) if len(self._sso_keys) == 1 else None)
+        if key is None:
+            raise TokenInvalid("no SSO key matches the token's key id")
+        try:
+            claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], audience=s.sso_audience,
+                                issuer=s.sso_issuer, options={"require": ["exp", "iss"], "verify_exp": False,
+                                                              "verify_aud": s.sso_audience is not None})
+        except jwt.PyJWTError as err:
+            raise TokenInvalid(str(err)) from None
+        user_claim = s.sso_user_claim if s.sso_user_claim in claims else "sub"
+        return self._principal(claims, user_claim, s.sso_agency_claim, s.sso_roles_claim, s.sso_name_claim, now,
+                               "sso", FULL)
+
+    @staticmethod
+    def _principal(claims: dict[str, Any], user: str, agency: str, roles: str, name: str, now: datetime,
+                   source: str, scope: str) -> Principal:
+        # Expiry is checked against the injected clock, not the machine's.
+        expires = datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
+        if expires <= now:
+            raise TokenInvalid("the token has expired")
+        username, agency_id, role_list = claims.get(user), claims.get(agency), claims.get(roles, [])
+        if not isinstance(username, str) or not username or not isinstance(agency_id, str) or not agency_id:
+            raise TokenInvalid(f"the token lacks the {user!r} or {agency!r} claim")
+        if isinstance(role_list, str):
+            role_list = role_list.split()
+        if not isinstance(role_list, list):
+            raise TokenInvalid(f"the {roles!r} claim must be a list")
+        official = Official(username, agency_id, frozenset(str(r) for r in role_list), str(claims.get(name) or username))
+        return Principal(official, claims.get("jti"), expires, scope, source)
+
+    @staticmethod
+    def _load_sso_keys(s: ApiSettings) -> dict[str | None, Any]:
+        keys: dict[str | None, Any] = {}
+        if s.sso_public_key_file:
+            keys[None] = s.sso_public_key_file.read_text()
+        if s.sso_jwks_file:
+            for jwk in json.loads(s.sso_jwks_file.read_text()).get("keys", []):
+                keys[jwk.get("kid")] = jwt.PyJWK(jwk).key
+        return keys

@@ -1,0 +1,60 @@
+"""API settings: tokens, single sign-on, limits (environment variables, docs/operations.md)."""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.persistence.database import ROOT
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    secret_key: str
+    token_minutes: int = 8 * 60  # one working day
+    issuer: str = "motcua"
+    audience: str = "motcua-api"
+    # Province single sign-on (R-8.1): tokens signed by the SSO, verified with its public key(s).
+    sso_issuer: str | None = None
+    sso_audience: str | None = None
+    sso_public_key_file: Path | None = None
+    sso_jwks_file: Path | None = None
+    sso_user_claim: str = "preferred_username"
+    sso_agency_claim: str = "agency_id"
+    sso_roles_claim: str = "roles"
+    sso_name_claim: str = "name"
+    max_request_bytes: int = 21 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> "ApiSettings":
+        env = os.environ
+        values: dict[str, object] = {
+            "secret_key": env.get("MOTCUA_SECRET_KEY") or _secret_file(Path(env.get("MOTCUA_SECRET_FILE", ROOT / "var" / "secret.key"))),
+            "token_minutes": int(env.get("MOTCUA_TOKEN_MINUTES", str(8 * 60))),
+            "sso_issuer": env.get("MOTCUA_SSO_ISSUER") or None,
+            "sso_audience": env.get("MOTCUA_SSO_AUDIENCE") or None,
+            "sso_public_key_file": Path(env["MOTCUA_SSO_PUBLIC_KEY_FILE"]) if env.get("MOTCUA_SSO_PUBLIC_KEY_FILE") else None,
+            "sso_jwks_file": Path(env["MOTCUA_SSO_JWKS_FILE"]) if env.get("MOTCUA_SSO_JWKS_FILE") else None,
+            "sso_user_claim": env.get("MOTCUA_SSO_USER_CLAIM", "preferred_username"),
+            "sso_agency_claim": env.get("MOTCUA_SSO_AGENCY_CLAIM", "agency_id"),
+            "sso_roles_claim": env.get("MOTCUA_SSO_ROLES_CLAIM", "roles"),
+            "sso_name_claim": env.get("MOTCUA_SSO_NAME_CLAIM", "name"),
+        }
+        max_upload = int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
+        values["max_request_bytes"] = max_upload + 1024 * 1024  # multipart overhead
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _secret_file(path: Path) -> str:
+    """The signing key shared by every API process on this machine; created on first start."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key

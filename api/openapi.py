@@ -1,0 +1,84 @@
+"""The OpenAPI 3 document, generated from the marshmallow schemas of the registered operations."""
+from __future__ import annotations
+
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+
+from .problems import PROBLEM_JSON, PROBLEMS
+from .routing import OPERATIONS, Operation
+from .schemas import AttachmentUploadSchema, ProblemSchema
+
+_STATUS_TEXT = {
+    200: "OK", 201: "Created", 204: "No content", 400: "Malformed request (fields named in `errors`)",
+    401: "No or invalid token, or wrong credentials", 403: "Not allowed (or the password must be changed first)",
+    404: "Unknown, or belonging to another agency", 405: "Method not allowed", 409: "Conflict: claimed, completed or changed concurrently",
+    413: "Too large", 415: "Wrong content type", 422: "Invalid data (fields named in `errors`)",
+    500: "Internal error", 503: "Unavailable",
+}
+
+
+def _param_schema(conv: str) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": 9223372036854775807} if conv == "int" else {"type": "string", "minLength": 1}
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(
+        title="Motcua API",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": "One-stop administrative-procedure engine: officials' tasks, dossiers and procedures. "
+                             "Errors are RFC 9457 problem details (application/problem+json) with a stable `type` "
+                             "(urn:motcua:problem:<code>)."},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    spec.components.schema("Problem", schema=ProblemSchema)
+    for op in OPERATIONS:
+        spec.path(path=op.openapi_path, operations={op.method.lower(): _operation(op)})
+    doc = spec.to_dict()
+    doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"] = [
+        f"urn:motcua:problem:{code}" for code in PROBLEMS
+    ]
+    return doc
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "summary": op.summary,
+        "tags": [op.tag],
+        "operationId": op.endpoint.replace(".", "_"),
+        "responses": {},
+    }
+    if op.description:
+        out["description"] = op.description
+    if op.auth:
+        out["security"] = [{"bearer": []}]
+    params = [{"in": "path", "name": name, "required": True, "schema": _param_schema(conv)}
+              for name, conv in op.path_params]
+    if op.query is not None:
+        params.append({"in": "query", "schema": op.query})
+    if op.rule.startswith("/api/tasks/") and op.method == "POST" and "comments" not in op.rule:
+        params.append({"in": "header", "name": "If-Match", "required": False,
+                       "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'},
+                       "description": "the task's ETag (its version): act only if unchanged"})
+    if params:
+        out["parameters"] = params
+    if op.body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.body}}}
+    if op.multipart:
+        out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}}
+    responses = dict(op.responses)
+    responses.setdefault(500, None)
+    for status, schema in sorted(responses.items()):
+        entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
+        if status >= 400 and schema is None:
+            entry["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
+        elif schema == "binary":
+            entry["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+        elif schema is not None:
+            entry["content"] = {"application/json": {"schema": schema}}
+        out["responses"][str(status)] = entry
+    return out

@@ -1,0 +1,75 @@
+"""/api/dossiers: registration at the one-stop desk, status and timeline, attachments."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request, send_file
+import io
+
+from engine.domain.roles import Role
+
+from ..problems import ApiProblem
+from ..routing import current_user, json_response, operation
+from ..schemas import AttachmentListSchema, AttachmentSchema, AttachmentUploadSchema, DossierSchema, StartDossierSchema
+from .common import services
+
+bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers")
+
+
+@operation(bp, "", "POST", summary="Register a dossier at the one-stop desk", tag="dossiers", body=StartDossierSchema,
+           responses={201: DossierSchema, 400: None, 401: None, 403: None, 404: None, 422: None})
+def register(body: dict) -> Response:
+    """Channel desk or postal (R-2.1). The dossier starts on the procedure version in effect at
+    its receipt time (R-1.3); the clock starts at the next working hour (R-3.4); it gets its
+    dossier code (N-1) and appointment date (due_at)."""
+    user = current_user()
+    if not user.has(Role.ONE_STOP_OFFICER):
+        raise ApiProblem("forbidden", "only one-stop desk officers register dossiers")
+    svc = services()
+    received_at = body.get("received_at")
+    if received_at is not None and received_at > svc.clock.now():
+        raise ApiProblem("malformed-request", "a dossier cannot be received in the future", [("received_at", "in the future")])
+    view = svc.dossiers.start(body["procedure_code"], applicant=body["applicant"], data=body["data"],
+                              channel=body["channel"], actor=user.username, received_at=received_at)
+    return json_response(DossierSchema(), view, 201, headers={"Location": f"/api/dossiers/{view.id}"})
+
+
+@operation(bp, "/<int:dossier_id>", "GET", summary="A dossier's status, current tasks and timeline", tag="dossiers",
+           responses={200: DossierSchema, 401: None, 403: None, 404: None})
+def get_dossier(dossier_id: int) -> Response:
+    """The timeline lists every step: who, received, due, done, early / on time / late (N-2, N-7)."""
+    return json_response(DossierSchema(), services().dossiers.get_for(current_user(), dossier_id))
+
+
+@operation(bp, "/<int:dossier_id>/attachments", "POST", summary="Attach a file to a dossier", tag="dossiers",
+           multipart=True, body=None, responses={201: AttachmentSchema, 400: None, 401: None, 403: None, 404: None,
+                                                 413: None, 415: None})
+def upload(dossier_id: int) -> Response:
+    """multipart/form-data with one part named `file`. The type is checked against the file's
+    real content, not only its declared type or name (R-8.4)."""
+    if not (request.mimetype or "").startswith("multipart/form-data"):
+        raise ApiProblem("unsupported-media-type", "send the file as multipart/form-data with a part named 'file'")
+    upload = request.files.get("file")
+    if upload is None:
+        raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
+    content = upload.read(services().settings.max_upload_bytes + 1)
+    view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content)
+    return json_response(AttachmentSchema(), view, 201,
+                         headers={"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"})
+
+
+@operation(bp, "/<int:dossier_id>/attachments", "GET", summary="A dossier's attachments", tag="dossiers",
+           responses={200: AttachmentListSchema, 401: None, 403: None, 404: None})
+def list_attachments(dossier_id: int) -> Response:
+    return json_response(AttachmentListSchema(), {"items": services().attachments.list(current_user(), dossier_id)})
+
+
+@operation(bp, "/<int:dossier_id>/attachments/<int:attachment_id>", "GET", summary="Download an attachment",
+           tag="dossiers", responses={200: "binary", 401: None, 403: None, 404: None})
+def download(dossier_id: int, attachment_id: int) -> Response:
+    meta, content = services().attachments.download(current_user(), dossier_id, attachment_id)
+    response = send_file(io.BytesIO(content), mimetype=meta.content_type, as_attachment=True,
+                         download_name=meta.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+AttachmentUploadSchema  # documented as the multipart body in the OpenAPI document

@@ -1,0 +1,24 @@
+"""/api/procedures: the published procedures in effect (R-1.1)."""
+from __future__ import annotations
+
+from flask import Blueprint, Response
+
+from ..routing import json_response, operation
+from ..schemas import ProcedureListSchema
+from .common import services
+
+bp = Blueprint("procedures", __name__, url_prefix="/api/procedures")
+
+
+@operation(bp, "", "GET", summary="Published procedures in effect now", tag="procedures",
+           responses={200: ProcedureListSchema, 401: None, 403: None})
+def list_procedures() -> Response:
+    items = []
+    for v in services().procedures.in_effect():
+        m = v.metadata
+        items.append({
+            "code": v.code, "version": v.number, "name": m["name"], "field": m["field"], "agency_id": m["agency_id"],
+            "level": m["level"], "statutory_days": m["statutory_days"], "online_level": m["online_level"],
+            "effective_from": v.effective_from, "fees": m.get("fees", []), "components": m.get("components", []),
+        })
+    return json_response(ProcedureListSchema(), {"items": items})

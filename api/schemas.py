@@ -1,0 +1,255 @@
+"""Request and response schemas (marshmallow); the OpenAPI document is generated from them."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+class ProblemFieldSchema(Schema):
+    field = fields.String(required=True)
+    problem = fields.String(required=True)
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"example": "urn:motcua:problem:not-found"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    errors = fields.List(fields.Nested(ProblemFieldSchema))
+    locked_until = fields.String()
+    element_id = fields.String()
+
+
+# ---------------------------------------------------------------- auth
+
+
+class LoginSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class PasswordChangeSchema(Schema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    new_password = fields.String(required=True, validate=validate.Length(min=1, max=256))
+
+
+class TokenSchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_at = fields.DateTime(required=True)
+    scope = fields.String(required=True, metadata={"description": "'api', or 'password-change' until the first password change"})
+    must_change_password = fields.Boolean(required=True)
+
+
+class MeSchema(Schema):
+    username = fields.String(required=True)
+    display_name = fields.String(required=True)
+    agency_id = fields.String(required=True)
+    roles = fields.List(fields.String(), required=True)
+    source = fields.String(required=True, metadata={"description": "local or sso"})
+
+
+# ---------------------------------------------------------------- tasks
+
+
+class TaskSchema(Schema):
+    task_id = fields.String(required=True)
+    dossier_id = fields.Integer(required=True)
+    dossier_code = fields.String(required=True)
+    procedure_code = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lane = fields.String(allow_none=True)
+    form = fields.String(allow_none=True)
+    candidate_role = fields.String(required=True)
+    candidate_agency = fields.String(required=True)
+    assignee = fields.String(allow_none=True)
+    owner = fields.String(allow_none=True, metadata={"description": "who delegated the task (gets it back on resolve)"})
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(required=True)
+    version = fields.Integer(required=True, metadata={"description": "also the ETag; send If-Match to act only on this version"})
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+
+
+class TaskListQuerySchema(Schema):
+    assignee = fields.String(validate=validate.OneOf(["me"]), metadata={"description": "tasks assigned to the caller"})
+    unassigned = fields.Boolean(metadata={"description": "only tasks nobody has claimed"})
+    candidate = fields.String(validate=validate.OneOf(["me"]),
+                              metadata={"description": "tasks whose lane role is one of the caller's roles in the caller's agency"})
+    procedure = fields.String(validate=validate.Length(min=1, max=64))
+    dossier = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "dossier code"})
+    due_before = fields.AwareDateTime()
+    overdue = fields.Boolean()
+    sort = fields.String(load_default="due", validate=validate.OneOf(["due", "created"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class UserRefSchema(Schema):
+    user = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class CompleteSchema(Schema):
+    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=128)), required=True,
+                       metadata={"description": "the task form's data, checked against its JSON Schema"})
+
+
+class CommentInSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class CommentSchema(Schema):
+    id = fields.Integer(required=True)
+    task_id = fields.String(required=True)
+    author = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class CommentListSchema(Schema):
+    items = fields.List(fields.Nested(CommentSchema), required=True)
+
+
+# ---------------------------------------------------------------- dossiers
+
+
+class ApplicantSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    id_number = fields.String(validate=validate.Regexp(r"^[0-9A-Za-z]{6,20}$", error="6-20 letters or digits"),
+                              metadata={"description": "citizen ID (CCCD) or passport number"})
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 .-]{6,20}$", error="a phone number"))
+    email = fields.Email()
+    address = fields.String(validate=validate.Length(max=500))
+    organisation = fields.String(validate=validate.Length(max=255))
+
+
+class StartDossierSchema(Schema):
+    procedure_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    channel = fields.String(load_default="desk", validate=validate.OneOf(["desk", "postal"]),
+                            metadata={"description": "desk (trực tiếp) or postal (bưu chính công ích)"})
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=128)), load_default=dict)
+    received_at = fields.AwareDateTime(metadata={"description": "when a postal dossier arrived (default: now)"})
+
+
+class TimelineEntrySchema(Schema):
+    task_id = fields.String(required=True)
+    element_id = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    agency = fields.String(required=True)
+    who = fields.String(allow_none=True)
+    received_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    done_at = fields.DateTime(allow_none=True)
+    timeliness = fields.String(allow_none=True, metadata={"description": "early, on_time or late (N-7)"})
+
+
+class EventSchema(Schema):
+    at = fields.DateTime(required=True)
+    kind = fields.String(required=True)
+    actor = fields.String(allow_none=True)
+    detail = fields.Dict(required=True)
+
+
+class DossierSchema(Schema):
+    id = fields.Integer(required=True)
+    code = fields.String(required=True, metadata={"description": "mã số hồ sơ, N-1"})
+    procedure_code = fields.String(required=True)
+    procedure_version = fields.Integer(required=True)
+    agency_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    received_at = fields.DateTime(required=True)
+    started_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    timeliness = fields.String(allow_none=True)
+    applicant = fields.Dict(required=True)
+    current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
+    timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class TaskDetailSchema(Schema):
+    task = fields.Nested(TaskSchema, required=True)
+    form_schema = fields.Dict(allow_none=True, required=True)
+    data = fields.Dict(required=True)
+    dossier = fields.Nested(DossierSchema, required=True)
+
+
+class AttachmentSchema(Schema):
+    id = fields.Integer(required=True)
+    dossier_id = fields.Integer(required=True)
+    filename = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    sha256 = fields.String(required=True)
+    uploaded_by = fields.String(required=True)
+    uploaded_at = fields.DateTime(required=True)
+
+
+class AttachmentListSchema(Schema):
+    items = fields.List(fields.Nested(AttachmentSchema), required=True)
+
+
+class AttachmentUploadSchema(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+# ---------------------------------------------------------------- procedures, health
+
+
+class FeeSchema(Schema):
+    name = fields.String(required=True)
+    amount = fields.Integer(required=True)
+    note = fields.String()
+
+
+class ComponentSchema(Schema):
+    name = fields.String(required=True)
+    copies = fields.Integer(required=True)
+    original = fields.Boolean(required=True)
+    required = fields.Boolean(required=True)
+    note = fields.String()
+
+
+class ProcedureSchema(Schema):
+    code = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    field = fields.String(required=True)
+    agency_id = fields.String(required=True)
+    level = fields.String(required=True)
+    statutory_days = fields.Integer(required=True)
+    online_level = fields.String(required=True)
+    effective_from = fields.DateTime(required=True)
+    fees = fields.List(fields.Nested(FeeSchema), required=True)
+    components = fields.List(fields.Nested(ComponentSchema), required=True)
+
+
+class ProcedureListSchema(Schema):
+    items = fields.List(fields.Nested(ProcedureSchema), required=True)
+
+
+class SchedulerHealthSchema(Schema):
+    running_here = fields.Boolean(required=True)
+    last_sweep_at = fields.DateTime(allow_none=True, required=True)
+    last_sweep_by = fields.String(allow_none=True, required=True)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"description": "ok or degraded"})
+    database = fields.String(required=True)
+    schema_revision = fields.String(allow_none=True, required=True)
+    scheduler = fields.Nested(SchedulerHealthSchema, required=True)
