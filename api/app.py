@@ -11,6 +11,7 @@ from engine.scheduler import TimerScheduler
 from engine.settings import Settings
 
 from . import audit, problems
+from .routing import DatabaseId
 from .auth import TokenService
 from .config import ApiSettings
 from .routes import auth as auth_routes
@@ -24,6 +25,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     services = services or build(Settings.from_env())
     api_settings = api_settings or ApiSettings.from_env()
     app = Flask("motcua")
+    app.url_map.converters["id"] = DatabaseId
     app.config["MAX_CONTENT_LENGTH"] = api_settings.max_request_bytes
     app.json.ensure_ascii = False  # Vietnamese stays readable
     app.extensions["motcua"] = services

@@ -21,6 +21,11 @@ FULL = "api"
 PASSWORD_ONLY = "password-change"
 
 
+# Time claims are checked against the injected clock (below), not PyJWT's system clock.
+_CLOCK_CHECKS_OFF = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
+_LEEWAY = timedelta(seconds=30)
+
+
 class TokenInvalid(Exception):
     pass
 
@@ -70,7 +75,7 @@ class TokenService:
     def _local(self, token: str, now: datetime) -> Principal:
         try:
             claims = jwt.decode(token, self.settings.secret_key, algorithms=["HS256"], audience=self.settings.audience,
-                                issuer=self.settings.issuer, options={"require": ["exp", "sub", "jti"], "verify_exp": False})
+                                issuer=self.settings.issuer, options={"require": ["exp", "sub", "jti"], **_CLOCK_CHECKS_OFF})
         except jwt.PyJWTError as err:
             raise TokenInvalid(str(err)) from None
         return self._principal(claims, "sub", "agency_id", "roles", "name", now, "local", claims.get("scope", FULL))
@@ -82,7 +87,7 @@ class TokenService:
             raise TokenInvalid("no SSO key matches the token's key id")
         try:
             claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], audience=s.sso_audience,
-                                issuer=s.sso_issuer, options={"require": ["exp", "iss"], "verify_exp": False,
+                                issuer=s.sso_issuer, options={"require": ["exp", "iss"], **_CLOCK_CHECKS_OFF,
                                                               "verify_aud": s.sso_audience is not None})
         except jwt.PyJWTError as err:
             raise TokenInvalid(str(err)) from None
@@ -97,6 +102,8 @@ class TokenService:
         expires = datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
         if expires <= now:
             raise TokenInvalid("the token has expired")
+        if "nbf" in claims and datetime.fromtimestamp(int(claims["nbf"]), tz=timezone.utc) > now + _LEEWAY:
+            raise TokenInvalid("the token is not valid yet")
         username, agency_id, role_list = claims.get(user), claims.get(agency), claims.get(roles, [])
         if not isinstance(username, str) or not username or not isinstance(agency_id, str) or not agency_id:
             raise TokenInvalid(f"the token lacks the {user!r} or {agency!r} claim")

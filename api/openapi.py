@@ -7,6 +7,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 
+from engine.services.attachments import DEFAULT_TYPES
+
 from .problems import PROBLEM_JSON, PROBLEMS
 from .routing import OPERATIONS, Operation
 from .schemas import AttachmentUploadSchema, ProblemSchema
@@ -21,7 +23,9 @@ _STATUS_TEXT = {
 
 
 def _param_schema(conv: str) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 1, "maximum": 9223372036854775807} if conv == "int" else {"type": "string", "minLength": 1}
+    if conv == "id":
+        return {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
+    return {"type": "string", "minLength": 1}
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -72,12 +76,16 @@ def _operation(op: Operation) -> dict[str, Any]:
         out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}}
     responses = dict(op.responses)
     responses.setdefault(500, None)
+    if op.body is not None or op.query is not None or op.multipart:
+        # malformed (400) and text the database cannot hold, e.g. NUL characters (422)
+        responses.setdefault(400, None)
+        responses.setdefault(422, None)
     for status, schema in sorted(responses.items()):
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
         if status >= 400 and schema is None:
             entry["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
         elif schema == "binary":
-            entry["content"] = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+            entry["content"] = {mime: {"schema": {"type": "string", "format": "binary"}} for mime in sorted(DEFAULT_TYPES)}
         elif schema is not None:
             entry["content"] = {"application/json": {"schema": schema}}
         out["responses"][str(status)] = entry

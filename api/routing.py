@@ -9,6 +9,8 @@ from typing import Any, Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from marshmallow import RAISE, Schema
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import BaseConverter
 
 from engine.domain.access import Official
 
@@ -40,6 +42,24 @@ class Operation:
     @property
     def path_params(self) -> list[tuple[str, str]]:
         return [(name, conv or "string") for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", self.rule)]
+
+
+class DatabaseId(BaseConverter):
+    """A positive 64-bit id: anything else is simply not found (never an overflow deeper down)."""
+
+    regex = r"[0-9]+"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not 1 <= number <= MAX_ID:
+            raise NotFound()
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
+
+
+MAX_ID = 2**63 - 1
 
 
 def current_user() -> Official:
@@ -84,14 +104,18 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str, 
 
         @functools.wraps(fn)
         def view(**kwargs: Any) -> Any:
+            _check_text(kwargs, "path")
             if auth:
                 authenticate(password_change_allowed)
             if query is not None:
-                kwargs["query"] = query(unknown=RAISE).load(_query_args(query))
+                args = _query_args(query)
+                _check_text(args, "query")
+                kwargs["query"] = query(unknown=RAISE).load(args)
             if body is not None:
                 payload = request.get_json(silent=True)
                 if not isinstance(payload, dict):
                     raise ApiProblem("malformed-request", "the body must be a JSON object (Content-Type: application/json)")
+                _check_text(payload, "")
                 kwargs["body"] = body(unknown=RAISE).load(payload)
             result = fn(**kwargs)
             return result
@@ -100,6 +124,29 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str, 
         return view
 
     return decorate
+
+
+def _check_text(value: Any, path: str) -> None:
+    """Text the database could not store (NUL, lone surrogates) is a malformed request, not a crash."""
+    if isinstance(value, str):
+        bad = "\x00" in value
+        if not bad:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                bad = True
+        if bad:
+            if path == "path":  # no object has such an id
+                raise ApiProblem("not-found", "no such object")
+            raise ApiProblem("invalid-data", "text must be valid Unicode without NUL characters",
+                             [(path or "body", "invalid characters")])
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_text(k, path)
+            _check_text(v, path if path == "path" else (f"{path}.{k}" if path else str(k)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _check_text(v, f"{path}[{i}]")
 
 
 def _query_args(schema: type[Schema]) -> dict[str, Any]:

@@ -99,7 +99,7 @@ class UserRefSchema(Schema):
 
 
 class CompleteSchema(Schema):
-    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=128)), required=True,
+    data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the task form's data, checked against its JSON Schema"})
 
 
@@ -137,7 +137,7 @@ class StartDossierSchema(Schema):
     channel = fields.String(load_default="desk", validate=validate.OneOf(["desk", "postal"]),
                             metadata={"description": "desk (trực tiếp) or postal (bưu chính công ích)"})
     applicant = fields.Nested(ApplicantSchema, required=True)
-    data = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=128)), load_default=dict)
+    data = fields.Dict(keys=fields.String(), load_default=dict)
     received_at = fields.AwareDateTime(metadata={"description": "when a postal dossier arrived (default: now)"})
 
 

@@ -220,5 +220,5 @@ def bench_postgres(pg_url: str | None) -> Iterator[PgServer | None]:
             server = stack.enter_context(throwaway_postgres())
             print(f"postgres: started {server.description} in {time.perf_counter() - t0:.1f} s", flush=True)
         except PostgresUnavailable as err:
-            print(f"postgres: SKIPPED, {err}", file=sys.stderr, flush=True)
+            print(f"postgres: SKIPPED, {err}", flush=True)
         yield server

@@ -20,7 +20,7 @@ def flatten_errors(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
         for m in messages:
             out.extend(flatten_errors(m, prefix))
     else:
-        problem = str(messages).replace("Unknown field.", "unknown key")
-        problem = problem.replace("Missing data for required field.", "required key is missing")
+        problem = str(messages).replace("Unknown field.", "unknown field")
+        problem = problem.replace("Missing data for required field.", "is required")
         out.append((prefix, problem))
     return out

@@ -26,20 +26,20 @@ def register(body: dict) -> Response:
     svc = services()
     received_at = body.get("received_at")
     if received_at is not None and received_at > svc.clock.now():
-        raise ApiProblem("malformed-request", "a dossier cannot be received in the future", [("received_at", "in the future")])
+        raise ApiProblem("invalid-data", "a dossier cannot be received in the future", [("received_at", "in the future")])
     view = svc.dossiers.start(body["procedure_code"], applicant=body["applicant"], data=body["data"],
                               channel=body["channel"], actor=user.username, received_at=received_at)
     return json_response(DossierSchema(), view, 201, headers={"Location": f"/api/dossiers/{view.id}"})
 
 
-@operation(bp, "/<int:dossier_id>", "GET", summary="A dossier's status, current tasks and timeline", tag="dossiers",
+@operation(bp, "/<id:dossier_id>", "GET", summary="A dossier's status, current tasks and timeline", tag="dossiers",
            responses={200: DossierSchema, 401: None, 403: None, 404: None})
 def get_dossier(dossier_id: int) -> Response:
     """The timeline lists every step: who, received, due, done, early / on time / late (N-2, N-7)."""
     return json_response(DossierSchema(), services().dossiers.get_for(current_user(), dossier_id))
 
 
-@operation(bp, "/<int:dossier_id>/attachments", "POST", summary="Attach a file to a dossier", tag="dossiers",
+@operation(bp, "/<id:dossier_id>/attachments", "POST", summary="Attach a file to a dossier", tag="dossiers",
            multipart=True, body=None, responses={201: AttachmentSchema, 400: None, 401: None, 403: None, 404: None,
                                                  413: None, 415: None})
 def upload(dossier_id: int) -> Response:
@@ -50,19 +50,23 @@ def upload(dossier_id: int) -> Response:
     upload = request.files.get("file")
     if upload is None:
         raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
+    extra = (set(request.form) | set(request.files)) - {"file"}
+    if extra or len(request.files.getlist("file")) > 1:
+        raise ApiProblem("malformed-request", "send exactly one part, named 'file'",
+                         [(name, "unexpected part") for name in sorted(extra)] or [("file", "given more than once")])
     content = upload.read(services().settings.max_upload_bytes + 1)
     view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content)
     return json_response(AttachmentSchema(), view, 201,
                          headers={"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"})
 
 
-@operation(bp, "/<int:dossier_id>/attachments", "GET", summary="A dossier's attachments", tag="dossiers",
+@operation(bp, "/<id:dossier_id>/attachments", "GET", summary="A dossier's attachments", tag="dossiers",
            responses={200: AttachmentListSchema, 401: None, 403: None, 404: None})
 def list_attachments(dossier_id: int) -> Response:
     return json_response(AttachmentListSchema(), {"items": services().attachments.list(current_user(), dossier_id)})
 
 
-@operation(bp, "/<int:dossier_id>/attachments/<int:attachment_id>", "GET", summary="Download an attachment",
+@operation(bp, "/<id:dossier_id>/attachments/<id:attachment_id>", "GET", summary="Download an attachment",
            tag="dossiers", responses={200: "binary", 401: None, 403: None, 404: None})
 def download(dossier_id: int, attachment_id: int) -> Response:
     meta, content = services().attachments.download(current_user(), dossier_id, attachment_id)

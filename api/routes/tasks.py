@@ -34,7 +34,7 @@ def list_tasks(query: dict) -> Response:
     user = current_user()
     filters: dict = {}
     if not user.oversees:
-        filters["visible_to"] = (user.username, user.roles_by_agency())
+        filters["visible_to"] = (user.username, user.visible_roles_by_agency())
     if query.get("candidate") == "me":
         filters["candidate_of"] = user.roles_by_agency()
     if query.get("assignee") == "me":

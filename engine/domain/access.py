@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol
 
-from .roles import Role
+from .roles import ROLE_CODES, Role
 
 # Roles that oversee every agency's work (read-only).
 OVERSIGHT = frozenset({Role.CONTROL_OFFICE.value, Role.ADMIN.value})
@@ -42,7 +42,14 @@ class Official:
         return bool(self.roles & OVERSIGHT)
 
     def roles_by_agency(self) -> dict[str, set[str]]:
+        """The (agency, role) pairs whose tasks this official is a candidate for."""
         return {self.agency_id: set(self.roles)}
+
+    def visible_roles_by_agency(self) -> dict[str, set[str]]:
+        """Agency heads oversee (and assign) every task of their agency (R-4.1)."""
+        if self.has(Role.AGENCY_HEAD):
+            return {self.agency_id: set(ROLE_CODES)}
+        return self.roles_by_agency()
 
 
 class TaskLike(Protocol):
@@ -57,7 +64,8 @@ def is_candidate(user: Official, task: TaskLike) -> bool:
 
 
 def can_see_task(user: Official, task: TaskLike) -> bool:
-    return is_candidate(user, task) or user.username in (task.assignee, task.owner) or user.oversees
+    return (is_candidate(user, task) or user.username in (task.assignee, task.owner) or user.oversees
+            or _heads(user, task))
 
 
 def _visible(user: Official, task: TaskLike) -> None:

@@ -48,6 +48,17 @@ class AttachmentService:
 
     def upload(self, user: Official, dossier_id: int, filename: str, declared_type: str | None,
                content: bytes) -> AttachmentView:
+        with self.ctx.uow() as uow:
+            self.visible(uow, user, dossier_id)  # another agency's dossier does not exist: 404 first
+            name, actual = self._check(filename, declared_type, content)
+            now = self.ctx.clock.now()
+            digest = hashlib.sha256(content).hexdigest()
+            aid = uow.attachments.add(dossier_id=dossier_id, filename=name, content_type=actual, size=len(content),
+                                      sha256=digest, uploaded_by=user.username, uploaded_at=now, content=content)
+            uow.commit()
+        return AttachmentView(aid, dossier_id, name, actual, len(content), digest, user.username, now)
+
+    def _check(self, filename: str, declared_type: str | None, content: bytes) -> tuple[str, str]:
         name = _UNSAFE_NAME.sub("_", (filename or "").strip())[:255]
         if not name:
             raise InvalidInput("the file needs a name", [("file", "missing file name")])
@@ -63,14 +74,7 @@ class AttachmentService:
         declared = (declared_type or "").split(";")[0].strip().lower()
         if declared and declared not in ("application/octet-stream", actual):
             raise UnsupportedMedia(f"{name} is declared {declared} but its content is {actual}")
-        now = self.ctx.clock.now()
-        digest = hashlib.sha256(content).hexdigest()
-        with self.ctx.uow() as uow:
-            self.visible(uow, user, dossier_id)
-            aid = uow.attachments.add(dossier_id=dossier_id, filename=name, content_type=actual, size=len(content),
-                                      sha256=digest, uploaded_by=user.username, uploaded_at=now, content=content)
-            uow.commit()
-        return AttachmentView(aid, dossier_id, name, actual, len(content), digest, user.username, now)
+        return name, actual
 
     def list(self, user: Official, dossier_id: int) -> list[AttachmentView]:
         with self.ctx.uow(write=False) as uow:
