@@ -1,7 +1,20 @@
 """Request and response schemas (marshmallow); the OpenAPI document is generated from them."""
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, has_app_context
 from marshmallow import Schema, fields, validate
+
+
+class LocalDateTime(fields.DateTime):
+    """Instants are shown in the province's time zone (the calendar's), e.g. 2026-11-26T09:00:00+07:00."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is not None and has_app_context():
+            value = value.astimezone(current_app.extensions["motcua"].ctx.calendars().tz)
+        return super()._serialize(value, attr, obj, **kwargs)
 
 class ProblemFieldSchema(Schema):
     field = fields.String(required=True)
@@ -38,7 +51,7 @@ class PasswordChangeSchema(Schema):
 class TokenSchema(Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
-    expires_at = fields.DateTime(required=True)
+    expires_at = LocalDateTime(required=True)
     scope = fields.String(required=True, metadata={"description": "'api', or 'password-change' until the first password change"})
     must_change_password = fields.Boolean(required=True)
 
@@ -67,8 +80,8 @@ class TaskSchema(Schema):
     candidate_agency = fields.String(required=True)
     assignee = fields.String(allow_none=True)
     owner = fields.String(allow_none=True, metadata={"description": "who delegated the task (gets it back on resolve)"})
-    created_at = fields.DateTime(required=True)
-    due_at = fields.DateTime(allow_none=True)
+    created_at = LocalDateTime(required=True)
+    due_at = LocalDateTime(allow_none=True)
     overdue = fields.Boolean(required=True)
     version = fields.Integer(required=True, metadata={"description": "also the ETag; send If-Match to act only on this version"})
 
@@ -103,6 +116,16 @@ class CompleteSchema(Schema):
                        metadata={"description": "the task form's data, checked against its JSON Schema"})
 
 
+class CompletionSchema(Schema):
+    dossier_id = fields.Integer(required=True)
+    dossier_code = fields.String(required=True)
+    status = fields.String(required=True)
+    version = fields.Integer(required=True)
+    completed_task_id = fields.String(required=True)
+    current_tasks = fields.List(fields.Nested(TaskSchema), required=True,
+                                metadata={"description": "the dossier's ready tasks after this one"})
+
+
 class CommentInSchema(Schema):
     body = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
@@ -112,7 +135,7 @@ class CommentSchema(Schema):
     task_id = fields.String(required=True)
     author = fields.String(required=True)
     body = fields.String(required=True)
-    created_at = fields.DateTime(required=True)
+    created_at = LocalDateTime(required=True)
 
 
 class CommentListSchema(Schema):
@@ -148,14 +171,14 @@ class TimelineEntrySchema(Schema):
     role = fields.String(required=True)
     agency = fields.String(required=True)
     who = fields.String(allow_none=True)
-    received_at = fields.DateTime(required=True)
-    due_at = fields.DateTime(allow_none=True)
-    done_at = fields.DateTime(allow_none=True)
+    received_at = LocalDateTime(required=True)
+    due_at = LocalDateTime(allow_none=True)
+    done_at = LocalDateTime(allow_none=True)
     timeliness = fields.String(allow_none=True, metadata={"description": "early, on_time or late (N-7)"})
 
 
 class EventSchema(Schema):
-    at = fields.DateTime(required=True)
+    at = LocalDateTime(required=True)
     kind = fields.String(required=True)
     actor = fields.String(allow_none=True)
     detail = fields.Dict(required=True)
@@ -170,10 +193,10 @@ class DossierSchema(Schema):
     channel = fields.String(required=True)
     status = fields.String(required=True)
     version = fields.Integer(required=True)
-    received_at = fields.DateTime(required=True)
-    started_at = fields.DateTime(required=True)
-    due_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    received_at = LocalDateTime(required=True)
+    started_at = LocalDateTime(required=True)
+    due_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
     timeliness = fields.String(allow_none=True)
     applicant = fields.Dict(required=True)
     current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
@@ -196,7 +219,7 @@ class AttachmentSchema(Schema):
     size = fields.Integer(required=True)
     sha256 = fields.String(required=True)
     uploaded_by = fields.String(required=True)
-    uploaded_at = fields.DateTime(required=True)
+    uploaded_at = LocalDateTime(required=True)
 
 
 class AttachmentListSchema(Schema):
@@ -233,7 +256,7 @@ class ProcedureSchema(Schema):
     level = fields.String(required=True)
     statutory_days = fields.Integer(required=True)
     online_level = fields.String(required=True)
-    effective_from = fields.DateTime(required=True)
+    effective_from = LocalDateTime(required=True)
     fees = fields.List(fields.Nested(FeeSchema), required=True)
     components = fields.List(fields.Nested(ComponentSchema), required=True)
 
@@ -244,7 +267,7 @@ class ProcedureListSchema(Schema):
 
 class SchedulerHealthSchema(Schema):
     running_here = fields.Boolean(required=True)
-    last_sweep_at = fields.DateTime(allow_none=True, required=True)
+    last_sweep_at = LocalDateTime(allow_none=True, required=True)
     last_sweep_by = fields.String(allow_none=True, required=True)
 
 

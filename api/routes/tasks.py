@@ -13,7 +13,7 @@ from ..schemas import (
     CommentListSchema,
     CommentSchema,
     CompleteSchema,
-    DossierSchema,
+    CompletionSchema,
     TaskDetailSchema,
     TaskListQuerySchema,
     TaskPageSchema,
@@ -106,13 +106,13 @@ def resolve(task_id: str) -> Response:
 
 
 @operation(bp, "/<task_id>/complete", "POST", summary="Complete a task with its form data", tag="tasks",
-           body=CompleteSchema, responses={200: DossierSchema, **ACTION_ERRORS, 422: None})
+           body=CompleteSchema, responses={200: CompletionSchema, **ACTION_ERRORS, 422: None})
 def complete(task_id: str, body: dict) -> Response:
     """`data` is validated against the task's JSON Schema; every failing field is named (422).
     Two officials completing at once: one succeeds, the other gets 409."""
     user = current_user()
-    view = services().dossiers.complete_task(task_id, body["data"], user.username, check=_check_complete)
-    return json_response(DossierSchema(), view)
+    done = services().dossiers.complete_task(task_id, body["data"], user.username, check=_check_complete)
+    return json_response(CompletionSchema(), done)
 
 
 @operation(bp, "/<task_id>/comments", "POST", summary="Comment on a task", tag="tasks", body=CommentInSchema,

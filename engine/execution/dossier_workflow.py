@@ -120,9 +120,16 @@ class DossierWorkflow:
 
     # ------------------------------------------------------------ human tasks
 
+    def _all_tasks(self) -> Any:
+        # The task dicts directly: SpiffWorkflow's tree iterator costs more than the rest of a step.
+        yield from self._wf.tasks.values()
+        for sub in self._wf.subprocesses.values():
+            yield from sub.tasks.values()
+
     def ready_tasks(self) -> list[ReadyHumanTask]:
         out = []
-        for t in self._wf.get_tasks(state=TaskState.READY, manual=True):
+        ready = [t for t in self._all_tasks() if t.state == TaskState.READY and t.task_spec.manual]
+        for t in sorted(ready, key=lambda t: t.last_state_change):
             meta = self.process.human_tasks.get(f"{t.workflow.spec.name}/{t.task_spec.name}")
             out.append(
                 ReadyHumanTask(

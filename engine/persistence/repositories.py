@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, delete, func, insert, or_, select, update
+import functools
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,12 +30,42 @@ from .models import (
 )
 
 _NO_SYNC = {"synchronize_session": False}
+# Hot paths (completing a task, firing a timer) use plain Core tables: no ORM identity map, fewer
+# Python calls per statement.
+T_DOSSIER = Dossier.__table__
+T_READY = ReadyTask.__table__
+T_STEP = Step.__table__
+T_EVENT = DossierEvent.__table__
+T_TIMER = Timer.__table__
+_DOSSIER_COLS = [T_DOSSIER.c[n] for n in ("id", "code", "procedure_version_id", "procedure_code", "agency_id",
+                                          "state", "version", "status", "created_by")]
+# Statements of the hot path are built once (SQLAlchemy then only binds values).
+_TASK_WITH_DOSSIER = (
+    select(T_READY, *[c.label(f"d_{c.name}") for c in _DOSSIER_COLS])
+    .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
+    .where(T_READY.c.task_id == bindparam("task_id"))
+)
+_DELETE_READY = T_READY.delete().where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+_READY_ROWS = select(T_READY).where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=32)
+def _save_state(columns: tuple[str, ...]) -> Any:
+    return (
+        T_DOSSIER.update()
+        .where(T_DOSSIER.c.id == bindparam("_id"), T_DOSSIER.c.version == bindparam("_expected"))
+        .values(version=bindparam("_next"), **{c: bindparam(c) for c in columns})
+    )
 
 
 class _Repository:
     def __init__(self, session: Session, dialect: str):
         self.session = session
         self.dialect = dialect
+
+    def _core(self, statement: Any, params: Any = None) -> Any:
+        """Execute a Core statement on the session's connection, skipping the ORM's execute path."""
+        return self.session.connection().execute(statement, params)
 
     def _upsert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
@@ -137,22 +170,17 @@ class DossierRepository(_Repository):
 
     def save_state(self, dossier_id: int, expected_version: int, **values: Any) -> bool:
         """Write new state only if nobody else did since we read it (optimistic concurrency)."""
-        result = self.session.execute(
-            update(Dossier)
-            .where(Dossier.id == dossier_id, Dossier.version == expected_version)
-            .values(version=expected_version + 1, **values)
-            .execution_options(**_NO_SYNC)
-        )
+        result = self._core(_save_state(tuple(sorted(values))),
+                            {"_id": dossier_id, "_expected": expected_version, "_next": expected_version + 1, **values})
         return result.rowcount == 1
 
     def add_step(self, **values: Any) -> None:
-        self.session.execute(insert(Step).values(**values))
+        self._core(T_STEP.insert(), values)
 
     def add_event(self, dossier_id: int, at: datetime, kind: str, actor: str | None,
                   detail: dict[str, Any] | None = None) -> None:
-        self.session.execute(
-            insert(DossierEvent).values(dossier_id=dossier_id, at=at, kind=kind, actor=actor, detail=detail or {})
-        )
+        self._core(T_EVENT.insert(), {"dossier_id": dossier_id, "at": at, "kind": kind, "actor": actor,
+                                                "detail": detail or {}})
 
     def involved(self, dossier_id: int) -> tuple[set[str], set[str]]:
         """Agencies and officials that have or had a task in the dossier."""
@@ -201,15 +229,30 @@ class TaskRepository(_Repository):
     def get(self, task_id: str) -> ReadyTask | None:
         return self.session.get(ReadyTask, task_id)
 
+    def get_with_dossier(self, task_id: str) -> tuple[Any, Any] | None:
+        """The ready task and what its completion needs of its dossier, in one query."""
+        row = self._core(_TASK_WITH_DOSSIER, {"task_id": task_id}).mappings().first()
+        if row is None:
+            return None
+        task = SimpleNamespace(**{c.name: row[c.name] for c in T_READY.c})
+        dossier = SimpleNamespace(**{c.name: row[f"d_{c.name}"] for c in _DOSSIER_COLS})
+        return task, dossier
+
+    def rows(self, task_ids: Iterable[str]) -> list[Any]:
+        ids = list(task_ids)
+        if not ids:
+            return []
+        return [SimpleNamespace(**r) for r in self._core(_READY_ROWS, {"ids": ids}).mappings()]
+
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if rows:
-            self.session.execute(insert(ReadyTask), rows)
+            self._core(T_READY.insert(), rows)
 
     def delete(self, task_ids: Iterable[str]) -> None:
         ids = list(task_ids)
         if ids:
-            self.session.execute(delete(ReadyTask).where(ReadyTask.task_id.in_(ids)).execution_options(**_NO_SYNC))
+            self._core(_DELETE_READY, {"ids": ids})
 
     def update_if(self, task_id: str, expected: dict[str, Any], **values: Any) -> bool:
         """Compare-and-set on a ready task row (claims and assignments never lose an update)."""
@@ -297,13 +340,13 @@ class TimerRepository(_Repository):
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if rows:
-            self.session.execute(insert(Timer), rows)
+            self._core(T_TIMER.insert(), rows)
 
     def delete(self, dossier_id: int, task_ids: Iterable[str]) -> None:
         ids = list(task_ids)
         if ids:
-            self.session.execute(
-                delete(Timer).where(Timer.dossier_id == dossier_id, Timer.task_id.in_(ids)).execution_options(**_NO_SYNC)
+            self._core(
+                T_TIMER.delete().where(T_TIMER.c.dossier_id == dossier_id, T_TIMER.c.task_id.in_(ids))
             )
 
     def set_due(self, timer_id: int, due_at: datetime) -> None:
@@ -313,14 +356,12 @@ class TimerRepository(_Repository):
         return and_(Timer.due_at <= now, or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
 
     def due_dossier_ids(self, now: datetime, limit: int) -> list[int]:
-        rows = self.session.execute(
-            select(Timer.dossier_id, func.min(Timer.due_at).label("first"))
-            .where(self._due(now))
-            .group_by(Timer.dossier_id)
-            .order_by("first")
-            .limit(limit)
+        """Dossiers with due timers, earliest first. Reads the due_at index only (no GROUP BY,
+        which SQLite answers by scanning every timer): cost independent of open dossiers."""
+        ids = self.session.scalars(
+            select(Timer.dossier_id).where(self._due(now)).order_by(Timer.due_at, Timer.id).limit(limit * 4)
         ).all()
-        return [r[0] for r in rows]
+        return list(dict.fromkeys(ids))[:limit]
 
     def lock_due_dossier(self, dossier_id: int, now: datetime) -> Dossier | None:
         """Lock the dossier if it still has a due timer; skip it if another process holds it."""

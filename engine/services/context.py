@@ -1,6 +1,7 @@
 """What every service needs: unit of work, clock, calendar, and the cache of restored specs."""
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -16,6 +17,7 @@ from engine.execution.script_engine import MotcuaScriptEngine, WorkingTimeFuncti
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .errors import NotFound
+from .forms import FormChecker
 
 
 class CalendarProvider:
@@ -56,25 +58,48 @@ class CalendarProvider:
         return self.get()
 
 
+@dataclass(frozen=True)
+class VersionInfo:
+    """What running a dossier needs of its procedure version, restored once per process."""
+
+    id: int
+    number: int
+    process: LoadedProcess
+    forms: dict[str, FormChecker]
+
+    def form(self, name: str | None) -> FormChecker:
+        return self.forms.get(name or "") or _NO_FORM
+
+
+_NO_FORM = FormChecker(None)
+
+
 class ProcessCache:
-    """Restored specs per procedure version. Versions are immutable, so caching is safe."""
+    """Restored specs and compiled forms per procedure version. A version's content never
+    changes once stored, so this cache is only about speed, never about correctness."""
 
     def __init__(self) -> None:
-        self._cache: dict[int, LoadedProcess] = {}
+        self._cache: dict[int, VersionInfo] = {}
         self._lock = threading.Lock()
 
-    def get(self, uow: UnitOfWork, version_id: int) -> LoadedProcess:
-        process = self._cache.get(version_id)
-        if process is None:
+    def info(self, uow: UnitOfWork, version_id: int) -> VersionInfo:
+        info = self._cache.get(version_id)
+        if info is None:
             version = uow.procedures.get_version(version_id)
             if version is None:
                 raise NotFound(f"procedure version {version_id} does not exist")
             process = LoadedProcess.from_stored(
                 version.spec["spec"], version.spec["subprocess_specs"], version.spec["human_tasks"]
             )
+            forms = {path[len("forms/"):]: FormChecker(json.loads(text))
+                     for path, text in version.sources.items() if path.startswith("forms/")}
+            info = VersionInfo(version.id, version.number, process, forms)
             with self._lock:
-                self._cache[version_id] = process
-        return process
+                self._cache[version_id] = info
+        return info
+
+    def get(self, uow: UnitOfWork, version_id: int) -> LoadedProcess:
+        return self.info(uow, version_id).process
 
 
 @dataclass

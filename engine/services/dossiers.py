@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from datetime import datetime
 from typing import Any, Callable
 
@@ -83,7 +84,19 @@ class DossierView:
     incidents: list[dict[str, Any]] = field(default_factory=list)
 
 
-TaskCheck = Callable[[ReadyTask, Dossier], None]
+@dataclass(frozen=True)
+class Completion:
+    """What completing a task changed: the dossier's new state and what is ready next."""
+
+    dossier_id: int
+    dossier_code: str
+    status: str
+    version: int
+    completed_task_id: str
+    current_tasks: list[TaskSummary]
+
+
+TaskCheck = Callable[[Any, Any], None]
 
 
 class DossierService:
@@ -138,24 +151,37 @@ class DossierService:
             except ProcessError as err:
                 raise ProcessFailure(f"procedure {procedure_code} failed at start: {err}",
                                      element_id=err.element_id) from None
-            dossier_id = uow.dossiers.add(
+            status = DossierStatus.PROCESSED if dw.completed else DossierStatus.PROCESSING
+            values = dict(
                 code=code, procedure_version_id=version.id, procedure_code=procedure_code, agency_id=agency,
-                channel=channel.value, status=DossierStatus.PROCESSING.value, state=dw.dump(), version=1,
+                channel=channel.value, status=status.value, state=dw.dump(), version=1,
                 received_at=received_at, started_at=started_at, due_at=due_at,
-                due_basis={"from": started_at.isoformat(), "working_days": days}, completed_at=None,
+                due_basis={"from": started_at.isoformat(), "working_days": days},
+                completed_at=now if dw.completed else None,
                 applicant=applicant or {}, created_by=actor, updated_at=now,
             )
-            dossier = uow.dossiers.get(dossier_id)
+            dossier = SimpleNamespace(id=uow.dossiers.add(**values), **values)
             try:
-                write_rows(ctx, uow, dossier, dw, EMPTY, Snapshot.of(dw), now, actor)
+                new_tasks = write_rows(ctx, uow, dossier, dw, EMPTY, Snapshot.of(dw), now, actor)
             except ProcessError as err:
                 raise ProcessFailure(str(err), element_id=err.element_id) from None
-            uow.dossiers.add_event(dossier_id, now, "received", actor,
-                                   {"channel": channel.value, "version": version.number})
-            if dw.completed:
-                uow.dossiers.save_state(dossier_id, 1, status=DossierStatus.PROCESSED.value, completed_at=now)
+            event = {"channel": channel.value, "version": version.number}
+            uow.dossiers.add_event(dossier.id, now, "received", actor, event)
             uow.commit()
-        return self.get(dossier_id)
+        # Built from what was just written: no second round trip.
+        return DossierView(
+            id=dossier.id, code=code, procedure_code=procedure_code, procedure_version=version.number,
+            agency_id=agency, channel=channel.value, status=status.value, version=1, received_at=received_at,
+            started_at=started_at, due_at=due_at, completed_at=values["completed_at"],
+            timeliness=_value(classify(now, due_at, cal.tz)) if dw.completed else None,
+            applicant=applicant or {},
+            current_tasks=[_summary(SimpleNamespace(**r, assignee=None, owner=None), code, procedure_code, now)
+                           for r in new_tasks],
+            timeline=[TimelineEntry(r["task_id"], r["element_id"], r["name"], r["candidate_role"],
+                                    r["candidate_agency"], None, now, r["due_at"], None, None) for r in new_tasks],
+            events=[{"at": now, "kind": "received", "actor": actor, "detail": event}]
+            + ([{"at": now, "kind": "processed", "actor": actor, "detail": {}}] if dw.completed else []),
+        )
 
     # ------------------------------------------------------------ tasks
 
@@ -182,42 +208,46 @@ class DossierService:
         return TaskDetail(summary, schema, data, self.get(dossier.id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None,
-                      check: TaskCheck | None = None) -> DossierView:
+                      check: TaskCheck | None = None) -> Completion:
         """Complete a ready task with validated form data. Exactly one of two racing calls wins."""
         ctx = self.ctx
         now = ctx.clock.now()
-        cal = ctx.calendars()
         with ctx.uow() as uow:
-            row = uow.tasks.get(task_id)
-            if row is None:
+            found = uow.tasks.get_with_dossier(task_id)
+            if found is None:
                 self._not_ready(uow, task_id)
-            dossier = get_dossier(uow, row.dossier_id)
+            row, dossier = found
             if check:
                 check(row, dossier)
-            problems = form_problems(self._schema(uow, dossier, row), data)
+            info = ctx.processes.info(uow, dossier.procedure_version_id)
+            problems = info.form(row.form).problems(data)
             if problems:
                 raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
-            dossier_id = dossier.id
-            dw = load_workflow(ctx, uow, dossier)
+            dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)
             before = Snapshot.of(dw)
             if task_id not in before.ready:
                 raise Conflict(f"task {task_id} is no longer ready")
             try:
                 dw.complete(task_id, data)
-                save_workflow(ctx, uow, dossier, dw, before, now, actor)
+                saved = save_workflow(ctx, uow, dossier, dw, before, now, actor)
             except ProcessError as err:
                 uow.rollback()
-                self._incident(dossier_id, err, now)
+                self._incident(dossier.id, err, now)
                 raise ProcessFailure(f"the procedure could not continue after {row.name!r}: {err}",
                                      element_id=err.element_id) from None
             uow.dossiers.add_step(
                 dossier_id=dossier.id, task_id=task_id, element_id=row.element_id, name=row.name,
                 candidate_role=row.candidate_role, candidate_agency=row.candidate_agency, completed_by=actor,
                 created_at=row.created_at, due_at=row.due_at, completed_at=now,
-                timeliness=_value(classify(now, row.due_at, cal.tz)), data=data,
+                timeliness=_value(classify(now, row.due_at, ctx.calendars().tz)), data=data,
             )
+            kept = [tid for tid in saved.after.ready if tid in before.ready]
+            current = [SimpleNamespace(**r, assignee=None, owner=None) for r in saved.new_tasks] + uow.tasks.rows(kept)
             uow.commit()
-        return self.get(dossier_id)
+        return Completion(
+            dossier.id, dossier.code, saved.status or dossier.status, saved.version, task_id,
+            [_summary(t, dossier.code, dossier.procedure_code, now) for t in current],
+        )
 
     @staticmethod
     def _not_ready(uow: Any, task_id: str) -> None:

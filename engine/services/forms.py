@@ -6,14 +6,26 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 
-def form_problems(schema: dict[str, Any] | None, data: Any) -> list[tuple[str, str]]:
+class FormChecker:
+    """A task form's JSON Schema, compiled once per procedure version."""
+
+    def __init__(self, schema: dict[str, Any] | None):
+        self.schema = schema
+        self._validator = Draft202012Validator(schema, format_checker=FormatChecker()) if schema else None
+
+    def problems(self, data: Any) -> list[tuple[str, str]]:
+        return form_problems(self.schema, data, self._validator)
+
+
+def form_problems(schema: dict[str, Any] | None, data: Any,
+                  validator: Draft202012Validator | None = None) -> list[tuple[str, str]]:
     """[(field path, problem)]; empty when the data is valid. No schema: any JSON object."""
     if not isinstance(data, dict):
         return [("data", "must be a JSON object")]
     if not schema:
         return []
     problems: list[tuple[str, str]] = []
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = validator or Draft202012Validator(schema, format_checker=FormatChecker())
     for err in sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
         path = ".".join(str(p) for p in err.absolute_path)
         if err.validator == "required" and isinstance(err.instance, dict):

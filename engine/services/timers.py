@@ -77,7 +77,7 @@ class TimerService:
                 dw = load_workflow(ctx, uow, dossier)
                 before = Snapshot.of(dw)
                 dw.fire_due_timers()
-                after = save_workflow(ctx, uow, dossier, dw, before, now, None)
+                after = save_workflow(ctx, uow, dossier, dw, before, now, None).after
                 still_due = [t.element_id for t in after.timers.values() if t.due_at < now and t.task_id in before.timers]
                 if still_due:
                     raise ProcessError(f"timer due at {now.isoformat()} did not fire", still_due[0])

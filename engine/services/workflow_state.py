@@ -15,7 +15,6 @@ from engine.domain.dossier_status import DossierStatus
 from engine.domain.roles import LaneError, parse_lane
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.execution.script_engine import compute_deadline
-from engine.persistence.models import Dossier
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import EngineContext
@@ -35,19 +34,19 @@ class Snapshot:
 EMPTY = Snapshot({}, {})
 
 
-def load_workflow(ctx: EngineContext, uow: UnitOfWork, dossier: Dossier) -> DossierWorkflow:
+def load_workflow(ctx: EngineContext, uow: UnitOfWork, dossier: Any) -> DossierWorkflow:
     process = ctx.processes.get(uow, dossier.procedure_version_id)
     return DossierWorkflow.restore(process, dossier.state, ctx.script_engine, ctx.clock)
 
 
-def get_dossier(uow: UnitOfWork, dossier_id: int) -> Dossier:
+def get_dossier(uow: UnitOfWork, dossier_id: int) -> Any:
     dossier = uow.dossiers.get(dossier_id)
     if dossier is None:
         raise NotFound(f"dossier {dossier_id} does not exist")
     return dossier
 
 
-def _task_row(ctx: EngineContext, dossier: Dossier, task: ReadyHumanTask, now: datetime) -> dict[str, Any]:
+def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datetime) -> dict[str, Any]:
     try:
         route = parse_lane(task.lane)
         agency = route.agency_for(dossier.agency_id, task.data)
@@ -77,16 +76,24 @@ def _task_row(ctx: EngineContext, dossier: Dossier, task: ReadyHumanTask, now: d
     }
 
 
+@dataclass(frozen=True)
+class Saved:
+    after: Snapshot
+    new_tasks: list[dict[str, Any]]  # ready-task rows inserted
+    status: str | None  # the dossier's new status, if it changed
+    version: int
+
+
 def save_workflow(
     ctx: EngineContext,
     uow: UnitOfWork,
-    dossier: Dossier,
+    dossier: Any,
     dw: DossierWorkflow,
     before: Snapshot,
     now: datetime,
     actor: str | None,
     status: DossierStatus | None = None,
-) -> Snapshot:
+) -> Saved:
     """Persist the workflow after an operation; raises Conflict if the dossier changed meanwhile."""
     after = Snapshot.of(dw)
     values: dict[str, Any] = {"state": dw.dump(), "updated_at": now}
@@ -98,23 +105,24 @@ def save_workflow(
     # fails if anyone saved since we loaded.
     if not uow.dossiers.save_state(dossier.id, dossier.version, **values):
         raise Conflict(f"dossier {dossier.code} was changed by someone else; reload and try again")
-    write_rows(ctx, uow, dossier, dw, before, after, now, actor)
-    return after
+    new_tasks = write_rows(ctx, uow, dossier, dw, before, after, now, actor)
+    return Saved(after, new_tasks, values.get("status"), dossier.version + 1)
 
 
 def write_rows(
     ctx: EngineContext,
     uow: UnitOfWork,
-    dossier: Dossier,
+    dossier: Any,
     dw: DossierWorkflow,
     before: Snapshot,
     after: Snapshot,
     now: datetime,
     actor: str | None,
-) -> None:
-    """Bring the ready-task and timer rows from `before` to `after`."""
+) -> list[dict[str, Any]]:
+    """Bring the ready-task and timer rows from `before` to `after`; returns the new task rows."""
     uow.tasks.delete(before.ready.keys() - after.ready.keys())
-    uow.tasks.insert(_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready)
+    new_tasks = [_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready]
+    uow.tasks.insert(new_tasks)
 
     uow.timers.delete(dossier.id, before.timers.keys() - after.timers.keys())
     uow.timers.insert(
@@ -127,3 +135,4 @@ def write_rows(
         uow.dossiers.add_event(dossier.id, now, "timers_fired", None, {"elements": fired})
     if dw.completed:
         uow.dossiers.add_event(dossier.id, now, "processed", actor, {})
+    return new_tasks

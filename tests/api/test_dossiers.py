@@ -15,7 +15,7 @@ def test_desk_registers_a_dossier(api):
                      data={"business_name": "Tạp hóa An"})
     assert d["code"] == f"{AGENCY}-261126-0001"  # N-1
     assert d["status"] == "processing" and d["channel"] == "desk" and d["procedure_version"] == 1
-    assert d["due_at"] == "2026-12-03T02:00:00+00:00"  # 5 working days from Thu 26 Nov 09:00
+    assert d["due_at"] == "2026-12-03T09:00:00+07:00"  # 5 working days from Thu 26 Nov 09:00
     assert [t["element_id"] for t in d["current_tasks"]] == ["receive"]
     assert d["applicant"]["id_number"] == "079123456789"
 
@@ -26,7 +26,7 @@ def test_postal_dossier_received_earlier(api, clock, app):
     api.refresh_tokens(app)
     d = api.register(channel="postal", received_at=(published + timedelta(hours=2)).isoformat())
     assert d["channel"] == "postal" and d["code"].endswith("-261126-0001")
-    assert d["received_at"] == "2026-11-26T04:00:00+00:00"
+    assert d["received_at"] == "2026-11-26T11:00:00+07:00"
     # received before the procedure was in effect: no version applies
     r = api.post("desk", "/api/dossiers", {"procedure_code": "P", "applicant": {"name": "A"}, "channel": "postal",
                                           "received_at": (published - timedelta(hours=1)).isoformat()})
@@ -69,8 +69,8 @@ def test_dossier_timeline_who_received_due_done(api, clock):
     view = api.get("an", f"/api/dossiers/{d['id']}").json
     first, second = view["timeline"]
     assert (first["element_id"], first["who"], first["timeliness"]) == ("receive", "desk", "early")
-    assert first["received_at"] == "2026-11-26T02:00:00+00:00" and first["done_at"] == "2026-11-26T03:00:00+00:00"
-    assert first["due_at"] == "2026-11-27T02:00:00+00:00"  # 8 working hours
+    assert first["received_at"] == "2026-11-26T09:00:00+07:00" and first["done_at"] == "2026-11-26T10:00:00+07:00"
+    assert first["due_at"] == "2026-11-27T09:00:00+07:00"  # 8 working hours
     assert second["done_at"] is None and second["role"] == "official"
     assert [e["kind"] for e in view["events"]] == ["received"]
 

@@ -54,8 +54,9 @@ def test_ready_task_rows_carry_role_agency_and_working_time_due(services, dirs, 
     assert (t.name, t.candidate_role, t.candidate_agency) == ("Tiếp nhận", "one_stop_officer", "000.00.12.H15")
     assert t.due_at == datetime(2026, 11, 27, 15, 0, tzinfo=VN)
     clock.advance(timedelta(hours=1))
-    view = services.dossiers.complete_task(t.task_id, {}, "desk-1")
-    [t2] = view.current_tasks
+    done = services.dossiers.complete_task(t.task_id, {}, "desk-1")
+    assert (done.version, done.completed_task_id) == (2, t.task_id)
+    [t2] = done.current_tasks
     assert (t2.candidate_role, t2.candidate_agency) == ("official", "000.00.12.H20")
     assert t2.due_at == datetime(2026, 11, 30, 16, 0, tzinfo=VN)
 
@@ -84,8 +85,8 @@ def test_form_data_is_validated_and_every_failing_field_named(services, dirs):
     # nothing changed
     assert services.dossiers.get(d.id).current_tasks[0].task_id == task.task_id
     view = services.dossiers.complete_task(task.task_id, {"decision": "approve", "opinion": "đủ điều kiện"}, "u")
-    assert view.status == "processed"
-    assert view.timeline[0].who == "u"
+    assert view.status == "processed" and view.current_tasks == []
+    assert services.dossiers.get(d.id).timeline[0].who == "u"
 
 
 def test_unknown_and_completed_tasks(services, dirs):
