@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Bootstrap and run Motcua with nothing but Python installed.
 
-    python3 dev.py run     # set up .venv, migrate the SQLite database, load processes/, serve API + scheduler
+    python3 dev.py run     # set up .venv, migrate the SQLite database, load and publish processes/, serve API + scheduler
     python3 dev.py test    # set up .venv and run the whole test suite (extra arguments go to pytest)
 
 The virtual environment is (re)installed only when pyproject.toml changes.
@@ -47,7 +47,9 @@ def main(argv: list[str]) -> int:
     if command == "setup":
         return 0
     if command == "run":
-        return subprocess.call([str(_bin("motcua")), "serve", *rest], cwd=ROOT)
+        # Development: drafts loaded from processes/ are published at once so they can be tried;
+        # in production the control office publishes (motcua procedures publish).
+        return subprocess.call([str(_bin("motcua")), "serve", "--publish-drafts", *rest], cwd=ROOT)
     # pytest exits 5 when it collected nothing: that is a failure too.
     return subprocess.call([str(_bin("python")), "-m", "pytest", *rest], cwd=ROOT)
 

@@ -24,6 +24,8 @@ def _serve(args: argparse.Namespace) -> None:
     from api.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "alembic"):  # a line per sweep / per health check is noise
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     log = logging.getLogger("motcua")
     settings = Settings.from_env()
     services = build(settings)
