@@ -16,7 +16,8 @@ start_postgres() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql >/dev/null
     bindir=$(pg_bindir)
   fi
-  port=${MOTCUA_PG_PORT:-54329}
+  # A free loopback port unless one is given (another server may hold the usual ones).
+  port=${MOTCUA_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   PG_DATA=$(mktemp -d /tmp/motcua-pg.XXXXXX)
   local run=()
   if [ "$(id -u)" -eq 0 ]; then
