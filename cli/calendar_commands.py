@@ -2,21 +2,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
 
 from engine.calendar import WorkingCalendar
 
-
-def _instant(text: str) -> datetime:
-    try:
-        t = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not an ISO date-time such as 2026-02-13T16:00+07:00"
-        ) from None
-    if t.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r} has no offset; write e.g. {text}+07:00")
-    return t
+from .common import instant
 
 
 def _hours(text: str) -> float:
@@ -56,22 +45,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     cmds.required = True
 
     c = cmds.add_parser("add-hours", help="the instant N working hours after a start")
-    c.add_argument("start", type=_instant)
+    c.add_argument("start", type=instant)
     c.add_argument("hours", type=_hours)
     c.set_defaults(func=lambda a: print(_cal(a).add_working_hours(a.start, a.hours).isoformat()))
 
     c = cmds.add_parser("add-days", help="the same position in the working day, N working days later")
-    c.add_argument("start", type=_instant)
+    c.add_argument("start", type=instant)
     c.add_argument("days", type=_days)
     c.set_defaults(func=lambda a: print(_cal(a).add_working_days(a.start, a.days).isoformat()))
 
     c = cmds.add_parser("next", help="the start of the next working time (the instant itself if working)")
-    c.add_argument("start", type=_instant)
+    c.add_argument("start", type=instant)
     c.set_defaults(func=lambda a: print(_cal(a).next_working_time(a.start).isoformat()))
 
     c = cmds.add_parser("between", help="working hours between two instants")
-    c.add_argument("a", type=_instant)
-    c.add_argument("b", type=_instant)
+    c.add_argument("a", type=instant)
+    c.add_argument("b", type=instant)
     c.set_defaults(func=lambda a: print(_format_hours(_cal(a).working_hours_between(a.a, a.b))))
 
     c = cmds.add_parser("show", help="table of the days off (and worked weekend days) of a year")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, redirect, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 import swagger_ui_bundle
 

@@ -199,7 +199,7 @@ def _locate(text: str, path: str) -> int | None:
     parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
     table: list[str] = []
     counts: dict[str, int] = {}
-    want_table, want_key = [], None
+    want_table: list[str] = []
     for p in parts:
         if p.startswith("["):
             want_table[-1] = f"{want_table[-1]}[{int(p[1:-1])}]"

@@ -1,7 +1,6 @@
 """Dossier use cases: start on the version in effect, list ready tasks, complete a task."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from datetime import datetime
@@ -16,8 +15,7 @@ from engine.persistence.models import Dossier, ReadyTask
 
 from .context import EngineContext
 from .errors import Conflict, InvalidInput, NotFound, ProcessFailure
-from .forms import form_problems
-from .workflow_state import EMPTY, Snapshot, get_dossier, load_workflow, save_workflow, write_rows
+from .workflow_state import EMPTY, Snapshot, get_dossier, save_workflow, write_rows
 
 
 @dataclass(frozen=True)
@@ -201,9 +199,10 @@ class DossierService:
             dossier = get_dossier(uow, row.dossier_id)
             if check:
                 check(row, dossier)
-            dw = load_workflow(self.ctx, uow, dossier)
+            info = self.ctx.processes.info(uow, dossier.procedure_version_id)
+            dw = DossierWorkflow.restore(info.process, dossier.state, self.ctx.script_engine, self.ctx.clock)
             data = dw.task_data(task_id)
-            schema = self._schema(uow, dossier, row)
+            schema = info.form(row.form).schema
         summary = _summary(row, dossier.code, dossier.procedure_code, self.ctx.clock.now())
         return TaskDetail(summary, schema, data, self.get(dossier.id))
 
@@ -260,14 +259,6 @@ class DossierService:
             uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="task", error=str(err),
                               occurred_at=now, attempt=1)
             uow.commit()
-
-    @staticmethod
-    def _schema(uow: Any, dossier: Dossier, row: ReadyTask) -> dict[str, Any] | None:
-        if not row.form:
-            return None
-        version = uow.procedures.get_version(dossier.procedure_version_id)
-        text = version.sources.get("forms/" + row.form)
-        return json.loads(text) if text else None
 
     # ------------------------------------------------------------ dossiers
 

@@ -135,14 +135,6 @@ class ProcedureService:
         with self.ctx.uow(write=False) as uow:
             return [VersionView.of(uow.procedures.code_of(v), v) for v in uow.procedures.all_in_effect(at)]
 
-    def form_schema(self, version_id: int, form: str) -> dict[str, Any] | None:
-        import json
-
-        with self.ctx.uow(write=False) as uow:
-            version = uow.procedures.get_version(version_id)
-            text = version.sources.get("forms/" + form) if version else None
-            return json.loads(text) if text else None
-
     @staticmethod
     def _pick(uow: Any, code: str, number: int | None, newest_in_state: str | None) -> ProcedureVersion:
         if number is not None:

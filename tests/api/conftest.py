@@ -7,7 +7,6 @@ import pytest
 
 from api.app import create_app
 from api.config import ApiSettings
-from engine.domain.access import Official
 from tests.support.bpmn import Process, write_procedure
 
 AGENCY = "000.00.12.H15"

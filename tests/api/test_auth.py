@@ -1,6 +1,6 @@
 """Login, first-login password change (R-8.2), lockout, logout, SSO tokens (R-8.1)."""
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import jwt
 import pytest

@@ -1,10 +1,9 @@
 """Registering dossiers at the desk, their status and timeline, attachments."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.api.conftest import AGENCY
-from tests.conftest import VN
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8ffff3f0005fe02fea7d6a4e00000000049454e44ae426082")

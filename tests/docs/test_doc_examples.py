@@ -1,6 +1,5 @@
 """The examples in docs/ are real: the BPMN example of the conventions compiles and runs."""
 import re
-from datetime import datetime
 from pathlib import Path
 
 from engine.procedures.library import build_procedure

@@ -3,7 +3,7 @@ import threading
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from engine.persistence.models import Dossier
 from engine.services.errors import Conflict, InvalidInput, NotFound, ProcessFailure

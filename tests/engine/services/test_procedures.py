@@ -1,10 +1,9 @@
 """Procedure versions: sync, publish, the version in effect, dossiers stay on their version (R-1)."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from engine.services.errors import Conflict, InvalidInput, NotFound
-from tests.conftest import VN
 from tests.support.bpmn import Process, sequential, write_procedure
 
 

@@ -3,10 +3,8 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from engine.calendar import WorkingCalendar
 from engine.persistence.models import DossierEvent, Timer
 from engine.scheduler import TimerScheduler
 from engine.services.timers import backoff
@@ -68,7 +66,7 @@ def test_completed_task_cancels_its_timer(services, dirs, clock):
     assert services.timers.fire_due().fired == []
 
 
-def test_due_timers_also_fire_when_an_official_saves_first(services, dirs, clock):
+def test_interrupting_timer_cancels_its_task_and_runs_its_branch(services, dirs, clock):
     p = (Process("p").start().user("a").user("b")
          .boundary_timer("late", "b", "deadline(working_hours=1)")
          .script("flag", "escalated = True").end("e1").end("e2")
@@ -79,8 +77,9 @@ def test_due_timers_also_fire_when_an_official_saves_first(services, dirs, clock
     clock.advance(timedelta(hours=2))
     view = services.dossiers.get(d.id)
     assert [t.element_id for t in view.current_tasks] == ["b"]
-    [r] = services.timers.fire_due().fired and [1]
-    assert services.dossiers.get(d.id).current_tasks == []  # interrupted, the flag script ran
+    assert services.timers.fire_due().fired == [d.code]
+    after = services.dossiers.get(d.id)
+    assert after.current_tasks == [] and after.status == "processed"  # b interrupted, the flag branch ended it
 
 
 def test_a_failing_dossier_is_an_incident_retried_with_backoff_and_blocks_no_one(services, dirs, clock):
