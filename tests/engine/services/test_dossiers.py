@@ -150,3 +150,22 @@ def test_concurrent_completions_exactly_one_wins(services, dirs):
         view = services.dossiers.get(d.id)
         assert len(view.timeline) == 2 and view.timeline[0].done_at is not None
         assert view.version == 2  # one update, none lost
+
+
+def test_concurrent_receipts_get_unique_consecutive_codes(services, dirs):
+    # N-1: unique, never reused, safe under concurrent receipts (several API processes).
+    publish(services, dirs, "P", sequential(1))
+    barrier = threading.Barrier(6)
+    codes: list[str] = []
+
+    def receive() -> None:
+        barrier.wait()
+        for _ in range(3):
+            codes.append(services.dossiers.start("P").code)
+
+    threads = [threading.Thread(target=receive) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [f"000.00.12.H15-261126-{n:04d}" for n in range(1, 19)]
