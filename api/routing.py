@@ -77,7 +77,7 @@ def authenticate(allow_password_change: bool = False) -> None:
     except TokenInvalid as err:
         raise ApiProblem("unauthenticated", f"the token is not accepted: {err}") from None
     if principal.token_id:
-        with services.ctx.uow(write=False) as uow:
+        with services.ctx.uow(single_read=True) as uow:
             if uow.tokens.is_revoked(principal.token_id):
                 raise ApiProblem("unauthenticated", "the token was revoked (logged out)")
     if principal.scope == PASSWORD_ONLY and not allow_password_change:

@@ -82,7 +82,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import psycopg
 import requests
@@ -135,6 +135,8 @@ class _Instrumented:
             # Flask calls start_response once the response is built, after_request hooks included.
             headers.append(("Server-Timing", "app;dur=%.3f" % (1000 * (time.perf_counter() - t0))))
             headers.append(("X-Bench-Worker", self.pid))
+            # The client's port names the TCP connection: the client counts them to check keep-alive.
+            headers.append(("X-Bench-Peer", str(environ.get("REMOTE_PORT", ""))))
             return start_response(status, headers, exc_info)
 
         if "HTTP_X_BENCH_PROFILE" not in environ:
@@ -188,6 +190,7 @@ class Record:
     complete_ms: list[float] = field(default_factory=list)
     app_ms: list[float] = field(default_factory=list)
     workers: Counter[str] = field(default_factory=Counter)
+    connections: set[str] = field(default_factory=set)
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[str] = field(default_factory=list)
     processed: int = 0
@@ -196,6 +199,7 @@ class Record:
         self.complete_ms += other.complete_ms
         self.app_ms += other.app_ms
         self.workers.update(other.workers)
+        self.connections |= other.connections
         self.statuses.update(other.statuses)
         self.errors += other.errors
         self.processed += other.processed
@@ -240,6 +244,7 @@ class Client:
                 if app is not None:
                     record.app_ms.append(app)
                 record.workers[response.headers.get("X-Bench-Worker", "?")] += 1
+                record.connections.add(response.headers.get("X-Bench-Peer", "?"))
             tasks = done["current_tasks"]
             if step < TASKS - 1:
                 if len(tasks) != 1:
@@ -249,11 +254,6 @@ class Client:
             raise BenchFailure(f"dossier {done['dossier_code']} ended {done['status']!r} with "
                                f"{len(done['current_tasks'])} ready tasks, not {PROCESSED!r}")
         record.processed += 1
-
-    def connections(self) -> int:
-        """TCP connections this session has opened so far (urllib3's count)."""
-        pool = self.session.get_adapter(self.base).poolmanager.connection_from_url(self.base)
-        return int(pool.num_connections)
 
 
 def login(base: str) -> str:
@@ -278,33 +278,36 @@ def run_pass(base: str, token: str, concurrency: int, dossiers: int, warmup: int
              profile: bool = False) -> dict[str, Any]:
     """Warm up each connection, register the dossiers, then complete them from `concurrency` threads."""
     clients = [Client(base, token, profile) for _ in range(concurrency)]
-    records = [Record() for _ in clients]
-    untimed = Record()  # warm-up and registrations: checked, not timed
+    timed = [Record() for _ in clients]
+    untimed = [Record() for _ in clients]  # warm-up and registrations: checked, not timed
 
-    def guarded(fn: Any, *args: Any) -> None:
+    def attempt(record: Record, fn: Callable[..., Any], *args: Any) -> Any:
         try:
-            fn(*args)
+            return fn(*args)
         except (BenchFailure, requests.RequestException) as err:
-            untimed.errors.append(f"{type(err).__name__}: {err}")
+            record.errors.append(f"{type(err).__name__}: {err}")
+            return None
 
-    def warm(client: Client, n0: int) -> None:
-        for n in range(warmup):
-            guarded(lambda: client.complete_dossier(client.register(n0 + n, untimed), untimed, timed=False))
+    def warm(client: Client, record: Record, n0: int) -> None:
+        for n in range(n0, n0 + warmup):
+            task_id = attempt(record, client.register, n, record)
+            if task_id is not None:
+                attempt(record, client.complete_dossier, task_id, record, False)
 
     # Warm-up in parallel, so each connection lands on a worker and warms it before timing.
-    threads = [threading.Thread(target=warm, args=(c, first + i * warmup)) for i, c in enumerate(clients)]
+    threads = [threading.Thread(target=warm, args=(c, r, first + i * warmup))
+               for i, (c, r) in enumerate(zip(clients, untimed))]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
+    # Registered beforehand, so the timed part is completions only.
     work: queue.Queue[str] = queue.Queue()
-    for n in range(dossiers):
-        try:
-            work.put(clients[0].register(first + concurrency * warmup + n, untimed))
-        except (BenchFailure, requests.RequestException) as err:
-            untimed.errors.append(f"register: {err}")
-    connections_before = sum(c.connections() for c in clients)
+    for n in range(first + concurrency * warmup, first + concurrency * warmup + dossiers):
+        task_id = attempt(untimed[0], clients[0].register, n, untimed[0])
+        if task_id is not None:
+            work.put(task_id)
     barrier = threading.Barrier(concurrency + 1)
 
     def drain(client: Client, record: Record) -> None:
@@ -314,30 +317,29 @@ def run_pass(base: str, token: str, concurrency: int, dossiers: int, warmup: int
                 task_id = work.get_nowait()
             except queue.Empty:
                 return
-            try:
-                client.complete_dossier(task_id, record)
-            except (BenchFailure, requests.RequestException) as err:
-                record.errors.append(f"{type(err).__name__}: {err}")
+            attempt(record, client.complete_dossier, task_id, record)
 
-    threads = [threading.Thread(target=drain, args=(c, r)) for c, r in zip(clients, records)]
+    threads = [threading.Thread(target=drain, args=(c, r)) for c, r in zip(clients, timed)]
     for t in threads:
         t.start()
     barrier.wait()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - t0
-
-    total = Record()
-    for r in records:
-        total.merge(r)
-    connections = sum(c.connections() for c in clients) - connections_before
+    wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     for c in clients:
         c.session.close()
-    return {"concurrency": concurrency, "dossiers": dossiers, "wall_s": wall, "complete_ms": total.complete_ms,
-            "app_ms": total.app_ms, "workers": dict(total.workers), "processed": total.processed,
-            "statuses": {str(k): v for k, v in (total.statuses + untimed.statuses).items()},
-            "errors": untimed.errors + total.errors, "connections": connections}
+
+    total, checked = Record(), Record()
+    for r in timed:
+        total.merge(r)
+    for r in untimed:
+        checked.merge(r)
+    return {"concurrency": concurrency, "dossiers": dossiers, "wall_s": wall, "client_cpu_s": cpu,
+            "complete_ms": total.complete_ms, "app_ms": total.app_ms, "workers": dict(total.workers),
+            "connections": len(total.connections), "processed": total.processed,
+            "statuses": {str(k): v for k, v in (total.statuses + checked.statuses).items()},
+            "errors": checked.errors + total.errors}
 
 
 def client_main() -> int:
@@ -487,7 +489,7 @@ def prepare(db_url: str, processes_dir: Path, forms_dir: Path) -> Services:
 
 def run_client(base: str, passes: list[tuple[int, int, bool]], warmup: int) -> dict[str, Any]:
     plan = {"base": base, "passes": passes, "warmup": warmup}
-    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--client"], cwd=ROOT,
+    proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--client"], cwd=ROOT, check=False,
                           input=json.dumps(plan), capture_output=True, text=True, timeout=1800)
     if proc.returncode != 0:
         raise RuntimeError(f"client failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
@@ -504,7 +506,8 @@ def describe_pass(result: dict[str, Any]) -> str:
     n = len(lat)
     lines = [
         f"HTTP concurrency {result['concurrency']}: {n} completions ({result['dossiers']} dossiers) in "
-        f"{result['wall_s']:.2f} s = {n / result['wall_s']:.1f} completions/s",
+        f"{result['wall_s']:.2f} s = {n / result['wall_s']:.1f} completions/s (the client process itself used "
+        f"{1000 * result['client_cpu_s'] / n:.2f} ms CPU per completion)",
         f"    POST .../complete latency p50 {statistics.median(lat):.2f} ms, p95 {percentile(lat, 95):.2f} ms, "
         f"max {max(lat):.2f} ms",
     ]
@@ -513,8 +516,8 @@ def describe_pass(result: dict[str, Any]) -> str:
                      f"p95 {percentile(app, 95):.2f} ms; the rest (HTTP, gunicorn, requests, loopback) "
                      f"~{statistics.median(lat) - statistics.median(app):.2f} ms at p50")
     workers = ", ".join(f"pid {pid}: {count}" for pid, count in sorted(result["workers"].items()))
-    kept = "kept alive from the warm-up" if result["connections"] == 0 else "NOT all kept alive"
-    lines.append(f"    new TCP connections during the timed part: {result['connections']} ({kept}); "
+    kept = "keep-alive" if result["connections"] <= result["concurrency"] else "NOT kept alive"
+    lines.append(f"    TCP connections seen by the server: {result['connections']} for {n} completions ({kept}); "
                  f"completions per worker: {workers}")
     return "\n".join(lines)
 
@@ -588,7 +591,7 @@ def _sigterm_as_exit(signum: int, _frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="few dossiers, for a smoke test (< 1 min)")
-    parser.add_argument("--dossiers", type=int, help="timed dossiers per HTTP pass (default 30, quick 5); "
+    parser.add_argument("--dossiers", type=int, help="timed dossiers per HTTP pass (default 50, quick 5); "
                                                      "the concurrent pass runs twice as many")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads of the concurrent pass (default 4)")
     parser.add_argument("--rounds", type=int, help="in-process rounds of the raw loop, best counts (default 7, quick 3)")
@@ -605,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.client:
         return client_main()
 
-    dossiers = args.dossiers or (5 if args.quick else 30)
+    dossiers = args.dossiers or (5 if args.quick else 50)
     rounds = args.rounds or (3 if args.quick else 7)
     in_process_dossiers = 3 if args.quick else 10
     warmup = 1 if args.quick else 2
@@ -650,8 +653,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         seq, conc = results[0], results[1]
         raw_best = min(times[raw.name])
+        threads = f" x {args.threads} thread(s)" if args.worker_class == "gthread" else ""
         print(f"api bench: {TASKS}-user-task sequential procedure over HTTP, gunicorn {version('gunicorn')} "
-              f"({args.workers} {args.worker_class} workers x {args.threads} thread), {db_description}"
+              f"({args.workers} {args.worker_class} workers{threads}), {db_description}"
               f"{' (quick)' if args.quick else ''}")
         print(f"SpiffWorkflow {version('SpiffWorkflow')}, Flask {version('Flask')}, SQLAlchemy {version('SQLAlchemy')}, "
               f"requests {version('requests')}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
@@ -690,4 +694,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the servers were stopped on the way out
+        print("api bench: interrupted", file=sys.stderr)
+        sys.exit(130)

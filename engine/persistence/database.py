@@ -23,6 +23,8 @@ class Database:
     read_engine: Engine
     write_sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]
+    # Single-statement reads on every request (token revocation): no BEGIN/ROLLBACK round trips.
+    autocommit_sessions: sessionmaker[Session]
 
     @property
     def dialect(self) -> str:
@@ -60,16 +62,18 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
 def connect(url: str, pool_size: int = 10) -> Database:
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, immediate=True)
-        read = _sqlite_engine(url, immediate=False)
+        read = autocommit = _sqlite_engine(url, immediate=False)
     else:
         write = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         read = write
+        autocommit = write.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         url=url,
         engine=write,
         read_engine=read,
         write_sessions=sessionmaker(write, expire_on_commit=False),
         read_sessions=sessionmaker(read, expire_on_commit=False),
+        autocommit_sessions=sessionmaker(autocommit, expire_on_commit=False),
     )
 
 

@@ -62,6 +62,10 @@ class UnitOfWorkFactory:
     def __init__(self, db: Database):
         self.db = db
 
-    def __call__(self, write: bool = True) -> UnitOfWork:
-        factory = self.db.write_sessions if write else self.db.read_sessions
+    def __call__(self, write: bool = True, single_read: bool = False) -> UnitOfWork:
+        """`single_read`: one read statement, no transaction needed (cheaper on PostgreSQL)."""
+        if single_read:
+            factory = self.db.autocommit_sessions
+        else:
+            factory = self.db.write_sessions if write else self.db.read_sessions
         return UnitOfWork(factory, self.db.dialect)
