@@ -1,7 +1,7 @@
 """Bits every blueprint uses: the services, the standard error responses of the OpenAPI document."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
 from engine.bootstrap import Services
 
@@ -14,8 +14,6 @@ def services() -> Services:
 
 def if_match() -> int | None:
     """Optional `If-Match: "<version>"` (the task's ETag): act only if nobody changed it since."""
-    from flask import request
-
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
@@ -24,5 +22,3 @@ def if_match() -> int | None:
         raise ApiProblem("malformed-request", "If-Match must be the task's ETag, e.g. \"3\"", [("If-Match", "not a version")])
     return int(text)
 
-
-AUTH_ERRORS = {401: "unauthenticated", 403: "forbidden"}

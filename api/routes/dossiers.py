@@ -1,14 +1,15 @@
 """/api/dossiers: registration at the one-stop desk, status and timeline, attachments."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, send_file
 import io
+
+from flask import Blueprint, Response, request, send_file
 
 from engine.domain.roles import Role
 
 from ..problems import ApiProblem
 from ..routing import current_user, json_response, operation
-from ..schemas import AttachmentListSchema, AttachmentSchema, AttachmentUploadSchema, DossierSchema, StartDossierSchema
+from ..schemas import AttachmentListSchema, AttachmentSchema, DossierSchema, StartDossierSchema
 from .common import services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers")
@@ -75,5 +76,3 @@ def download(dossier_id: int, attachment_id: int) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
-
-AttachmentUploadSchema  # documented as the multipart body in the OpenAPI document

@@ -5,6 +5,7 @@ from flask import Blueprint, Response
 
 from engine.domain import access
 from engine.persistence.models import Dossier, ReadyTask
+from engine.services.errors import Conflict
 from engine.services.tasks import policy_errors
 
 from ..routing import current_user, json_response, operation
@@ -63,8 +64,6 @@ def _check_complete(row: ReadyTask, dossier: Dossier) -> None:
     policy_errors(access.check_complete, current_user(), row)
     expected = if_match()
     if expected is not None and expected != row.version:
-        from engine.services.errors import Conflict
-
         raise Conflict(f"the task is at version {row.version}, not {expected}: reload it")
 
 

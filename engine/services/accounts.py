@@ -5,6 +5,7 @@ password) the first time they call the API, so an agency head can assign them ta
 """
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -44,7 +45,11 @@ class AccountService:
         self.ctx = ctx
         self.hasher = hasher or PasswordHasher()
         self.policy = policy or AccountPolicy()
-        self._dummy = self.hasher.hash(secrets.token_hex(8))
+
+    @functools.cached_property
+    def _dummy(self) -> str:
+        """A hash to verify against when the account does not exist; made on first need, not at start-up."""
+        return self.hasher.hash(secrets.token_hex(8))
 
     def add(self, username: str, agency_id: str, roles: Iterable[str], display_name: str | None = None,
             password: str | None = None) -> tuple[Official, str]:

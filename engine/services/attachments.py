@@ -5,6 +5,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Callable
 
 import filetype
 
@@ -39,7 +40,7 @@ class AttachmentView:
 
 
 class AttachmentService:
-    def __init__(self, ctx: EngineContext, visible: "callable", max_bytes: int = DEFAULT_MAX_BYTES,
+    def __init__(self, ctx: EngineContext, visible: Callable[[Any, Official, int], Any], max_bytes: int = DEFAULT_MAX_BYTES,
                  allowed_types: frozenset[str] = DEFAULT_TYPES):
         self.ctx = ctx
         self.visible = visible  # (uow, user, dossier_id) -> None, raises NotFound

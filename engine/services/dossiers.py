@@ -173,7 +173,7 @@ class DossierService:
             started_at=started_at, due_at=due_at, completed_at=values["completed_at"],
             timeliness=_value(classify(now, due_at, cal.tz)) if dw.completed else None,
             applicant=applicant or {},
-            current_tasks=[_summary(SimpleNamespace(**r, assignee=None, owner=None), code, procedure_code, now)
+            current_tasks=[task_summary(SimpleNamespace(**r, assignee=None, owner=None), code, procedure_code, now)
                            for r in new_tasks],
             timeline=[TimelineEntry(r["task_id"], r["element_id"], r["name"], r["candidate_role"],
                                     r["candidate_agency"], None, now, r["due_at"], None, None) for r in new_tasks],
@@ -189,7 +189,7 @@ class DossierService:
             filters["overdue_at"] = now
         with self.ctx.uow(write=False) as uow:
             rows, total = uow.tasks.query(**filters)
-            return [_summary(t, code, proc, now) for t, code, proc in rows], total
+            return [task_summary(t, code, proc, now) for t, code, proc in rows], total
 
     def get_task(self, task_id: str, check: TaskCheck | None = None) -> TaskDetail:
         with self.ctx.uow(write=False) as uow:
@@ -203,7 +203,7 @@ class DossierService:
             dw = DossierWorkflow.restore(info.process, dossier.state, self.ctx.script_engine, self.ctx.clock)
             data = dw.task_data(task_id)
             schema = info.form(row.form).schema
-        summary = _summary(row, dossier.code, dossier.procedure_code, self.ctx.clock.now())
+        summary = task_summary(row, dossier.code, dossier.procedure_code, self.ctx.clock.now())
         return TaskDetail(summary, schema, data, self.get(dossier.id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None,
@@ -245,7 +245,7 @@ class DossierService:
             uow.commit()
         return Completion(
             dossier.id, dossier.code, saved.status or dossier.status, saved.version, task_id,
-            [_summary(t, dossier.code, dossier.procedure_code, now) for t in current],
+            [task_summary(t, dossier.code, dossier.procedure_code, now) for t in current],
         )
 
     @staticmethod
@@ -284,7 +284,7 @@ class DossierService:
             d = uow.dossiers.by_code(code) if code is not None else uow.dossiers.get(dossier_id)
             if d is None:
                 raise NotFound(f"dossier {code or dossier_id} does not exist")
-            version = uow.procedures.get_version(d.procedure_version_id)
+            number = self.ctx.processes.info(uow, d.procedure_version_id).number  # cached per version
             ready = uow.tasks.for_dossier(d.id)
             steps = uow.dossiers.steps(d.id)
             timeline = [
@@ -302,11 +302,11 @@ class DossierService:
             else:
                 timeliness = "late" if open_is_late(now, d.due_at) else None
             return DossierView(
-                id=d.id, code=d.code, procedure_code=d.procedure_code, procedure_version=version.number,
+                id=d.id, code=d.code, procedure_code=d.procedure_code, procedure_version=number,
                 agency_id=d.agency_id, channel=d.channel, status=d.status, version=d.version,
                 received_at=d.received_at, started_at=d.started_at, due_at=d.due_at,
                 completed_at=d.completed_at, timeliness=timeliness, applicant=d.applicant,
-                current_tasks=[_summary(t, d.code, d.procedure_code, now) for t in ready],
+                current_tasks=[task_summary(t, d.code, d.procedure_code, now) for t in ready],
                 timeline=timeline,
                 events=[{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail}
                         for e in uow.dossiers.events(d.id)],
@@ -320,7 +320,7 @@ def _value(t: Any) -> str | None:
     return t.value if t is not None else None
 
 
-def _summary(t: ReadyTask, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:
+def task_summary(t: ReadyTask, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:
     return TaskSummary(
         task_id=t.task_id, dossier_id=t.dossier_id, dossier_code=dossier_code, procedure_code=procedure_code,
         element_id=t.element_id, name=t.name, lane=t.lane, form=t.form, candidate_role=t.candidate_role,

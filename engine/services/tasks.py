@@ -14,7 +14,7 @@ from engine.domain.access import Official
 from engine.persistence.models import ReadyTask
 
 from .context import EngineContext
-from .dossiers import TaskSummary, _summary
+from .dossiers import TaskSummary, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -108,4 +108,4 @@ class TaskService:
             dossier = uow.dossiers.get(row.dossier_id)
             updated = uow.tasks.get(task_id)
             uow.session.refresh(updated)
-            return _summary(updated, dossier.code, dossier.procedure_code, self.ctx.clock.now())
+            return task_summary(updated, dossier.code, dossier.procedure_code, self.ctx.clock.now())
