@@ -14,6 +14,7 @@ from engine.services.accounts import AccountPolicy, AccountService
 from engine.services.attachments import AttachmentService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
+from engine.services.integrity import IntegrityService
 from engine.services.procedures import ProcedureService
 from engine.services.tasks import TaskService
 from engine.services.timers import TimerService
@@ -31,6 +32,7 @@ class Services:
     accounts: AccountService
     tasks: TaskService
     attachments: AttachmentService
+    integrity: IntegrityService
 
     @property
     def clock(self) -> Clock:
@@ -65,4 +67,5 @@ def build(
         accounts=accounts,
         tasks=TaskService(ctx, accounts.official),
         attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
+        integrity=IntegrityService(ctx),
     )

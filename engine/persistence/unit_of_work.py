@@ -7,6 +7,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from .database import Database
+from .integrity import IntegrityRepository
 from .repositories import (
     AccountRepository,
     AttachmentRepository,
@@ -43,6 +44,7 @@ class UnitOfWork:
         self.audit = AuditRepository(s, d)
         self.comments = CommentRepository(s, d)
         self.attachments = AttachmentRepository(s, d)
+        self.integrity = IntegrityRepository(s, d)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
