@@ -5,6 +5,10 @@ after a human label:  ``official``  ·  ``Chuyên viên thẩm định [official
 role in the dossier's competent agency, unless the lane names another agency after ``@``:
 ``[official@000.00.12.H15]`` (a fixed agency) or ``[official@{consulted_agency}]`` (the agency id
 held in the dossier's data field ``consulted_agency``), which inter-agency routing needs.
+
+A task's candidate group (Camunda Modeler's ``camunda:candidateGroups``, written like the bracket
+of a lane: ``official`` or ``official@{consulted_agency}``) takes precedence over its lane: in
+Camunda lanes are only drawn, the candidate group is what assigns the task.
 """
 from __future__ import annotations
 
@@ -30,6 +34,11 @@ DEFAULT_ROLE = Role.OFFICIAL.value
 
 _LANE_RE = re.compile(
     r"^(?:.*\[)?\s*(?P<role>[a-z_]+)\s*(?:@\s*(?P<agency>\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.\-_]{1,35}))?\s*\]?\s*$"
+)
+
+
+_GROUP_RE = re.compile(
+    r"^(?P<role>[a-z_]+)(?:@(?P<agency>\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.\-_]{1,35}))?$"
 )
 
 
@@ -71,3 +80,26 @@ def parse_lane(lane: str | None) -> LaneRoute:
     if agency and agency.startswith("{"):
         return LaneRoute(role, agency_field=agency[1:-1])
     return LaneRoute(role, agency=agency)
+
+
+def parse_candidate_group(group: str) -> LaneRoute:
+    """``official``, ``official@000.00.12.H20`` or ``official@{field}``. Raises LaneError."""
+    m = _GROUP_RE.match(group.strip())
+    if not m:
+        raise LaneError(
+            f"candidate group {group!r} is not a role: write one role code, e.g. 'official' or "
+            f"'official@{{consulted_agency}}' (roles: {', '.join(sorted(ROLE_CODES))})"
+        )
+    if m.group("role") not in ROLE_CODES:
+        raise LaneError(f"candidate group {group!r}: unknown role {m.group('role')!r} (roles: {', '.join(sorted(ROLE_CODES))})")
+    agency = m.group("agency")
+    if agency and agency.startswith("{"):
+        return LaneRoute(m.group("role"), agency_field=agency[1:-1])
+    return LaneRoute(m.group("role"), agency=agency)
+
+
+def parse_route(lane: str | None, candidate_group: str | None = None) -> LaneRoute:
+    """Who works a task: its candidate group if it has one, else its lane, else DEFAULT_ROLE."""
+    if candidate_group:
+        return parse_candidate_group(candidate_group)
+    return parse_lane(lane)

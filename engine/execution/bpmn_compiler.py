@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
+from .camunda import candidate_groups, prepare_vendor_extensions
 from .serialization import spec_to_dict
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -67,6 +68,7 @@ class HumanTaskMeta:
     working_hours: float | None
     working_days: int | None
     properties: dict[str, str] = field(default_factory=dict)
+    candidate_groups: str | None = None  # camunda:candidateGroups: routes the task before its lane
 
     @property
     def key(self) -> str:
@@ -148,6 +150,7 @@ def _human_tasks(tree: etree._Element, file: str, problems: list[Problem]) -> li
                         working_hours=hours,
                         working_days=days,
                         properties=props,
+                        candidate_groups=candidate_groups(task),
                     )
                 )
     return found
@@ -199,6 +202,7 @@ def compile_process(
         if tree.tag != f"{{{BPMN_NS}}}definitions":
             problems.append(Problem(name, None, f"not a BPMN 2.0 file (root element {tree.tag!r})", tree.sourceline))
             continue
+        problems += [Problem(name, f.element_id, f.message, f.line) for f in prepare_vendor_extensions(tree)]
         try:
             parser.add_bpmn_xml(tree, name)
         except ValidationException as err:

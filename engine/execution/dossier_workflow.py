@@ -63,6 +63,7 @@ class ReadyHumanTask:
     working_hours: float | None
     working_days: int | None
     data: dict[str, Any]
+    candidate_groups: str | None = None  # Camunda's candidate group, routed before the lane
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,15 @@ def _utc(value: str) -> datetime:
     if t.tzinfo is None:  # read the way SpiffWorkflow reads it: server-local (we always write offsets)
         t = t.replace(tzinfo=LOCALTZ)
     return t.astimezone(timezone.utc)
+
+
+def _describe(err: SpiffWorkflowException) -> str:
+    """SpiffWorkflow's message plus the error that caused it (which it leaves out for expressions)."""
+    text = str(err).strip()
+    cause = err.__context__
+    if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in text:
+        text += f" ({type(cause).__name__}: {cause})"
+    return text
 
 
 class DossierWorkflow:
@@ -141,6 +151,7 @@ class DossierWorkflow:
                     working_hours=meta.working_hours if meta else None,
                     working_days=meta.working_days if meta else None,
                     data=t.data,
+                    candidate_groups=meta.candidate_groups if meta else None,
                 )
             )
         return out
@@ -153,7 +164,7 @@ class DossierWorkflow:
             try:
                 task.run()
             except SpiffWorkflowException as err:
-                raise ProcessError(str(err), task.task_spec.name) from err
+                raise ProcessError(_describe(err), task.task_spec.name) from err
         self._advance()
         return task.task_spec.name
 
@@ -214,6 +225,6 @@ class DossierWorkflow:
             except SpiffWorkflowException as err:
                 task = getattr(err, "task", None)
                 element = task.task_spec.name if task is not None else None
-                raise ProcessError(str(err), element) from err
+                raise ProcessError(_describe(err), element) from err
             except Exception as err:  # a script raising something SpiffWorkflow did not wrap
                 raise ProcessError(f"{type(err).__name__}: {err}") from err

@@ -16,6 +16,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
 
+from .expressions import FUNCTIONS as EXPRESSION_FUNCTIONS
+
 BASIS_KEY = "motcua_deadline_basis"
 
 _recorded: ContextVar[list[dict[str, Any]] | None] = ContextVar("motcua_deadlines", default=None)
@@ -121,7 +123,8 @@ class MotcuaScriptEngine(PythonScriptEngine):
     """
 
     def __init__(self, functions: WorkingTimeFunctions):
-        super().__init__(environment=TaskDataEnvironment(functions.globals()))
+        # EXPRESSION_FUNCTIONS: what conditions translated from JUEL/FEEL call (expressions.runtime)
+        super().__init__(environment=TaskDataEnvironment({**functions.globals(), **EXPRESSION_FUNCTIONS}))
 
     def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
         sink: list[dict[str, Any]] = []

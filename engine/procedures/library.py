@@ -16,7 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from engine.domain.roles import LaneError, parse_lane
+from engine.domain.roles import LaneError, parse_route
 from engine.execution.bpmn_compiler import BpmnInvalid, CompiledProcess, Problem, compile_process
 
 from .metadata import METADATA_FILE, validate_metadata
@@ -107,7 +107,7 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
 
     for task in compiled.human_tasks.values():
         try:
-            parse_lane(task.lane)
+            parse_route(task.lane, task.candidate_groups)
         except LaneError as err:
             problems.append(Problem(task.file, task.task_id, str(err)))
         if task.form is None:

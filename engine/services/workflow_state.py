@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.dossier_status import DossierStatus
-from engine.domain.roles import LaneError, parse_lane
+from engine.domain.roles import LaneError, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.execution.script_engine import compute_deadline
 from engine.persistence.unit_of_work import UnitOfWork
@@ -48,7 +48,7 @@ def get_dossier(uow: UnitOfWork, dossier_id: int) -> Any:
 
 def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datetime) -> dict[str, Any]:
     try:
-        route = parse_lane(task.lane)
+        route = parse_route(task.lane, task.candidate_groups)
         agency = route.agency_for(dossier.agency_id, task.data)
     except LaneError as err:
         raise ProcessError(str(err), task.element_id) from None

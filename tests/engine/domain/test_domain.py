@@ -62,3 +62,14 @@ def test_national_status_codes_n8():
     assert DossierStatus.NEW.national_code == 1
     assert DossierStatus.PROCESSING.national_code == 4
     assert DossierStatus.RETURNED.national_code == 10
+
+
+def test_candidate_group_takes_precedence_over_the_lane():
+    from engine.domain.roles import LaneRoute, parse_route
+
+    assert parse_route("Phòng chuyên môn", "approver") == LaneRoute("approver")
+    assert parse_route("Lãnh đạo [agency_head]", None) == LaneRoute("agency_head")
+    assert parse_route(None, "official@{consulted}") == LaneRoute("official", agency_field="consulted")
+    assert parse_route(None, None) == LaneRoute("official")  # neither: today's default
+    with pytest.raises(LaneError, match="not a role"):
+        parse_route(None, "Phòng [official]")

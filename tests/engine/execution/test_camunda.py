@@ -1,0 +1,94 @@
+"""The pre-parse pass over Camunda Modeler files: what it translates and what it refuses, located."""
+import pytest
+from lxml import etree
+
+from engine.execution.bpmn_compiler import BpmnInvalid, compile_process
+from engine.execution.camunda import prepare_vendor_extensions
+
+HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+        'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">'
+        '<bpmn:process id="p" isExecutable="true">')
+TAIL = "</bpmn:process></bpmn:definitions>"
+
+
+def gateway(*conditions: str, attrs: str = "") -> str:
+    flows = "".join(
+        f'<bpmn:sequenceFlow id="f{i}" sourceRef="gw" targetRef="e{i}">'
+        f'<bpmn:conditionExpression xsi:type="bpmn:tFormalExpression"{attrs}>{c}</bpmn:conditionExpression>'
+        f'</bpmn:sequenceFlow><bpmn:endEvent id="e{i}"/>'
+        for i, c in enumerate(conditions))
+    return (HEAD + '<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="gw"/>'
+            '<bpmn:sequenceFlow id="f" sourceRef="s" targetRef="gw"/>' + flows + TAIL)
+
+
+def findings(xml: str) -> list:
+    return prepare_vendor_extensions(etree.fromstring(xml.encode()))
+
+
+def test_conditions_are_translated_in_place_and_keep_the_original_as_a_comment():
+    tree = etree.fromstring(gateway("${a == 1}", "=b = 2", "c == 3").encode())
+    assert prepare_vendor_extensions(tree) == []
+    texts = [el.text for el in tree.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}conditionExpression")]
+    assert texts == ["juel_eq(a, 1)  # ${a == 1}", "feel_condition(feel_eq(b, 2))  # =b = 2", "c == 3"]
+
+
+@pytest.mark.parametrize("condition,attrs,expected", [
+    ("#{a == 1}", "", "deferred expressions"),
+    ("${a} and ${b}", "", "several expressions"),
+    ("approved: ${a}", "", "mixes text"),
+    ("${a.b()}", "", "method call"),
+    ("decision = 'x'", "", "not a valid expression"),
+    ("return a == 1;", ' language="javascript"', "javascript script"),
+    ("a == 1", ' language="groovy"', "groovy script"),
+    ("", ' camunda:resource="deployment:cond.js" language="javascript"', "external script"),
+])
+def test_conditions_that_cannot_run_are_refused_on_their_flow_and_line(condition, attrs, expected):
+    xml = gateway(condition, attrs=attrs).replace("><", ">\n<")
+    [finding] = findings(xml)
+    assert finding.element_id == "f0" and expected in finding.message
+    assert "conditionExpression" in xml.splitlines()[finding.line - 1]
+
+
+@pytest.mark.parametrize("task,expected", [
+    ('<bpmn:userTask id="t" camunda:assignee="demo"/>', "camunda:assignee"),
+    ('<bpmn:userTask id="t" camunda:candidateUsers="a,b"/>', "camunda:candidateUsers"),
+    ('<bpmn:userTask id="t" camunda:candidateGroups="${group}"/>', "expression"),
+    ('<bpmn:userTask id="t" camunda:candidateGroups="official,approver"/>', "several groups"),
+    ('<bpmn:userTask id="t" camunda:candidateGroups="management"/>', "unknown role 'management'"),
+    ('<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:assignmentDefinition assignee="=initiator"/>'
+     '</bpmn:extensionElements></bpmn:userTask>', "zeebe assignee"),
+    ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:taskListener event="create" class="x.Y"/>'
+     '</bpmn:extensionElements></bpmn:userTask>', "task listeners"),
+    ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:inputOutput><camunda:inputParameter name="a">1'
+     '</camunda:inputParameter></camunda:inputOutput></bpmn:extensionElements></bpmn:userTask>', "input/output"),
+    ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:formData><camunda:formField id="a" type="string"/>'
+     '</camunda:formData></bpmn:extensionElements></bpmn:userTask>', "JSON Schema"),
+    ('<bpmn:businessRuleTask id="t" camunda:class="x.Rules"/>', "only DMN decisions"),
+    ('<bpmn:businessRuleTask id="t" camunda:decisionRef="d" camunda:resultVariable="r" '
+     'camunda:mapDecisionResult="firstEntry"/>', "not one of"),
+])
+def test_camunda_extensions_that_would_be_ignored_are_refused_on_their_task(task, expected):
+    [finding] = findings(HEAD + task + TAIL)
+    assert finding.element_id == "t" and expected in finding.message
+
+
+def test_candidate_group_syntax_is_the_lane_bracket():
+    for group in ("official", "official@000.00.12.H20", "agency_head@{consulted_agency}"):
+        assert findings(HEAD + f'<bpmn:userTask id="t" camunda:candidateGroups="{group}"/>' + TAIL) == []
+
+
+def test_compile_reports_every_problem_of_a_camunda_file():
+    xml = gateway("${a.b()}", "${c ? 1 : 2}")
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"a.bpmn": xml.encode()})
+    assert sorted(p.element_id for p in info.value.problems) == ["f0", "f1"]
+    assert all(p.file == "a.bpmn" for p in info.value.problems)
+
+
+def test_candidate_groups_reach_the_task_metadata():
+    xml = (HEAD + '<bpmn:startEvent id="s"/><bpmn:userTask id="t" camunda:candidateGroups="approver"/>'
+           '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+           '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>' + TAIL)
+    compiled = compile_process({"a.bpmn": xml.encode()})
+    assert compiled.human_tasks["p/t"].candidate_groups == "approver"
