@@ -65,7 +65,7 @@ def build(
         dossiers=dossiers,
         timers=TimerService(ctx),
         accounts=accounts,
-        tasks=TaskService(ctx, accounts.official),
+        tasks=TaskService(ctx, accounts.official, dossiers),
         attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
         integrity=IntegrityService(ctx),
     )

@@ -3,11 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from engine.domain import access
-from engine.persistence.models import Dossier, ReadyTask
-from engine.services.errors import Conflict
-from engine.services.tasks import policy_errors
-
 from ..routing import current_user, json_response, operation
 from ..schemas import (
     CommentInSchema,
@@ -56,21 +51,10 @@ def list_tasks(query: dict) -> Response:
     return json_response(TaskPageSchema(), {"items": items, "total": total, "page": page, "per_page": per_page})
 
 
-def _check_view(row: ReadyTask, dossier: Dossier) -> None:
-    policy_errors(access.check_view, current_user(), row)
-
-
-def _check_complete(row: ReadyTask, dossier: Dossier) -> None:
-    policy_errors(access.check_complete, current_user(), row)
-    expected = if_match()
-    if expected is not None and expected != row.version:
-        raise Conflict(f"the task is at version {row.version}, not {expected}: reload it")
-
-
 @operation(bp, "/<task_id>", "GET", summary="A task with its form schema, the dossier's data and history", tag="tasks",
            responses={200: TaskDetailSchema, 401: None, 403: None, 404: None})
 def get_task(task_id: str) -> Response:
-    detail = services().dossiers.get_task(task_id, check=_check_view)
+    detail = services().tasks.detail(current_user(), task_id)
     return json_response(TaskDetailSchema(), detail, headers={"ETag": f'"{detail.task.version}"'})
 
 
@@ -109,8 +93,7 @@ def resolve(task_id: str) -> Response:
 def complete(task_id: str, body: dict) -> Response:
     """`data` is validated against the task's JSON Schema; every failing field is named (422).
     Two officials completing at once: one succeeds, the other gets 409."""
-    user = current_user()
-    done = services().dossiers.complete_task(task_id, body["data"], user.username, check=_check_complete)
+    done = services().tasks.complete(current_user(), task_id, body["data"], if_match())
     return json_response(CompletionSchema(), done)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Iterable
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -199,6 +199,20 @@ class DossierWorkflow:
     def fire_due_timers(self) -> None:
         """Let every timer whose instant has passed (by the injected clock) fire, then run on."""
         self._advance()
+
+    def fired(self, timer_task_ids: Iterable[str]) -> list[str]:
+        """Of these timer events (task ids of `waiting_timers()` taken earlier), the element ids of
+        those that fired. A timer that went away because its task was completed or its branch was
+        cancelled did not fire, even when it was already due."""
+        out = []
+        for task_id in timer_task_ids:
+            try:
+                task = self._wf.get_task_from_id(UUID(task_id))
+            except TaskNotFoundException:
+                continue
+            if task is not None and task.state == TaskState.COMPLETED:
+                out.append(task.task_spec.name)
+        return out
 
     def set_timer_due(self, task_id: str, due: datetime) -> None:
         task = self._wf.get_task_from_id(UUID(task_id))

@@ -45,7 +45,16 @@ _TASK_WITH_DOSSIER = (
     .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
     .where(T_READY.c.task_id == bindparam("task_id"))
 )
+# A task action reads the task with its dossier's code (for the answer): one query, no state column.
+_TASK_FOR_ACTION = (
+    select(T_READY, T_DOSSIER.c.code.label("dossier_code"), T_DOSSIER.c.procedure_code)
+    .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
+    .where(T_READY.c.task_id == bindparam("task_id"))
+)
 _DELETE_READY = T_READY.delete().where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+# Compare-and-set delete: the completed task goes only if nobody changed it since it was read.
+_DELETE_READY_IF = T_READY.delete().where(T_READY.c.task_id == bindparam("task_id"),
+                                          T_READY.c.version == bindparam("version"))
 _READY_ROWS = select(T_READY).where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
 
 
@@ -226,8 +235,17 @@ class TaskRepository(_Repository):
     def ids_for_dossier(self, dossier_id: int) -> set[str]:
         return set(self.session.scalars(select(ReadyTask.task_id).where(ReadyTask.dossier_id == dossier_id)))
 
-    def get(self, task_id: str) -> ReadyTask | None:
+    def get(self, task_id: str, lock: bool = False) -> ReadyTask | None:
+        """`lock`: hold a share lock until the transaction ends (PostgreSQL; SQLite writers are
+        serialized anyway), so the task cannot change or go under an action that only reads it."""
+        if lock and self.dialect == "postgresql":
+            return self.session.scalar(select(ReadyTask).where(ReadyTask.task_id == task_id).with_for_update(read=True))
         return self.session.get(ReadyTask, task_id)
+
+    def for_action(self, task_id: str) -> Any | None:
+        """The ready task's columns plus its dossier's `dossier_code` and `procedure_code`, or None."""
+        row = self._core(_TASK_FOR_ACTION, {"task_id": task_id}).mappings().first()
+        return SimpleNamespace(**row) if row is not None else None
 
     def get_with_dossier(self, task_id: str) -> tuple[Any, Any] | None:
         """The ready task and what its completion needs of its dossier, in one query."""
@@ -254,17 +272,25 @@ class TaskRepository(_Repository):
         if ids:
             self._core(_DELETE_READY, {"ids": ids})
 
-    def update_if(self, task_id: str, expected: dict[str, Any], **values: Any) -> bool:
-        """Compare-and-set on a ready task row (claims and assignments never lose an update)."""
-        conditions = [ReadyTask.task_id == task_id]
+    def delete_if(self, task_id: str, version: int) -> bool:
+        """Delete the ready task only if it is still at `version`; False if it changed or went.
+
+        On PostgreSQL a concurrent writer of the row makes this wait for its commit, then the
+        condition is checked against the committed row (READ COMMITTED re-check)."""
+        return self._core(_DELETE_READY_IF, {"task_id": task_id, "version": version}).rowcount == 1
+
+    def update_if(self, task_id: str, expected: dict[str, Any], **values: Any) -> Any | None:
+        """Compare-and-set on a ready task row (claims and assignments never lose an update).
+
+        Bumps the version; returns the row as written (UPDATE … RETURNING, so nothing is read
+        after the commit), or None when the row is gone or differs from `expected`."""
+        conditions = [T_READY.c.task_id == task_id]
         for column, value in expected.items():
-            col = getattr(ReadyTask, column)
+            col = T_READY.c[column]
             conditions.append(col.is_(None) if value is None else col == value)
-        result = self.session.execute(
-            update(ReadyTask).where(and_(*conditions)).values(version=ReadyTask.version + 1, **values)
-            .execution_options(**_NO_SYNC)
-        )
-        return result.rowcount == 1
+        stmt = T_READY.update().where(*conditions).values(version=T_READY.c.version + 1, **values).returning(*T_READY.c)
+        row = self._core(stmt).mappings().first()
+        return SimpleNamespace(**row) if row is not None else None
 
     @staticmethod
     def _candidate(roles_by_agency: dict[str, set[str]]) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
@@ -207,17 +207,22 @@ class DossierService:
         return TaskDetail(summary, schema, data, self.get(dossier.id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None,
-                      check: TaskCheck | None = None) -> Completion:
-        """Complete a ready task with validated form data. Exactly one of two racing calls wins."""
+                      check: TaskCheck | None = None, expected_version: int | None = None) -> Completion:
+        """Complete a ready task with validated form data (no access rule: officials go through
+        TaskService.complete). Raises NotFound, InvalidInput (422), ProcessFailure, or Conflict when
+        the task is not at `expected_version` or anyone changed the task (claim, assign, …) or its
+        dossier between our read and our write: of two racing actions exactly one wins."""
         ctx = self.ctx
         now = ctx.clock.now()
         with ctx.uow() as uow:
             found = uow.tasks.get_with_dossier(task_id)
             if found is None:
-                self._not_ready(uow, task_id)
+                not_ready(uow, task_id)
             row, dossier = found
             if check:
                 check(row, dossier)
+            if expected_version is not None and expected_version != row.version:
+                raise Conflict(f"task {task_id} is at version {row.version}, not {expected_version}: reload it")
             info = ctx.processes.info(uow, dossier.procedure_version_id)
             problems = info.form(row.form).problems(data)
             if problems:
@@ -228,7 +233,7 @@ class DossierService:
                 raise Conflict(f"task {task_id} is no longer ready")
             try:
                 dw.complete(task_id, data)
-                saved = save_workflow(ctx, uow, dossier, dw, before, now, actor)
+                saved = save_workflow(ctx, uow, dossier, dw, before, now, actor, acted_on=(task_id, row.version))
             except ProcessError as err:
                 uow.rollback()
                 self._incident(dossier.id, err, now)
@@ -247,12 +252,6 @@ class DossierService:
             dossier.id, dossier.code, saved.status or dossier.status, saved.version, task_id,
             [task_summary(t, dossier.code, dossier.procedure_code, now) for t in current],
         )
-
-    @staticmethod
-    def _not_ready(uow: Any, task_id: str) -> None:
-        if uow.dossiers.step_done(task_id):
-            raise Conflict(f"task {task_id} was already completed")
-        raise NotFound(f"task {task_id} is not waiting for anyone")
 
     def _incident(self, dossier_id: int, err: ProcessError, now: datetime) -> None:
         with self.ctx.uow() as uow:
@@ -314,6 +313,13 @@ class DossierService:
                             "attempt": i.attempt, "resolved_at": i.resolved_at}
                            for i in uow.incidents.for_dossier(d.id)],
             )
+
+
+def not_ready(uow: Any, task_id: str) -> NoReturn:
+    """A task that is not ready: Conflict if it was completed (a racing action lost), else NotFound."""
+    if uow.dossiers.step_done(task_id):
+        raise Conflict(f"task {task_id} was already completed")
+    raise NotFound(f"task {task_id} is not waiting for anyone")
 
 
 def _value(t: Any) -> str | None:

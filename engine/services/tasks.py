@@ -1,7 +1,10 @@
-"""Working a task: claim, release, assign (R-4.1), delegate and hand back, comments.
+"""Working a task: claim, release, assign (R-4.1), delegate and hand back, complete, comments.
 
-Every change is a compare-and-set on the ready-task row (expected assignee/owner/version), so two
-officials acting at once never both succeed and no update is lost, whichever API process they hit.
+Every change is a compare-and-set on the ready-task row (expected assignee/owner/version; a
+completion deletes the row only at the version it read, after the dossier's own compare-and-set),
+so of two officials acting on one task at once exactly one succeeds and the other gets Conflict,
+whichever API process they hit. Answers are built from what the transaction wrote (UPDATE …
+RETURNING), never by reading the row again after the commit: by then it may be gone.
 """
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from engine.domain.access import Official
 from engine.persistence.models import ReadyTask
 
 from .context import EngineContext
-from .dossiers import TaskSummary, task_summary
+from .dossiers import Completion, DossierService, TaskDetail, TaskSummary, not_ready, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 
@@ -40,9 +43,22 @@ def policy_errors(fn: Callable[..., None], *args: Any) -> None:
 
 
 class TaskService:
-    def __init__(self, ctx: EngineContext, directory: Callable[[str], Official | None]):
+    def __init__(self, ctx: EngineContext, directory: Callable[[str], Official | None],
+                 dossiers: DossierService):
         self.ctx = ctx
         self.directory = directory
+        self.dossiers = dossiers
+
+    def complete(self, user: Official, task_id: str, data: dict[str, Any],
+                 version: int | None = None) -> Completion:
+        """Complete a task as `user` (the access rule of access.check_complete applies), with
+        `version` as If-Match. Raises NotFound, Forbidden, Conflict, InvalidInput, ProcessFailure."""
+
+        def rule(row: Any, _dossier: Any) -> None:
+            _check_version(user, row, version)
+            policy_errors(access.check_complete, user, row)
+
+        return self.dossiers.complete_task(task_id, data, user.username, check=rule)
 
     def claim(self, user: Official, task_id: str, version: int | None = None) -> TaskSummary:
         return self._change(user, task_id, version, access.check_claim, lambda t: {"assignee": user.username})
@@ -64,10 +80,19 @@ class TaskService:
         return self._change(user, task_id, version, access.check_resolve,
                             lambda t: {"assignee": t.owner, "owner": None})
 
+    def detail(self, user: Official, task_id: str) -> TaskDetail:
+        """A task with its form schema and data, if `user` may see it (NotFound otherwise)."""
+
+        def rule(row: Any, _dossier: Any) -> None:
+            policy_errors(access.check_view, user, row)
+
+        return self.dossiers.get_task(task_id, check=rule)
+
     def add_comment(self, user: Official, task_id: str, body: str) -> CommentView:
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            row = self._visible_row(uow, user, task_id)
+            # Share-locked: the task cannot be completed or reassigned under the comment.
+            row = self._visible_row(uow, user, task_id, lock=True)
             cid = uow.comments.add(dossier_id=row.dossier_id, task_id=task_id, author=user.username, body=body,
                                    created_at=now)
             uow.commit()
@@ -78,10 +103,10 @@ class TaskService:
             self._visible_row(uow, user, task_id)
             return [CommentView(c.id, c.task_id, c.author, c.body, c.created_at) for c in uow.comments.for_task(task_id)]
 
-    def _visible_row(self, uow: Any, user: Official, task_id: str) -> ReadyTask:
-        row = uow.tasks.get(task_id)
+    def _visible_row(self, uow: Any, user: Official, task_id: str, lock: bool = False) -> ReadyTask:
+        row = uow.tasks.get(task_id, lock=lock)
         if row is None:
-            raise NotFound(f"task {task_id} is not waiting for anyone")
+            not_ready(uow, task_id)
         policy_errors(access.check_view, user, row)
         return row
 
@@ -95,17 +120,22 @@ class TaskService:
                 rule: Callable[[Official, ReadyTask], None],
                 values: Callable[[ReadyTask], dict[str, Any]]) -> TaskSummary:
         with self.ctx.uow() as uow:
-            row = uow.tasks.get(task_id)
+            row = uow.tasks.for_action(task_id)
             if row is None:
-                raise NotFound(f"task {task_id} is not waiting for anyone")
+                not_ready(uow, task_id)
+            _check_version(user, row, version)
             policy_errors(rule, user, row)
-            if version is not None and version != row.version:
-                raise Conflict(f"task {task_id} is at version {row.version}, not {version}: reload it")
             expected = {"assignee": row.assignee, "owner": row.owner, "version": row.version}
-            if not uow.tasks.update_if(task_id, expected, **values(row)):
+            updated = uow.tasks.update_if(task_id, expected, **values(row))
+            if updated is None:
                 raise Conflict(f"task {task_id} was changed by someone else; reload it")
             uow.commit()
-            dossier = uow.dossiers.get(row.dossier_id)
-            updated = uow.tasks.get(task_id)
-            uow.session.refresh(updated)
-            return task_summary(updated, dossier.code, dossier.procedure_code, self.ctx.clock.now())
+        return task_summary(updated, row.dossier_code, row.procedure_code, self.ctx.clock.now())
+
+
+def _check_version(user: Official, row: Any, version: int | None) -> None:
+    """If-Match: a caller who saw another version gets Conflict (reload), before any rule that
+    the change it did not see may now fail; invisible tasks stay NotFound."""
+    if version is not None and version != row.version:
+        policy_errors(access.check_view, user, row)
+        raise Conflict(f"task {row.task_id} is at version {row.version}, not {version}: reload it")

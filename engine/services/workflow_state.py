@@ -93,8 +93,13 @@ def save_workflow(
     now: datetime,
     actor: str | None,
     status: DossierStatus | None = None,
+    acted_on: tuple[str, int] | None = None,
 ) -> Saved:
-    """Persist the workflow after an operation; raises Conflict if the dossier changed meanwhile."""
+    """Persist the workflow after an operation; raises Conflict if the dossier changed meanwhile.
+
+    `acted_on`: (task id, version) of the ready task the operation read; Conflict unless that row
+    is still at that version (the dossier's version alone does not move when a task is claimed or
+    assigned). The caller must not commit after a Conflict."""
     after = Snapshot.of(dw)
     values: dict[str, Any] = {"state": dw.dump(), "updated_at": now}
     if dw.completed:
@@ -105,7 +110,7 @@ def save_workflow(
     # fails if anyone saved since we loaded.
     if not uow.dossiers.save_state(dossier.id, dossier.version, **values):
         raise Conflict(f"dossier {dossier.code} was changed by someone else; reload and try again")
-    new_tasks = write_rows(ctx, uow, dossier, dw, before, after, now, actor)
+    new_tasks = write_rows(ctx, uow, dossier, dw, before, after, now, actor, acted_on)
     return Saved(after, new_tasks, values.get("status"), dossier.version + 1)
 
 
@@ -118,9 +123,22 @@ def write_rows(
     after: Snapshot,
     now: datetime,
     actor: str | None,
+    acted_on: tuple[str, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Bring the ready-task and timer rows from `before` to `after`; returns the new task rows."""
-    uow.tasks.delete(before.ready.keys() - after.ready.keys())
+    """Bring the ready-task and timer rows from `before` to `after`; returns the new task rows.
+
+    Row locks are taken dossier first (save_workflow), then ready tasks, in every writer, so two
+    writers of one dossier never deadlock. Raises Conflict as save_workflow says for `acted_on`."""
+    gone = before.ready.keys() - after.ready.keys()
+    if acted_on is not None:
+        task_id, version = acted_on
+        changed = (not uow.tasks.delete_if(task_id, version) if task_id in gone
+                   else uow.tasks.update_if(task_id, {"version": version}) is None)
+        if changed:
+            raise Conflict(f"task {task_id} was changed by someone else (it is no longer at version {version}); "
+                           "reload it")
+        gone.discard(task_id)
+    uow.tasks.delete(gone)
     new_tasks = [_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready]
     uow.tasks.insert(new_tasks)
 
@@ -130,7 +148,8 @@ def write_rows(
          "basis": t.basis, "attempts": 0}
         for tid, t in after.timers.items() if tid not in before.timers
     )
-    fired = [t.element_id for tid, t in before.timers.items() if tid not in after.timers and t.due_at < now]
+    # Only timers that ran: a completion may cancel a timer that was due but not yet swept.
+    fired = dw.fired(tid for tid in before.timers if tid not in after.timers)
     if fired:
         uow.dossiers.add_event(dossier.id, now, "timers_fired", None, {"elements": fired})
     if dw.completed:

@@ -66,6 +66,19 @@ def test_completed_task_cancels_its_timer(services, dirs, clock):
     assert services.timers.fire_due().fired == []
 
 
+def test_completion_that_cancels_a_due_unswept_timer_does_not_record_it_as_fired(services, dirs, clock):
+    # Issue 7: the boundary timer was due (8 working hours after 09:00 Thursday = 09:00 Friday) but
+    # no sweep ran; completing "receive" cancels it, so its branch ("escalate") never runs.
+    publish(services, dirs, escalation())
+    d = services.dossiers.start("P")
+    clock.set(datetime(2026, 11, 27, 10, 0, tzinfo=VN))
+    services.dossiers.complete_task(d.current_tasks[0].task_id, {}, "u")
+    view = services.dossiers.get(d.id)
+    assert view.status == "processed" and view.current_tasks == []
+    assert [e["kind"] for e in view.events] == ["received", "processed"]
+    assert timers(services, d.id) == []
+
+
 def test_interrupting_timer_cancels_its_task_and_runs_its_branch(services, dirs, clock):
     p = (Process("p").start().user("a").user("b")
          .boundary_timer("late", "b", "deadline(working_hours=1)")
