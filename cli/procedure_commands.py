@@ -45,7 +45,7 @@ def _sync(args: argparse.Namespace) -> int:
         entries = svc.procedures.sync()
     finally:
         svc.close()
-    for e in entries:
+    for e in entries:  # problems print as "file:line [element]: error|warning: message"
         if e.outcome == "invalid":
             print(f"{e.folder}: refused")
             for p in e.problems:
@@ -56,14 +56,19 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    """Print every problem, errors and warnings; exit 1 only when there is an error (issue 8)."""
     try:
         loaded = load_procedure(args.folder, Settings.from_env().forms_dir)
     except ProcedureInvalid as err:
         for p in err.problems:
             print(p)
+        errors = sum(p.is_error for p in err.problems)
+        print(f"{args.folder.name}: refused ({errors} errors, {len(err.problems) - errors} warnings)")
         return 1
+    for p in loaded.warnings:
+        print(p)
     print(f"{loaded.code}: valid ({len(loaded.compiled.human_tasks)} user tasks, "
-          f"{len(loaded.compiled.timers)} timers, hash {loaded.content_hash[:12]})")
+          f"{len(loaded.compiled.timers)} timers, {len(loaded.warnings)} warnings, hash {loaded.content_hash[:12]})")
     return 0
 
 

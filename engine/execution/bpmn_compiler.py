@@ -1,78 +1,41 @@
-"""Turn a procedure's BPMN/DMN files into an executable spec, or a list of located problems.
+"""Turn a procedure's BPMN/DMN files into an executable spec, or every located problem at once.
 
-Anything a modeler produces (bpmn.io, Camunda Modeler, SpiffArena) is either compiled or refused
-with problems that name the file, the element id and what is wrong: never a crash.
+Anything a modeler produces (bpmn.io, Camunda Modeler, SpiffArena, ...) is either compiled or
+refused with problems that name the file, the element id, the line and what is wrong: never a
+crash, never a SpiffWorkflow message passed through raw (issue 8). The checks live in
+engine/execution/checks/, one module per concern; this module runs them in order and keeps going
+after a problem so that `motcua procedures check` shows them all. Warnings do not refuse.
 """
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.exceptions import SpiffWorkflowException
-from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
-from .camunda import candidate_groups, prepare_vendor_extensions
+from .camunda import prepare_vendor_extensions
+from .checks.expressions import Timer, check_expressions
+from .checks.human_tasks import (
+    DAYS_PROPERTY,
+    FORM_PROPERTY,
+    HOURS_PROPERTY,
+    HUMAN_TASK_TAGS,
+    HumanTaskMeta,
+    human_tasks,
+)
+from .checks.lanes import lanes_by_node
+from .checks.model import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, is_executable
+from .checks.problems import BpmnInvalid, Problem, errors_in
+from .checks.spiff import MotcuaBpmnParser, translate
+from .checks.xml import read_bpmn, read_xml
 from .serialization import spec_to_dict
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "camunda": CAMUNDA_NS}
+__all__ = [
+    "BPMN_NS", "CAMUNDA_NS", "DAYS_PROPERTY", "FORM_PROPERTY", "HOURS_PROPERTY", "HUMAN_TASK_TAGS", "NS",
+    "SPIFF_NS", "BpmnInvalid", "CompiledProcess", "HumanTaskMeta", "Problem", "compile_process", "task_meta_key",
+]
 
-HUMAN_TASK_TAGS = ("userTask", "manualTask")
-_CONTAINERS = {f"{{{BPMN_NS}}}{t}" for t in ("process", "subProcess", "transaction", "adHocSubProcess")}
-# Task properties the engine reads (docs/bpmn-conventions.md).
-FORM_PROPERTY = "formJsonSchemaFilename"
-HOURS_PROPERTY = "workingHours"
-DAYS_PROPERTY = "workingDays"
-
-
-@dataclass(frozen=True)
-class Problem:
-    file: str
-    element_id: str | None
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line:
-            where += f":{self.line}"
-        if self.element_id:
-            where += f" [{self.element_id}]"
-        return f"{where}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "element_id": self.element_id, "line": self.line, "message": self.message}
-
-
-class BpmnInvalid(ValueError):
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
-
-
-@dataclass(frozen=True)
-class HumanTaskMeta:
-    """What the engine needs to know of a user task, read from the diagram once per version."""
-
-    process_id: str
-    task_id: str
-    name: str
-    file: str
-    lane: str | None
-    form: str | None
-    working_hours: float | None
-    working_days: int | None
-    properties: dict[str, str] = field(default_factory=dict)
-    candidate_groups: str | None = None  # camunda:candidateGroups: routes the task before its lane
-
-    @property
-    def key(self) -> str:
-        return f"{self.process_id}/{self.task_id}"
+PROCEDURE_FILE = "procedure.toml"  # where process_id comes from (engine/procedures/metadata.py)
 
 
 @dataclass(frozen=True)
@@ -81,184 +44,166 @@ class CompiledProcess:
     spec: dict[str, Any]  # serialized top-level spec
     subprocess_specs: dict[str, Any]  # serialized call-activity specs
     human_tasks: dict[str, HumanTaskMeta]  # by HumanTaskMeta.key
-    timers: list[tuple[str, str, str]]  # (element id, file, expression)
+    timers: list[Timer]  # (element id, file, expression)
+    warnings: list[Problem] = field(default_factory=list)  # shown by check, do not refuse
 
 
-def _line_element_id(tree: etree._Element, line: int | None) -> str | None:
-    if not line:
-        return None
-    best = None
-    for el in tree.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.sourceline == line and el.get("id"):
-            return el.get("id")
-        if el.sourceline and el.sourceline < line and el.get("id"):
-            best = el.get("id")
-    return best
+@dataclass
+class _Process:
+    file: str
+    element: etree._Element
+
+    @property
+    def id(self) -> str:
+        return self.element.get("id")
 
 
-def _number(value: str | None, kind: type, file: str, task_id: str, name: str, problems: list[Problem]) -> Any:
-    if value is None or value == "":
-        return None
-    try:
-        number = kind(value)
-    except ValueError:
-        problems.append(Problem(file, task_id, f"property {name}={value!r} is not a {kind.__name__} number"))
-        return None
-    if number < 0:
-        problems.append(Problem(file, task_id, f"property {name} must not be negative"))
-        return None
-    return number
+def _unique(problems: list[Problem]) -> list[Problem]:
+    return list(dict.fromkeys(problems))
 
 
-def _human_tasks(tree: etree._Element, file: str, problems: list[Problem]) -> list[HumanTaskMeta]:
-    found = []
-    for process in tree.iterfind(".//bpmn:process", NS):
-        lanes: dict[str, str] = {}
-        for lane in process.iterfind(".//bpmn:lane", NS):
-            for ref in lane.iterfind("bpmn:flowNodeRef", NS):
-                lanes[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
-        for tag in HUMAN_TASK_TAGS:
-            for task in process.iter(f"{{{BPMN_NS}}}{tag}"):
-                # a task inside an embedded subProcess runs in that subProcess's own spec
-                owner = task.getparent()
-                while owner is not None and owner.tag not in _CONTAINERS:
-                    owner = owner.getparent()
-                owner_id = owner.get("id") if owner is not None else process.get("id")
-                props: dict[str, str] = {}
-                for p in task.iterfind(".//spiffworkflow:property", NS):
-                    props[p.get("name", "")] = p.get("value", "")
-                for p in task.iterfind(".//camunda:property", NS):
-                    props.setdefault(p.get("name", ""), p.get("value", ""))
-                form = props.get(FORM_PROPERTY) or task.get(f"{{{CAMUNDA_NS}}}formKey") or None
-                if form and form.startswith("embedded:"):
-                    problems.append(Problem(file, task.get("id"), f"formKey {form!r}: only JSON Schema files in forms/ are supported"))
-                task_id = task.get("id")
-                hours = _number(props.get(HOURS_PROPERTY), float, file, task_id, HOURS_PROPERTY, problems)
-                days = _number(props.get(DAYS_PROPERTY), int, file, task_id, DAYS_PROPERTY, problems)
-                if hours is not None and days is not None:
-                    problems.append(Problem(file, task_id, f"give {HOURS_PROPERTY} or {DAYS_PROPERTY}, not both"))
-                found.append(
-                    HumanTaskMeta(
-                        process_id=owner_id,
-                        task_id=task_id,
-                        name=task.get("name") or task_id,
-                        file=file,
-                        lane=lanes.get(task_id),
-                        form=form,
-                        working_hours=hours,
-                        working_days=days,
-                        properties=props,
-                        candidate_groups=candidate_groups(task),
-                    )
-                )
+def _catalogue(trees: dict[str, etree._Element], problems: list[Problem]) -> dict[str, _Process]:
+    found: dict[str, _Process] = {}
+    for name, tree in trees.items():
+        for el in tree.iterfind("bpmn:process", NS):
+            pid = el.get("id")
+            if not pid:
+                problems.append(Problem(name, None, "a process has no id", el.sourceline))
+            elif pid in found:
+                problems.append(Problem(name, pid, f"process id {pid!r} is already used in {found[pid].file}", el.sourceline))
+            else:
+                found[pid] = _Process(name, el)
     return found
 
 
-def _check_expressions(tree: etree._Element, file: str, problems: list[Problem]) -> list[tuple[str, str, str]]:
-    """Syntax-check timer expressions and scripts now, not when a dossier reaches them."""
-    timers = []
-    for tag in ("timeDate", "timeDuration", "timeCycle"):
-        for el in tree.iter(f"{{{BPMN_NS}}}{tag}"):
-            event = el.getparent().getparent()
-            text = (el.text or "").strip()
-            try:
-                ast.parse(text, mode="eval")
-            except SyntaxError as err:
-                problems.append(Problem(file, event.get("id"), f"{tag} is not a valid expression ({err.msg}): {text!r}. "
-                                        "Write a Python expression, e.g. deadline(working_hours=8) or \"PT2H\"", el.sourceline))
-                continue
-            timers.append((event.get("id"), file, text))
-    for el in tree.iter(f"{{{BPMN_NS}}}script"):
-        task = el.getparent()
-        text = el.text or ""
-        try:
-            ast.parse(text, mode="exec")
-        except SyntaxError as err:
-            line = (el.sourceline or 0) + (err.lineno or 1) - 1 if el.sourceline else None
-            problems.append(Problem(file, task.get("id"), f"script has a syntax error on its line {err.lineno}: {err.msg}", line))
-    return timers
+def _choose(catalogue: dict[str, _Process], process_id: str | None, process_id_file: str, first_file: str,
+            problems: list[Problem]) -> str | None:
+    """The process a dossier starts, or None with a problem saying why not."""
+    executable = [pid for pid, p in catalogue.items() if is_executable(p.element)]
+    if process_id is not None:
+        if process_id not in catalogue:
+            known = ", ".join(catalogue) or "none"
+            problems.append(Problem(process_id_file, "process_id",
+                                    f"process_id {process_id!r} is not a process in the BPMN files (processes: {known})"))
+            return None
+        if not is_executable(catalogue[process_id].element):
+            p = catalogue[process_id]
+            problems.append(Problem(p.file, process_id, 'the process to start is not executable: '
+                                    'mark it isExecutable="true"', p.element.sourceline))
+        return process_id
+    if len(executable) == 1:
+        return executable[0]
+    if not executable:
+        first = next(iter(catalogue.values()), None)
+        if first is None:
+            problems.append(Problem(first_file, None, "no process in the file: draw a bpmn:process"))
+        else:
+            problems.append(Problem(first.file, first.id, 'no executable process: mark the process '
+                                    'isExecutable="true"', first.element.sourceline))
+        return None
+    problems.append(Problem(process_id_file, "process_id", "several executable processes (" + ", ".join(executable)
+                            + "): name the one to start as process_id"))
+    return None
+
+
+def _used(catalogue: dict[str, _Process], start: str, problems: list[Problem]) -> list[str]:
+    """The process and every process its call activities call, transitively; missing ones reported."""
+    order, todo = [], [start]
+    while todo:
+        pid = todo.pop(0)
+        if pid in order:
+            continue
+        order.append(pid)
+        proc = catalogue[pid]
+        for call in proc.element.iter(f"{{{BPMN_NS}}}callActivity"):
+            called = (call.get("calledElement") or "").strip()
+            if not called:
+                problems.append(Problem(proc.file, call.get("id"), "call activity names no process to call "
+                                        "(calledElement)", call.sourceline))
+            elif called not in catalogue:
+                problems.append(Problem(proc.file, call.get("id"), f"call activity calls process {called!r}, "
+                                        "which is in none of the procedure's BPMN files", call.sourceline))
+            else:
+                todo.append(called)
+    return order
 
 
 def compile_process(
     bpmn_files: dict[str, bytes],
     dmn_files: dict[str, bytes] | None = None,
     process_id: str | None = None,
+    *,
+    process_id_file: str = PROCEDURE_FILE,
 ) -> CompiledProcess:
-    """Parse, validate and serialize. Raises BpmnInvalid with every problem found."""
+    """Check, parse and serialize a procedure's diagrams.
+
+    `bpmn_files`/`dmn_files` map file names to their bytes; `process_id` (from `process_id_file`)
+    names the process to start when the files hold several. Raises BpmnInvalid with every
+    problem found (errors and warnings) when at least one is an error; otherwise the warnings
+    ride along in CompiledProcess.warnings.
+    """
     problems: list[Problem] = []
-    parser = SpiffBpmnParser(validator=VALIDATOR)
-    human: list[HumanTaskMeta] = []
-    timers: list[tuple[str, str, str]] = []
     if not bpmn_files:
         raise BpmnInvalid([Problem("(procedure)", None, "no BPMN file")])
+    trees: dict[str, etree._Element] = {}
     for name, content in sorted(bpmn_files.items()):
-        try:
-            tree = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
-        except etree.XMLSyntaxError as err:
-            problems.append(Problem(name, None, f"not well-formed XML: {err.msg}", err.lineno))
-            continue
-        if tree.tag != f"{{{BPMN_NS}}}definitions":
-            problems.append(Problem(name, None, f"not a BPMN 2.0 file (root element {tree.tag!r})", tree.sourceline))
-            continue
-        problems += [Problem(name, f.element_id, f.message, f.line) for f in prepare_vendor_extensions(tree)]
+        tree = read_bpmn(name, content, problems)
+        if tree is not None:
+            # Camunda conditions and decision references made runnable, in place (camunda.py)
+            problems += [Problem(name, f.element_id, f.message, f.line) for f in prepare_vendor_extensions(tree)]
+            trees[name] = tree
+
+    catalogue = _catalogue(trees, problems)
+    chosen = _choose(catalogue, process_id, process_id_file, next(iter(trees)), problems) if trees else None
+    used = _used(catalogue, chosen, problems) if chosen else [
+        pid for pid, p in catalogue.items() if is_executable(p.element)]
+
+    human: list[HumanTaskMeta] = []
+    timers: list[Timer] = []
+    for name, tree in trees.items():
+        lanes = lanes_by_node(tree)
+        for pid in used:
+            if catalogue[pid].file == name:
+                human += human_tasks(catalogue[pid].element, name, lanes, problems)
+        timers += check_expressions(tree, name, problems)
+
+    parser = MotcuaBpmnParser()
+    for name, tree in trees.items():
         try:
             parser.add_bpmn_xml(tree, name)
-        except ValidationException as err:
-            line = err.line_number or None
-            problems.append(Problem(err.file_name or name, err.id or _line_element_id(tree, line), str(err).strip(), line))
-            continue
         except Exception as err:  # a modeler's odd output must not crash the loader
-            problems.append(Problem(name, None, f"could not be read: {type(err).__name__}: {err}"))
-            continue
-        human.extend(_human_tasks(tree, name, problems))
-        timers.extend(_check_expressions(tree, name, problems))
+            problems.append(translate(err, name, trees))
     for name, content in sorted((dmn_files or {}).items()):
+        tree = read_xml(name, content, problems)
+        if tree is None:
+            continue
         try:
-            tree = etree.fromstring(content, etree.XMLParser(resolve_entities=False, no_network=True))
             parser.add_dmn_xml(tree, name)
-        except etree.XMLSyntaxError as err:
-            problems.append(Problem(name, None, f"not well-formed XML: {err.msg}", err.lineno))
-        except ValidationException as err:
-            problems.append(Problem(err.file_name or name, err.id or None, str(err).strip(), err.line_number or None))
         except Exception as err:
-            problems.append(Problem(name, None, f"could not be read as DMN: {type(err).__name__}: {err}"))
-    if problems:
-        raise BpmnInvalid(problems)
+            problems.append(translate(err, name, {name: tree}))
 
-    executable = parser.get_process_ids()
-    first_file = sorted(bpmn_files)[0]
-    if process_id is None:
-        if not executable:
-            raise BpmnInvalid([Problem(first_file, None, 'no executable process: mark the process isExecutable="true"')])
-        if len(executable) > 1:
-            raise BpmnInvalid([Problem(first_file, None, "several executable processes (" + ", ".join(executable)
-                                       + "): name the one to start as process_id in procedure.toml")])
-        process_id = executable[0]
-    elif process_id not in parser.process_parsers:
-        raise BpmnInvalid([Problem(first_file, process_id, f"process_id {process_id!r} is not a process in the BPMN files")])
+    # SpiffWorkflow parses a process lazily and stops at its first problem: ask it even when
+    # problems were found already, so its problem shows with the others (unless it repeats one).
+    spec_dict: dict[str, Any] = {}
+    subs_dict: dict[str, Any] = {}
+    subprocess_specs: dict[str, Any] = {}
+    for pid in [chosen] if chosen else used:
+        if pid not in parser.process_parsers:  # its file could not be added: reported above
+            continue
+        try:
+            spec = parser.get_spec(pid)
+            subprocess_specs = parser.get_subprocess_specs(pid)
+            spec_dict, subs_dict = spec_to_dict(spec, subprocess_specs)
+        except Exception as err:
+            found = translate(err, catalogue[pid].file, trees)
+            if not any(p.is_error and p.element_id == found.element_id and p.file == found.file for p in problems):
+                problems.append(found)
+    if chosen is None or errors_in(problems):
+        raise BpmnInvalid(_unique(problems), human)
 
-    try:
-        spec = parser.get_spec(process_id)
-        subprocess_specs = parser.get_subprocess_specs(process_id)
-    except ValidationException as err:
-        raise BpmnInvalid([Problem(err.file_name or first_file, err.id or None, str(err).strip(), err.line_number or None)]) from None
-    except SpiffWorkflowException as err:
-        raise BpmnInvalid([Problem(first_file, getattr(err, "id", None), str(err).strip())]) from None
-    except Exception as err:
-        raise BpmnInvalid([Problem(first_file, None, f"could not be compiled: {type(err).__name__}: {err}")]) from None
-    missing = sorted(name for name, sub in subprocess_specs.items() if sub is None)
-    if missing:
-        raise BpmnInvalid([Problem(first_file, m, f"call activity calls process {m!r}, which is in none of the files") for m in missing])
-
-    used = {process_id, *subprocess_specs}
-    tasks = {h.key: h for h in human if h.process_id in used}
-    try:
-        spec_dict, subs_dict = spec_to_dict(spec, subprocess_specs)
-    except Exception as err:
-        raise BpmnInvalid([Problem(first_file, None, f"could not be stored: {type(err).__name__}: {err}")]) from None
-    return CompiledProcess(process_id, spec_dict, subs_dict, tasks, timers)
+    in_use = {chosen, *subprocess_specs}
+    tasks = {h.key: h for h in human if h.process_id in in_use}
+    return CompiledProcess(chosen, spec_dict, subs_dict, tasks, timers, _unique(problems))
 
 
 def task_meta_key(task: Any) -> str:

@@ -16,8 +16,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from engine.domain.roles import LaneError, parse_route
-from engine.execution.bpmn_compiler import BpmnInvalid, CompiledProcess, Problem, compile_process
+from engine.execution.bpmn_compiler import BpmnInvalid, CompiledProcess, HumanTaskMeta, Problem, compile_process
 
 from .metadata import METADATA_FILE, validate_metadata
 
@@ -25,6 +24,8 @@ FORMS_PREFIX = "forms/"
 
 
 class ProcedureInvalid(ValueError):
+    """Every problem found in a procedure folder, errors and warnings (at least one error)."""
+
     def __init__(self, folder: str, problems: list[Problem]):
         self.folder = folder
         self.problems = problems
@@ -38,6 +39,11 @@ class LoadedProcedure:
     sources: dict[str, str]  # relative path -> text, forms under "forms/"
     content_hash: str
     compiled: CompiledProcess
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems that do not refuse the procedure (shown by `motcua procedures check`)."""
+        return self.compiled.warnings
 
     def form_schema(self, name: str) -> dict[str, Any] | None:
         text = self.sources.get(FORMS_PREFIX + name)
@@ -97,19 +103,30 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
             sources[name] = text
     if not bpmn:
         problems.append(Problem(folder, None, "no .bpmn file"))
-    if problems:
-        raise ProcedureInvalid(folder, problems)
+    if metadata and metadata["code"] != folder and folder not in ("", "."):
+        # The folder name is how analysts find a procedure: keep it equal to the code.
+        problems.append(Problem(METADATA_FILE, "code", f"code {metadata['code']!r} differs from the folder name {folder!r}"))
 
-    try:
-        compiled = compile_process(bpmn, dmn, metadata.get("process_id"))
-    except BpmnInvalid as err:
-        raise ProcedureInvalid(folder, err.problems) from None
-
-    for task in compiled.human_tasks.values():
+    # Every problem at once: the diagrams are checked even when procedure.toml has problems.
+    compiled: CompiledProcess | None = None
+    tasks: list[HumanTaskMeta] = []
+    if bpmn and all(n in sources for n in bpmn):
         try:
-            parse_route(task.lane, task.candidate_groups)
-        except LaneError as err:
-            problems.append(Problem(task.file, task.task_id, str(err)))
+            compiled = compile_process(bpmn, dmn, metadata.get("process_id"), process_id_file=METADATA_FILE)
+            tasks = list(compiled.human_tasks.values())
+        except BpmnInvalid as err:
+            problems += err.problems
+            tasks = err.human_tasks
+    _check_forms(tasks, forms, sources, problems)
+    if compiled is None or any(p.is_error for p in problems):
+        raise ProcedureInvalid(folder, problems)
+    return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)
+
+
+def _check_forms(tasks: list[HumanTaskMeta], forms: dict[str, bytes], sources: dict[str, str],
+                 problems: list[Problem]) -> None:
+    """Each referenced form exists in forms/ and is a JSON Schema; found forms join the sources."""
+    for task in tasks:
         if task.form is None:
             continue
         key = FORMS_PREFIX + task.form
@@ -130,9 +147,3 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
             problems.append(Problem(key, "/".join(str(p) for p in err.path) or None, f"not a valid JSON Schema: {err.message}"))
             continue
         sources[key] = text
-    if problems:
-        raise ProcedureInvalid(folder, problems)
-    if metadata["code"] != folder and folder not in ("", "."):
-        # The folder name is how analysts find a procedure: keep it equal to the code.
-        raise ProcedureInvalid(folder, [Problem(METADATA_FILE, "code", f"code {metadata['code']!r} differs from the folder name {folder!r}")])
-    return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)

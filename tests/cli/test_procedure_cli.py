@@ -49,7 +49,7 @@ def test_sync_reports_located_problems_and_fails(env, capsys):
     processes, _ = env
     write_procedure(processes, "BAD", Process("p").start().user("t", lane="Chuyên viên").end().chain("start", "t", "end"))
     code, out, _ = run(capsys, "procedures", "sync")
-    assert code == 1 and "BAD: refused" in out and "BAD.bpmn [t]" in out
+    assert code == 1 and "BAD: refused" in out and "BAD.bpmn:6 [t]: error: lane" in out
 
 
 def test_check_a_folder(env, capsys):
@@ -57,6 +57,27 @@ def test_check_a_folder(env, capsys):
     folder = write_procedure(processes, "P", sequential(2))
     code, out, _ = run(capsys, "procedures", "check", str(folder))
     assert code == 0 and "P: valid (2 user tasks" in out
+
+
+def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(env, capsys):
+    processes, _ = env
+    layout_typo = sequential(1).xml().replace(
+        b"</bpmn:definitions>",
+        b'<bpmndi:BPMNDiagram xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" id="d">'
+        b'<bpmndi:BPMNPlane id="pl" bpmnElement="seq"><bpmndi:Oops/></bpmndi:BPMNPlane></bpmndi:BPMNDiagram>'
+        b"</bpmn:definitions>")
+    folder = write_procedure(processes, "P", layout_typo)
+    code, out, _ = run(capsys, "procedures", "check", str(folder))
+    assert code == 0 and "warning: diagram layout" in out and "1 warnings" in out
+
+    bad = (Process("p").start().user("t", lane="Chuyên viên", hours="eight").script("s", "if x\n").end()
+           .chain("start", "t", "s", "end"))
+    folder = write_procedure(processes, "Q", bad.xml(), statutory_days=-1)
+    code, out, _ = run(capsys, "procedures", "check", str(folder))
+    assert code == 1
+    assert "procedure.toml [statutory_days]: error" in out
+    assert "Q.bpmn:6 [t]: error: lane 'Chuyên viên'" in out and "workingHours='eight'" in out
+    assert "[s]: error: script has a syntax error" in out and "Q: refused (4 errors, 0 warnings)" in out
 
 
 def test_publish_errors_are_one_line(env, capsys):

@@ -59,6 +59,13 @@ class Process:
         self._lane(lane, id)
         return self
 
+    def element(self, xml: str, id: str | None = None, lane: str | None = None) -> "Process":
+        """Any BPMN element written out by hand (plain tasks, sub-processes, events...)."""
+        self.elements.append(xml)
+        if id is not None:
+            self._lane(lane, id)
+        return self
+
     def timer(self, id: str, expression: str, kind: str = "timeDate", lane: str | None = None) -> "Process":
         self.elements.append(
             f'<bpmn:intermediateCatchEvent id="{id}"><bpmn:timerEventDefinition>'
