@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from engine.persistence.database import connect, current_revision, default_url, upgrade
+from engine.services.backup import manifest_path
 from engine.services.integrity import CheckSummary, Inconsistency
 
 from .common import positive_int, services
@@ -22,6 +25,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                                       "exit status 1 when anything disagrees")
     c.add_argument("--batch", type=positive_int, default=200, help="dossiers read per transaction (default 200)")
     c.set_defaults(func=_check)
+    c = cmds.add_parser("backup", help="copy the database into FILE (SQLite: online backup API; PostgreSQL: "
+                                       "pg_dump -Fc) and write FILE.manifest.json beside it")
+    c.add_argument("file", type=Path)
+    c.set_defaults(func=_backup)
+    c = cmds.add_parser("restore", help="restore FILE into the EMPTY database of $MOTCUA_DATABASE_URL, verify "
+                                        "every table's row count against the manifest, then run `db check`")
+    c.add_argument("file", type=Path)
+    c.add_argument("--into-empty-schema", action="store_true",
+                   help="the target may hold Motcua's schema without rows (e.g. after `motcua db upgrade`): "
+                        "drop it first")
+    c.add_argument("--batch", type=positive_int, default=200, help="dossiers per transaction of the check")
+    c.set_defaults(func=_restore)
 
 
 def _upgrade(args: argparse.Namespace) -> None:
@@ -61,3 +76,37 @@ def describe(summary: CheckSummary) -> str:
     kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.by_kind.items()))
     return (f"checked {summary.dossiers} dossier(s): {summary.problems} inconsistenc"
             f"{'y' if summary.problems == 1 else 'ies'} in {summary.dossiers_with_problems} dossier(s) ({kinds})")
+
+
+def _backup(args: argparse.Namespace) -> None:
+    svc = services(migrate=False)
+    try:
+        m = svc.backups.backup(args.file)
+    finally:
+        svc.close()
+    print(f"backed up {sum(m.tables.values())} rows in {len(m.tables)} tables ({m.dialect}, schema "
+          f"{m.schema_revision}) to {args.file}: {m.size} bytes, sha256 {m.sha256}")
+    print(f"manifest: {manifest_path(args.file)} (keep it with the backup: restore needs it)")
+
+
+def _restore(args: argparse.Namespace) -> int:
+    svc = services(migrate=False)  # the target must stay empty until the restore
+    try:
+        report = svc.backups.restore(args.file, into_empty_schema=args.into_empty_schema)
+        m = report.manifest
+        print(f"restored {args.file} ({m.dialect} backup of {m.created_at}, schema {m.schema_revision})")
+        if not report.ok:
+            for table, expected, found in report.mismatches:
+                print(f"  {table}: the backup has {expected} rows, the restored database "
+                      f"{'has no such table' if found is None else f'has {found}'}", file=sys.stderr)
+            print(f"motcua: error: restore NOT verified: {len(report.mismatches)} table(s) differ from the "
+                  f"manifest; do not use this database", file=sys.stderr)
+            return 1
+        print(f"row counts match the manifest: {sum(report.tables.values())} rows in {len(report.tables)} tables")
+        if report.upgraded_to:
+            print(f"schema upgraded to {report.upgraded_to}")
+        summary = svc.integrity.check(_print_problem, batch=args.batch)
+    finally:
+        svc.close()
+    print(describe(summary))
+    return 0 if summary.ok else 1

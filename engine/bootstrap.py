@@ -12,6 +12,7 @@ from engine.persistence.database import Database, connect, upgrade
 from engine.persistence.unit_of_work import UnitOfWorkFactory
 from engine.services.accounts import AccountPolicy, AccountService
 from engine.services.attachments import AttachmentService
+from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.integrity import IntegrityService
@@ -33,6 +34,7 @@ class Services:
     tasks: TaskService
     attachments: AttachmentService
     integrity: IntegrityService
+    backups: BackupService
 
     @property
     def clock(self) -> Clock:
@@ -68,4 +70,5 @@ def build(
         tasks=TaskService(ctx, accounts.official, dossiers),
         attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
         integrity=IntegrityService(ctx),
+        backups=BackupService(db, ctx.clock),
     )

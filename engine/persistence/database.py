@@ -105,5 +105,22 @@ def current_revision(db: Database) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def head_revision(db: Database) -> str | None:
+    """The newest schema revision this code's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(db.url)).get_current_head()
+
+
+def is_known_revision(db: Database, revision: str) -> bool:
+    from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
+
+    try:
+        return ScriptDirectory.from_config(alembic_config(db.url)).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def default_url() -> str:
     return os.environ.get("MOTCUA_DATABASE_URL") or f"sqlite:///{ROOT / 'var' / 'motcua.db'}"
