@@ -1,13 +1,15 @@
 """Bearer tokens: our own (local accounts, HS256) and the province SSO's (RS256/ES256) (R-8.1).
 
 Local tokens carry a scope: a new account's token only allows changing the password (R-8.2).
-Tokens can be revoked (logout): their id is kept until they expire, checked on every request.
+They also carry the account's token generation: a password change or deactivation raises it and
+so ends every session at once. Tokens can be revoked one by one (logout): their id is kept until
+they expire. Both are checked on every request, in one read (AccountService.session).
 """
 from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -37,6 +39,7 @@ class Principal:
     expires_at: datetime
     scope: str
     source: str  # "local" or "sso"
+    token_generation: int = 0  # local tokens: the account's generation when issued
 
 
 class TokenService:
@@ -44,7 +47,7 @@ class TokenService:
         self.settings = settings
         self._sso_keys = self._load_sso_keys(settings)
 
-    def issue(self, official: Official, now: datetime, scope: str = FULL) -> tuple[str, datetime]:
+    def issue(self, official: Official, now: datetime, scope: str = FULL, generation: int = 0) -> tuple[str, datetime]:
         expires = now + timedelta(minutes=self.settings.token_minutes)
         claims = {
             "iss": self.settings.issuer,
@@ -54,6 +57,7 @@ class TokenService:
             "agency_id": official.agency_id,
             "roles": sorted(official.roles),
             "scope": scope,
+            "gen": generation,
             "jti": uuid.uuid4().hex,
             "iat": int(now.timestamp()),
             "exp": int(expires.timestamp()),
@@ -81,7 +85,11 @@ class TokenService:
                                 issuer=self.settings.issuer, options={"require": ["exp", "sub", "jti"], **_CLOCK_CHECKS_OFF})
         except jwt.PyJWTError as err:
             raise TokenInvalid(str(err)) from None
-        return self._principal(claims, "sub", "agency_id", "roles", "name", now, "local", claims.get("scope", FULL))
+        generation = claims.get("gen", 0)  # tokens from before generations existed: 0
+        if not isinstance(generation, int) or isinstance(generation, bool):
+            raise TokenInvalid("the 'gen' claim must be an integer")
+        principal = self._principal(claims, "sub", "agency_id", "roles", "name", now, "local", claims.get("scope", FULL))
+        return replace(principal, token_generation=generation)
 
     def _sso(self, token: str, header: dict[str, Any], now: datetime) -> Principal:
         s = self.settings

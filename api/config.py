@@ -25,6 +25,10 @@ class ApiSettings:
     sso_roles_claim: str = "roles"
     sso_name_claim: str = "name"
     max_request_bytes: int = 21 * 1024 * 1024
+    # The client's address for per-address limits: from this header, set by a reverse proxy we
+    # trust, counting `trusted_proxy_hops` proxies from the right; None: the TCP peer's address.
+    trusted_proxy_header: str | None = None
+    trusted_proxy_hops: int = 1
 
     @classmethod
     def from_env(cls, **overrides: object) -> "ApiSettings":
@@ -40,11 +44,17 @@ class ApiSettings:
             "sso_agency_claim": env.get("MOTCUA_SSO_AGENCY_CLAIM", "agency_id"),
             "sso_roles_claim": env.get("MOTCUA_SSO_ROLES_CLAIM", "roles"),
             "sso_name_claim": env.get("MOTCUA_SSO_NAME_CLAIM", "name"),
+            "trusted_proxy_header": env.get("MOTCUA_TRUSTED_PROXY_HEADER", "").strip() or None,
+            "trusted_proxy_hops": int(env.get("MOTCUA_TRUSTED_PROXY_HOPS", "1")),
         }
         max_upload = int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
         values["max_request_bytes"] = max_upload + 1024 * 1024  # multipart overhead
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
+
+    def __post_init__(self) -> None:
+        if self.trusted_proxy_hops < 1:
+            raise ValueError("MOTCUA_TRUSTED_PROXY_HOPS must be at least 1")
 
 
 def _secret_file(path: Path) -> str:

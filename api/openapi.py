@@ -18,6 +18,7 @@ _STATUS_TEXT = {
     401: "No or invalid token, or wrong credentials", 403: "Not allowed (or the password must be changed first)",
     404: "Unknown, or belonging to another agency", 405: "Method not allowed", 409: "Conflict: claimed, completed or changed concurrently",
     413: "Too large", 415: "Wrong content type", 422: "Invalid data (fields named in `errors`)",
+    429: "Too many attempts: wait the `Retry-After` seconds",
     500: "Internal error", 503: "Unavailable",
 }
 
@@ -84,6 +85,9 @@ def _operation(op: Operation) -> dict[str, Any]:
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
         if status >= 400 and schema is None:
             entry["content"] = {PROBLEM_JSON: {"schema": "Problem"}}
+        if status == 429:
+            entry["headers"] = {"Retry-After": {"description": "seconds until the limit lets this client try again",
+                                                "schema": {"type": "integer", "minimum": 1}}}
         elif schema == "binary":
             entry["content"] = {mime: {"schema": {"type": "string", "format": "binary"}} for mime in sorted(DEFAULT_TYPES)}
         elif schema is not None:

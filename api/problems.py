@@ -29,6 +29,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "invalid-data": (422, "Invalid data"),
+    "too-many-requests": (429, "Too many requests"),
     "process-failure": (422, "The procedure could not continue"),
     "internal-error": (500, "Internal error"),
     "unavailable": (503, "Service unavailable"),
@@ -85,7 +86,15 @@ def register(app: Flask) -> None:
     def _unauthorized(err: svc.Unauthorized) -> Response:
         if err.extra.get("reason") == "locked":
             return problem("account-locked", err.detail, locked_until=err.extra["locked_until"].isoformat())
+        if err.extra.get("reason") == "session-ended":
+            return problem("unauthenticated", err.detail)
         return problem("invalid-credentials", err.detail)
+
+    @app.errorhandler(svc.TooManyRequests)
+    def _too_many(err: svc.TooManyRequests) -> Response:
+        response = problem("too-many-requests", err.detail)
+        response.headers["Retry-After"] = str(err.retry_after)
+        return response
 
     @app.errorhandler(svc.ServiceError)
     def _service(err: svc.ServiceError) -> Response:

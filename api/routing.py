@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -13,6 +13,8 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from engine.domain.access import Official
+from engine.services.accounts import TokenClaims
+from engine.services.errors import Unauthorized
 
 from .auth import FULL, PASSWORD_ONLY, TokenInvalid
 from .problems import ApiProblem
@@ -76,17 +78,16 @@ def authenticate(allow_password_change: bool = False) -> None:
         principal = current_app.extensions["motcua_tokens"].verify(token.strip(), services.clock.now())
     except TokenInvalid as err:
         raise ApiProblem("unauthenticated", f"the token is not accepted: {err}") from None
-    if principal.token_id:
-        with services.ctx.uow(single_read=True) as uow:
-            if uow.tokens.is_revoked(principal.token_id):
-                raise ApiProblem("unauthenticated", "the token was revoked (logged out)")
+    claims = TokenClaims(principal.official, principal.source, principal.token_id, principal.token_generation)
+    try:  # one read: revoked, deactivated, password changed since; the directory's roles
+        principal = replace(principal, official=services.accounts.session(claims, g.get("request_id", "")))
+    except Unauthorized as err:
+        raise ApiProblem("unauthenticated", f"the token is not accepted: {err.detail}") from None
     if principal.scope == PASSWORD_ONLY and not allow_password_change:
         raise ApiProblem("password-change-required",
                          "this account must change its password before doing anything else (POST /api/auth/password)")
     if principal.scope not in (FULL, PASSWORD_ONLY):
         raise ApiProblem("unauthenticated", "the token's scope is not accepted")
-    if principal.source == "sso":
-        services.accounts.remember(principal.official)
     g.principal = principal
     g.actor = principal.official.username
 

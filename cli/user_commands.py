@@ -1,4 +1,5 @@
-"""`motcua users add`: local accounts for small deployments and development (R-8)."""
+"""`motcua users add|deactivate|activate`: local accounts for small deployments and development,
+and the directory of SSO officials (R-8)."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--name", help="display name")
     c.add_argument("--password", help="first password (default: a random one, printed)")
     c.set_defaults(func=_add)
+    c = cmds.add_parser("deactivate", help="end every session of an account (local or SSO) at once; no new ones")
+    c.add_argument("username")
+    c.set_defaults(func=_set_active, active=False)
+    c = cmds.add_parser("activate", help="allow an account to log in again (earlier tokens stay invalid)")
+    c.add_argument("username")
+    c.set_defaults(func=_set_active, active=True)
 
 
 def _add(args: argparse.Namespace) -> None:
@@ -32,3 +39,12 @@ def _add(args: argparse.Namespace) -> None:
     if not args.password:
         print(f"first password: {password}")
     print("the password must be changed at first login (POST /api/auth/password)")
+
+
+def _set_active(args: argparse.Namespace) -> None:
+    svc = services()
+    try:
+        svc.accounts.set_active(args.username, args.active)
+    finally:
+        svc.close()
+    print(f"{args.username}: {'active' if args.active else 'deactivated; every session ended'}")

@@ -1,7 +1,7 @@
 """Composition root: wires database, clock, calendar and services together."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -17,6 +17,7 @@ from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.integrity import IntegrityService
 from engine.services.procedures import ProcedureService
+from engine.services.rate_limit import RateLimiter
 from engine.services.tasks import TaskService
 from engine.services.timers import TimerService
 from engine.settings import Settings
@@ -35,6 +36,7 @@ class Services:
     attachments: AttachmentService
     integrity: IntegrityService
     backups: BackupService
+    limiter: RateLimiter  # attempt limits shared by every process (logins; public lookups)
 
     @property
     def clock(self) -> Clock:
@@ -58,8 +60,12 @@ def build(
     ctx = EngineContext.create(UnitOfWorkFactory(db), clock or SystemClock(), calendars,
                                settings.processes_dir, settings.forms_dir)
     hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-    accounts = AccountService(ctx, hasher, AccountPolicy(settings.lock_after_failures,
-                                                         timedelta(minutes=settings.lock_minutes)))
+    policy = AccountPolicy(settings.lock_after_failures, timedelta(minutes=settings.lock_minutes),
+                           settings.login_address_limit, timedelta(seconds=settings.login_address_window))
+    if settings.sso_allowed_roles is not None:
+        policy = replace(policy, sso_roles=settings.sso_allowed_roles)
+    limiter = RateLimiter(ctx)
+    accounts = AccountService(ctx, hasher, policy, limiter)
     dossiers = DossierService(ctx)
     return Services(
         settings, db, ctx,
@@ -71,4 +77,5 @@ def build(
         attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
         integrity=IntegrityService(ctx),
         backups=BackupService(db, ctx.clock),
+        limiter=limiter,
     )

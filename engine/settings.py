@@ -15,6 +15,13 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _names(value: str | None) -> frozenset[str] | None:
+    """A comma-separated list; unset or blank means the default."""
+    if value is None or not value.strip():
+        return None
+    return frozenset(n.strip() for n in value.split(",") if n.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(default_factory=default_url)
@@ -27,8 +34,12 @@ class Settings:
     sync_on_start: bool = True
     argon2_memory_kib: int = 65536  # argon2id parameters for local passwords
     argon2_time_cost: int = 3
-    lock_after_failures: int = 5  # failed logins in a row before the account locks
+    lock_after_failures: int = 5  # failed logins of one username within lock_minutes before it locks
     lock_minutes: float = 15.0
+    login_address_limit: int = 20  # failed logins from one client address per login_address_window
+    login_address_window: float = 60.0  # seconds
+    # Roles a province SSO token may grant (never admin or control_office); None: the officials' roles.
+    sso_allowed_roles: frozenset[str] | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
 
     @classmethod
@@ -47,6 +58,9 @@ class Settings:
             "argon2_time_cost": int(env.get("MOTCUA_ARGON2_TIME_COST", "3")),
             "lock_after_failures": int(env.get("MOTCUA_LOCK_AFTER_FAILURES", "5")),
             "lock_minutes": float(env.get("MOTCUA_LOCK_MINUTES", "15")),
+            "login_address_limit": int(env.get("MOTCUA_LOGIN_ADDRESS_LIMIT", "20")),
+            "login_address_window": float(env.get("MOTCUA_LOGIN_ADDRESS_WINDOW", "60")),
+            "sso_allowed_roles": _names(env.get("MOTCUA_SSO_ALLOWED_ROLES")),
             "max_upload_bytes": int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
         }
         values.update(overrides)

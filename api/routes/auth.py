@@ -1,43 +1,48 @@
 """/api/auth: local accounts' login, password change (R-8.2), logout; who am I."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, current_app, g, request
 
-from engine.domain.access import Official
+from engine.services.accounts import LoginResult
 
 from ..auth import FULL, PASSWORD_ONLY
-from ..routing import current_user, json_response, operation
+from ..client_address import client_address
+from ..routing import json_response, operation
 from ..schemas import LoginSchema, MeSchema, PasswordChangeSchema, TokenSchema
 from .common import services
 
 bp = Blueprint("auth", __name__, url_prefix="/api/auth")
 
 
-def _token(official: Official, scope: str) -> dict:
-    token, expires = current_app.extensions["motcua_tokens"].issue(official, services().clock.now(), scope)
+def _token(result: LoginResult, scope: str) -> dict:
+    token, expires = current_app.extensions["motcua_tokens"].issue(result.official, services().clock.now(), scope,
+                                                                   result.token_generation)
     return {"access_token": token, "token_type": "Bearer", "expires_at": expires, "scope": scope,
             "must_change_password": scope == PASSWORD_ONLY}
 
 
 @operation(bp, "/login", "POST", summary="Log in with a local account", tag="auth", auth=False, body=LoginSchema,
-           responses={200: TokenSchema, 400: None, 401: None})
+           responses={200: TokenSchema, 400: None, 401: None, 429: None})
 def login(body: dict) -> Response:
-    """A new account gets a token that only allows changing the password (R-8.2). Repeated
-    failures lock the account for a while."""
+    """A new account gets a token that only allows changing the password (R-8.2). An unknown
+    username and a wrong password get the same answer. Failed logins are limited per username
+    (existing or not: it locks for a while, 401 `account-locked`) and per client address (429 with
+    `Retry-After`), counted in the database for every API process."""
     g.actor = body["username"]
-    result = services().accounts.authenticate(body["username"], body["password"])
-    scope = PASSWORD_ONLY if result.must_change_password else FULL
-    return json_response(TokenSchema(), _token(result.official, scope))
+    client = client_address(request, current_app.extensions["motcua_tokens"].settings)
+    result = services().accounts.authenticate(body["username"], body["password"], client)
+    return json_response(TokenSchema(), _token(result, PASSWORD_ONLY if result.must_change_password else FULL))
 
 
 @operation(bp, "/password", "POST", summary="Change the password", tag="auth", body=PasswordChangeSchema,
            password_change_allowed=True, responses={200: TokenSchema, 400: None, 401: None, 404: None, 422: None})
 def change_password(body: dict) -> Response:
-    """Returns a new full token; the token used for this call is revoked."""
-    user = current_user()
-    official = services().accounts.change_password(user.username, body["current_password"], body["new_password"])
-    _revoke_current()
-    return json_response(TokenSchema(), _token(official, FULL))
+    """Returns a new full token. Every other token of the account stops working, the one used for
+    this call included (a compromised account is changed at once, R-8.2)."""
+    p = g.principal
+    result = services().accounts.change_password(p.official.username, body["current_password"],
+                                                 body["new_password"], p.token_generation)
+    return json_response(TokenSchema(), _token(result, FULL))
 
 
 @operation(bp, "/logout", "POST", summary="Revoke the token used for this call", tag="auth",
@@ -57,10 +62,5 @@ def me() -> Response:
 
 def _revoke_current() -> None:
     p = g.principal
-    if p.token_id is None:
-        return
-    svc = services()
-    with svc.ctx.uow() as uow:
-        uow.tokens.revoke(p.token_id, p.expires_at, svc.clock.now())
-        uow.tokens.purge_expired(svc.clock.now())
-        uow.commit()
+    if p.token_id is not None:
+        services().accounts.revoke_token(p.token_id, p.expires_at)

@@ -212,6 +212,9 @@ class SchedulerHeartbeat(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+NO_PASSWORD = ""  # password_hash of an SSO official remembered in the directory: no local login
+
+
 class Account(Base):
     """A local account (small deployments, development); production officials come from SSO (R-8.1)."""
 
@@ -223,11 +226,23 @@ class Account(Base):
     roles: Mapped[list] = mapped_column(Json)
     password_hash: Mapped[str] = mapped_column(String(255))
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)  # R-8.2
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Local tokens carry the generation they were issued in; raising it (password change,
+    # deactivation) ends every session of the account at once.
+    token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RateCounter(Base):
+    """Attempts per (scope, subject) in the current window, e.g. logins per client address. In the
+    database so every API process counts together; updated with one atomic upsert per attempt."""
+
+    __tablename__ = "rate_counters"
+    scope: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    resets_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class RevokedToken(Base):

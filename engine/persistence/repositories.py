@@ -1,13 +1,14 @@
 """Repositories: the only code that writes SQL. Hot paths use Core statements, not ORM objects."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 import functools
 
-from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -19,14 +20,17 @@ from .models import (
     Dossier,
     DossierCodeCounter,
     DossierEvent,
+    NO_PASSWORD,
     Incident,
     Procedure,
     ProcedureVersion,
+    RateCounter,
     ReadyTask,
     RevokedToken,
     SchedulerHeartbeat,
     Step,
     Timer,
+    UTCDateTime,
 )
 
 _NO_SYNC = {"synchronize_session": False}
@@ -464,32 +468,59 @@ class AccountRepository(_Repository):
     def exists(self, username: str) -> bool:
         return self.session.scalar(select(Account.id).where(Account.username == username)) is not None
 
-    def record_failure(self, account_id: int, lock_after: int, locked_until: datetime) -> int:
-        """Count a failed login atomically (several API processes); lock once the limit is reached."""
-        self.session.execute(
-            update(Account).where(Account.id == account_id)
-            .values(failed_logins=Account.failed_logins + 1).execution_options(**_NO_SYNC)
-        )
-        failures = int(self.session.scalar(select(Account.failed_logins).where(Account.id == account_id)))
-        if failures >= lock_after:
-            self.session.execute(
-                update(Account).where(Account.id == account_id)
-                .values(locked_until=locked_until, failed_logins=0).execution_options(**_NO_SYNC)
-            )
-        return failures
+    def remember_sso(self, username: str, display_name: str, agency_id: str, roles: list[str], now: datetime) -> None:
+        """Insert or refresh an SSO official's directory entry in one statement (parallel first
+        requests of the same official do not collide); an entry with a local password is left alone."""
+        stmt = self._upsert(Account).values(username=username, display_name=display_name, agency_id=agency_id,
+                                            roles=roles, password_hash=NO_PASSWORD, must_change_password=False,
+                                            active=True, created_at=now, token_generation=0)
+        self.session.execute(stmt.on_conflict_do_update(
+            index_elements=["username"], where=Account.password_hash == NO_PASSWORD,
+            set_={"display_name": display_name, "agency_id": agency_id, "roles": stmt.excluded.roles}))
 
-    def record_success(self, account_id: int) -> None:
-        self.session.execute(
-            update(Account).where(Account.id == account_id).values(failed_logins=0, locked_until=None)
-            .execution_options(**_NO_SYNC)
-        )
+    def set_password(self, account_id: int, password_hash: str, now: datetime, generation: int) -> int | None:
+        """Compare-and-set on the token generation the caller's token carries; raising it ends every
+        other session. Returns the new generation, or None when the generation moved meanwhile."""
+        return self.session.execute(
+            update(Account).where(Account.id == account_id, Account.token_generation == generation)
+            .values(password_hash=password_hash, must_change_password=False, password_changed_at=now,
+                    token_generation=Account.token_generation + 1)
+            .returning(Account.token_generation).execution_options(**_NO_SYNC)
+        ).scalar_one_or_none()
 
-    def set_password(self, account_id: int, password_hash: str, now: datetime) -> None:
-        self.session.execute(
-            update(Account).where(Account.id == account_id)
-            .values(password_hash=password_hash, must_change_password=False, password_changed_at=now)
-            .execution_options(**_NO_SYNC)
-        )
+    def set_active(self, username: str, active: bool) -> bool:
+        """Deactivating (or reactivating) also raises the token generation: no earlier token works again."""
+        return self.session.execute(
+            update(Account).where(Account.username == username)
+            .values(active=active, token_generation=Account.token_generation + 1).execution_options(**_NO_SYNC)
+        ).rowcount == 1
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What every request needs to know about the caller's directory entry."""
+
+    active: bool
+    token_generation: int
+    agency_id: str
+    roles: tuple[str, ...]
+    display_name: str
+    local: bool  # has a local password (not an SSO-only entry)
+
+
+@dataclass(frozen=True)
+class SessionState:
+    revoked: bool  # the token's id was revoked (logout)
+    account: AccountState | None  # None: not in the directory
+
+
+_ONE_ROW = select(literal(1).label("one")).subquery()
+_SESSION = (
+    select(exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
+           Account.active, Account.token_generation, Account.agency_id, Account.roles, Account.display_name,
+           (Account.password_hash != NO_PASSWORD).label("local"))
+    .select_from(_ONE_ROW.outerjoin(Account.__table__, Account.username == bindparam("username")))
+)
 
 
 class TokenRepository(_Repository):
@@ -497,11 +528,68 @@ class TokenRepository(_Repository):
         self.session.execute(self._upsert(RevokedToken).values(jti=jti, expires_at=expires_at, revoked_at=now)
                              .on_conflict_do_nothing())
 
-    def is_revoked(self, jti: str) -> bool:
-        return self.session.scalar(select(RevokedToken.jti).where(RevokedToken.jti == jti)) is not None
+    def session_state(self, username: str, jti: str | None) -> SessionState:
+        """Revocation and the account's state in ONE statement (it runs on every request)."""
+        row = self._core(_SESSION, {"jti": jti or "", "username": username}).one()
+        account = None
+        if row.active is not None:
+            account = AccountState(bool(row.active), int(row.token_generation), row.agency_id,
+                                   tuple(row.roles), row.display_name, bool(row.local))
+        return SessionState(bool(row.revoked), account)
 
     def purge_expired(self, now: datetime) -> None:
         self.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now).execution_options(**_NO_SYNC))
+
+
+@dataclass(frozen=True)
+class RateCount:
+    hits: int  # attempts in the current window, this one included
+    resets_at: datetime  # when the window (or the block) ends
+
+
+_PURGE_BATCH = 100
+
+
+class RateCounterRepository(_Repository):
+    def hit(self, scope: str, subject: str, limit: int, now: datetime, window_ends: datetime,
+            block_ends: datetime | None) -> RateCount:
+        """Count one attempt atomically (one upsert ... RETURNING: parallel attempts never read the
+        same count). A window that has ended starts afresh; the attempt that reaches `limit`
+        extends the window to `block_ends` when given."""
+        c = RateCounter.__table__.c
+        at = functools.partial(literal, type_=UTCDateTime())
+        expired = c.resets_at <= at(now)
+        resets = case((expired, at(window_ends)), else_=c.resets_at)
+        if block_ends is not None:
+            resets = case((expired, at(window_ends)), (c.hits + 1 == limit, at(block_ends)), else_=c.resets_at)
+            if limit <= 1:  # the first attempt already reaches the limit
+                window_ends = block_ends
+        stmt = (
+            self._upsert(RateCounter.__table__).values(scope=scope, subject=subject, hits=1, resets_at=window_ends)
+            .on_conflict_do_update(index_elements=["scope", "subject"],
+                                   set_={"hits": case((expired, 1), else_=c.hits + 1), "resets_at": resets})
+            .returning(c.hits, c.resets_at)
+        )
+        row = self._core(stmt).one()
+        return RateCount(int(row.hits), row.resets_at)
+
+    def refund(self, scope: str, subject: str) -> None:
+        c = RateCounter.__table__.c
+        self._core(update(RateCounter.__table__).where(c.scope == scope, c.subject == subject, c.hits > 0)
+                   .values(hits=c.hits - 1))
+
+    def clear(self, scope: str, subject: str) -> None:
+        c = RateCounter.__table__.c
+        self._core(delete(RateCounter.__table__).where(c.scope == scope, c.subject == subject))
+
+    def purge_ended(self, now: datetime) -> None:
+        """Forget a bounded batch of ended windows; on PostgreSQL rows another transaction holds are
+        skipped, so concurrent purges never wait for or deadlock with each other."""
+        c = RateCounter.__table__.c
+        ended = select(c.scope, c.subject).where(c.resets_at < now).limit(_PURGE_BATCH)
+        if self.dialect == "postgresql":
+            ended = ended.with_for_update(skip_locked=True)
+        self._core(delete(RateCounter.__table__).where(tuple_(c.scope, c.subject).in_(ended)))
 
 
 class AuditRepository(_Repository):

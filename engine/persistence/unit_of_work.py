@@ -16,6 +16,7 @@ from .repositories import (
     DossierRepository,
     IncidentRepository,
     ProcedureRepository,
+    RateCounterRepository,
     SchedulerRepository,
     TaskRepository,
     TimerRepository,
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.scheduler = SchedulerRepository(s, d)
         self.accounts = AccountRepository(s, d)
         self.tokens = TokenRepository(s, d)
+        self.rate_counters = RateCounterRepository(s, d)
         self.audit = AuditRepository(s, d)
         self.comments = CommentRepository(s, d)
         self.attachments = AttachmentRepository(s, d)

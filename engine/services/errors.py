@@ -55,3 +55,13 @@ class TooLarge(ServiceError):
 
 class UnsupportedMedia(ServiceError):
     code = "unsupported-media-type"
+
+
+class TooManyRequests(ServiceError):
+    """Over an attempt limit (logins per client address, ...); `retry_after` in whole seconds."""
+
+    code = "too-many-requests"
+
+    def __init__(self, detail: str, retry_after: int, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after

@@ -1,6 +1,7 @@
 """Login, first-login password change (R-8.2), lockout, logout, SSO tokens (R-8.1)."""
 import json
-from datetime import timedelta
+from dataclasses import replace
+from datetime import timedelta, timezone
 
 import jwt
 import pytest
@@ -132,3 +133,179 @@ def test_sso_tokens_are_verified_with_the_configured_key(sso, services):
     assert pem_client.get("/api/auth/me", headers=bearer(forged)).status_code == 401
     # the SSO official is now in the directory: an agency head can assign them tasks
     assert services.accounts.official("dung.sso").roles == frozenset({"official"})
+
+
+# ---------------------------------------------------------------- sessions that really end (R-8.2)
+
+NEW_PASSWORD = "một mật khẩu mới 2026"
+
+
+def change(client, token, current=PASSWORD, new=NEW_PASSWORD):
+    return client.post("/api/auth/password", headers=bearer(token), json={"current_password": current,
+                                                                          "new_password": new})
+
+
+def test_a_password_change_ends_every_other_session(api):
+    first, other = (login(api.client).json["access_token"] for _ in range(2))  # two password-change tokens
+    changed = change(api.client, first)
+    assert changed.status_code == 200
+    # the second first-login token cannot change the password again, nor do anything else
+    r = change(api.client, other, current=NEW_PASSWORD, new="mật khẩu thứ ba 2027")
+    assert r.status_code == 401 and r.json["type"] == "urn:motcua:problem:unauthenticated"
+    laptop, phone = (login(api.client, password=NEW_PASSWORD).json["access_token"] for _ in range(2))
+    assert api.client.get("/api/tasks", headers=bearer(phone)).status_code == 200
+    renewed = change(api.client, laptop, current=NEW_PASSWORD, new="mật khẩu thứ ba 2027")
+    assert renewed.status_code == 200
+    for ended in (phone, laptop, changed.json["access_token"], api.tokens["an"]):
+        r = api.client.get("/api/tasks", headers=bearer(ended))
+        assert r.status_code == 401 and "password was changed" in r.json["detail"]
+    assert api.client.get("/api/auth/me", headers=bearer(renewed.json["access_token"])).status_code == 200
+
+
+def test_a_deactivated_account_can_no_longer_act(api):
+    dossier = api.register()
+    url = f"/api/tasks/{dossier['current_tasks'][0]['task_id']}"
+    assert api.post("desk", url + "/claim").status_code == 200
+    api.services.accounts.set_active("desk", False)
+    for r in (api.post("desk", url + "/complete", {"data": {"complete": True}}), api.post("desk", url + "/unclaim"),
+              api.get("desk", "/api/auth/me")):
+        assert r.status_code == 401 and "deactivated" in r.json["detail"]
+    assert login(api.client, "desk").json["detail"] == "wrong username or password"
+    assert api.get("an", "/api/auth/me").status_code == 200  # nobody else is affected
+
+
+def test_roles_come_from_the_directory_at_each_request(api):
+    """A local token's roles are read with the session check: a change applies at once."""
+    from engine.persistence.models import Account
+    from sqlalchemy import update
+
+    with api.services.ctx.uow() as uow:
+        uow.session.execute(update(Account).where(Account.username == "an").values(roles=["approver"]))
+        uow.commit()
+    assert api.get("an", "/api/auth/me").json["roles"] == ["approver"]
+
+
+# ---------------------------------------------------------------- login answers and limits
+
+
+def _same_parts(r):
+    body = dict(r.json)
+    body.pop("request_id")
+    return r.status_code, body
+
+
+def test_unknown_user_and_wrong_password_answer_alike(api):
+    assert _same_parts(login(api.client, "an", "wrong password")) == _same_parts(login(api.client, "nobody", "wrong password"))
+    # SSO-only directory entries and deactivated accounts answer the same too
+    api.services.accounts.set_active("binh", False)
+    assert _same_parts(login(api.client, "binh")) == _same_parts(login(api.client, "nobody", "x"))
+
+
+def test_an_unknown_username_locks_too(api, clock):
+    for _ in range(5):
+        assert login(api.client, "nobody", "wrong password").status_code == 401
+    r = login(api.client, "nobody", "wrong password")
+    assert r.status_code == 401 and r.json["type"] == "urn:motcua:problem:account-locked"
+    assert r.json["locked_until"] == (clock.now() + timedelta(minutes=15)).astimezone(timezone.utc).isoformat()
+
+
+def test_failed_logins_per_client_address_answer_429_with_retry_after(api):
+    api.services.accounts.policy = replace(api.services.accounts.policy, address_limit=3)
+    spoof = {"X-Forwarded-For": "203.0.113.9"}  # ignored: no trusted proxy is configured
+    for i in range(3):
+        r = api.client.post("/api/auth/login", json={"username": f"u{i}", "password": "x"}, headers=spoof)
+        assert r.status_code == 401
+    r = api.client.post("/api/auth/login", json={"username": "an", "password": PASSWORD},
+                        headers={"X-Forwarded-For": "198.51.100.1"})
+    assert r.status_code == 429 and r.json["type"] == "urn:motcua:problem:too-many-requests"
+    assert r.headers["Retry-After"] == "60"
+    other = api.client.post("/api/auth/login", json={"username": "an", "password": PASSWORD},
+                            environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    assert other.status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_client_address_comes_from_its_header(services, app, api):
+    settings = replace(app.extensions["motcua_tokens"].settings, trusted_proxy_header="X-Forwarded-For",
+                       trusted_proxy_hops=1)
+    proxied = create_app(services, settings, start_scheduler=False).test_client()
+    services.accounts.policy = replace(services.accounts.policy, address_limit=2)
+
+    def attempt(chain):
+        return proxied.post("/api/auth/login", json={"username": "nobody", "password": "x"},
+                            headers={"X-Forwarded-For": chain}, environ_base={"REMOTE_ADDR": "10.0.0.1"})
+
+    # the client may prepend anything; the proxy appends the address it saw, the one counted
+    assert [attempt(f"{fake}, 192.0.2.5").status_code for fake in ("1.1.1.1", "2.2.2.2", "3.3.3.3")] == [401, 401, 429]
+    assert attempt("192.0.2.6").status_code == 401  # another client behind the same proxy
+
+
+def test_every_api_process_shares_the_counts(api, services, clean_db):
+    """Two processes = two engines and connection pools on one database: no count lives in memory."""
+    from engine.bootstrap import build
+
+    other = build(replace(services.settings), clock=services.clock, migrate=False)
+    try:
+        for accounts in (services.accounts, other.accounts):
+            accounts.policy = replace(accounts.policy, address_limit=4)
+        other_app = create_app(other, api_settings=ApiSettings(secret_key="test-secret-" + "x" * 40),
+                               start_scheduler=False).test_client()
+        answers = [client.post("/api/auth/login", json={"username": "nobody", "password": "x"}).status_code
+                   for client in (api.client, other_app, api.client, other_app, api.client)]
+        assert answers == [401, 401, 401, 401, 429]
+    finally:
+        other.close()
+
+
+def test_the_openapi_document_shows_429_with_retry_after(api):
+    doc = api.client.get("/api/openapi.json").json
+    answer = doc["paths"]["/api/auth/login"]["post"]["responses"]["429"]
+    assert answer["headers"]["Retry-After"]["schema"]["type"] == "integer"
+    assert "urn:motcua:problem:too-many-requests" in doc["components"]["schemas"]["Problem"]["properties"]["type"]["enum"]
+
+
+# ---------------------------------------------------------------- what an SSO token may grant (R-8.1, R-8.3)
+
+
+def test_sso_tokens_grant_only_the_allowed_roles(sso, services):
+    pem_client, _, token = sso
+    r = pem_client.get("/api/auth/me", headers=bearer(token(preferred_username="mallory", roles=[
+        "admin", "control_office", "official", "offline_access"])))
+    assert r.status_code == 200 and r.json["roles"] == ["official"]
+    assert services.accounts.official("mallory").roles == frozenset({"official"})
+    with services.ctx.uow(write=False) as uow:
+        [record] = [a for a in uow.audit.recent() if a.action == "sso-roles-dropped"]
+    assert (record.actor, record.detail) == ("mallory", {"dropped": ["admin", "control_office"], "granted": ["official"]})
+    # only oversight roles: logged in, but with no role at all
+    r = pem_client.get("/api/auth/me", headers=bearer(token(preferred_username="eve", roles=["admin"])))
+    assert r.json["roles"] == []
+    assert pem_client.get("/api/tasks?dossier=X", headers=bearer(token(preferred_username="eve", roles=["admin"]))).json["items"] == []
+
+
+def test_the_sso_allow_list_is_configurable_but_never_grants_oversight(services, monkeypatch):
+    from engine.services.accounts import AccountPolicy
+    from engine.settings import Settings
+
+    monkeypatch.setenv("MOTCUA_SSO_ALLOWED_ROLES", "official, analyst")
+    assert Settings.from_env().sso_allowed_roles == frozenset({"official", "analyst"})
+    monkeypatch.setenv("MOTCUA_SSO_ALLOWED_ROLES", "")
+    assert Settings.from_env().sso_allowed_roles is None  # the default: the officials' roles
+    assert AccountPolicy().sso_roles == frozenset({"one_stop_officer", "agency_head", "official", "approver"})
+    for refused in ({"official", "admin"}, {"control_office"}, {"officail"}):
+        with pytest.raises(ValueError):
+            AccountPolicy(sso_roles=frozenset(refused))
+
+
+def test_a_deactivated_sso_official_is_refused_at_once(sso, services):
+    pem_client, _, token = sso
+    assert pem_client.get("/api/auth/me", headers=bearer(token())).status_code == 200
+    services.accounts.set_active("dung.sso", False)
+    r = pem_client.get("/api/auth/me", headers=bearer(token()))
+    assert r.status_code == 401 and "deactivated" in r.json["detail"]
+    assert services.accounts.official("dung.sso") is None  # and not re-activated by the token
+
+
+def test_an_sso_token_cannot_take_over_a_local_account(sso, services, api):
+    pem_client, _, token = sso
+    r = pem_client.get("/api/auth/me", headers=bearer(token(preferred_username="control", roles=["official"])))
+    assert r.status_code == 401 and "local account" in r.json["detail"]
+    assert services.accounts.official("control").roles == frozenset({"control_office"})
