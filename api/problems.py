@@ -99,7 +99,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(svc.ServiceError)
     def _service(err: svc.ServiceError) -> Response:
         code = next((c for cls, c in _SERVICE_CODES.items() if isinstance(err, cls)), "malformed-request")
-        extra = {k: v for k, v in err.extra.items() if isinstance(v, (str, int, float, bool))}
+        extra = {k: v for k, v in err.extra.items() if isinstance(v, (str, int, float, bool))
+                 or (isinstance(v, list) and all(isinstance(i, str) for i in v))}
         return problem(code, err.detail, getattr(err, "problems", None), **extra)
 
     @app.errorhandler(HTTPException)

@@ -33,6 +33,8 @@ class ProblemSchema(Schema):
     errors = fields.List(fields.Nested(ProblemFieldSchema))
     locked_until = fields.String()
     element_id = fields.String()
+    waiting_for = fields.List(fields.String(), metadata={
+        "description": "409 on a message: the messages the dossier waits for now"})
 
 
 # ---------------------------------------------------------------- auth
@@ -162,6 +164,9 @@ class StartDossierSchema(Schema):
     applicant = fields.Nested(ApplicantSchema, required=True)
     data = fields.Dict(keys=fields.String(), load_default=dict)
     received_at = fields.AwareDateTime(metadata={"description": "when a postal dossier arrived (default: now)"})
+    start_message = fields.String(validate=validate.Length(min=1, max=255), metadata={
+        "description": "for a procedure started by a message start event: which message this registration is "
+                       "(needed only when its diagram has several)"})
 
 
 class TimelineEntrySchema(Schema):
@@ -276,3 +281,25 @@ class HealthSchema(Schema):
     database = fields.String(required=True)
     schema_revision = fields.String(allow_none=True, required=True)
     scheduler = fields.Nested(SchedulerHealthSchema, required=True)
+
+
+# ---------------------------------------------------------------- messages
+
+
+class MessageInSchema(Schema):
+    payload = fields.Dict(keys=fields.String(), load_default=dict, metadata={
+        "description": "the message's data: checked against the JSON Schema form the diagram gives the message, "
+                       "else any JSON object (at most 64 KiB, 16 levels deep); it must not set the data a "
+                       "dossier starts with (dossier_code, due_at, applicant, ...)"})
+
+
+class DeliverySchema(Schema):
+    dossier_id = fields.Integer(required=True)
+    dossier_code = fields.String(required=True)
+    message = fields.String(required=True)
+    caught_by = fields.List(fields.String(), required=True,
+                            metadata={"description": "ids of the diagram's events or receive tasks that caught it"})
+    status = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the dossier's version after the delivery"})
+    current_tasks = fields.List(fields.Nested(TaskSchema), required=True,
+                                metadata={"description": "the dossier's ready tasks after the delivery"})

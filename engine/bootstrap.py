@@ -16,6 +16,7 @@ from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.integrity import IntegrityService
+from engine.services.messages import MessageService
 from engine.services.procedures import ProcedureService
 from engine.services.rate_limit import RateLimiter
 from engine.services.tasks import TaskService
@@ -37,6 +38,7 @@ class Services:
     integrity: IntegrityService
     backups: BackupService
     limiter: RateLimiter  # attempt limits shared by every process (logins; public lookups)
+    messages: MessageService
 
     @property
     def clock(self) -> Clock:
@@ -78,4 +80,5 @@ def build(
         integrity=IntegrityService(ctx),
         backups=BackupService(db, ctx.clock),
         limiter=limiter,
+        messages=MessageService(ctx),
     )

@@ -9,8 +9,15 @@ from engine.domain.roles import Role
 
 from ..problems import ApiProblem
 from ..routing import current_user, json_response, operation
-from ..schemas import AttachmentListSchema, AttachmentSchema, DossierSchema, StartDossierSchema
-from .common import services
+from ..schemas import (
+    AttachmentListSchema,
+    AttachmentSchema,
+    DeliverySchema,
+    DossierSchema,
+    MessageInSchema,
+    StartDossierSchema,
+)
+from .common import if_match, services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers")
 
@@ -29,7 +36,8 @@ def register(body: dict) -> Response:
     if received_at is not None and received_at > svc.clock.now():
         raise ApiProblem("invalid-data", "a dossier cannot be received in the future", [("received_at", "in the future")])
     view = svc.dossiers.start(body["procedure_code"], applicant=body["applicant"], data=body["data"],
-                              channel=body["channel"], actor=user.username, received_at=received_at)
+                              channel=body["channel"], actor=user.username, received_at=received_at,
+                              start_message=body.get("start_message"))
     return json_response(DossierSchema(), view, 201, headers={"Location": f"/api/dossiers/{view.id}"})
 
 
@@ -38,6 +46,21 @@ def register(body: dict) -> Response:
 def get_dossier(dossier_id: int) -> Response:
     """The timeline lists every step: who, received, due, done, early / on time / late (N-2, N-7)."""
     return json_response(DossierSchema(), services().dossiers.get_for(current_user(), dossier_id))
+
+
+@operation(bp, "/<id:dossier_id>/messages/<message>", "POST", summary="Deliver a message the dossier waits for",
+           tag="dossiers", body=MessageInSchema,
+           responses={200: DeliverySchema, 400: None, 401: None, 403: None, 404: None, 409: None, 422: None})
+def deliver_message(dossier_id: int, message: str, body: dict) -> Response:
+    """`message` is the message's name in the diagram (URL-encoded, e.g. `fee%20paid`): it reaches the
+    receive task, message catch event, message boundary event or event sub-process waiting for it,
+    and the dossier runs on. Who: officials with a working role (one-stop desk, official, agency head,
+    approver) of the competent agency or of an agency holding one of the dossier's tasks; oversight
+    roles get 403, officials who cannot see the dossier 404. 409 when the dossier is not waiting for
+    this message (`waiting_for` lists what it waits for), is finished, or is not at the version in
+    `If-Match`; 422 when the payload fails the message's form or the limits."""
+    done = services().messages.deliver(current_user(), dossier_id, message, body["payload"], if_match())
+    return json_response(DeliverySchema(), done, headers={"ETag": f'"{done.version}"'})
 
 
 @operation(bp, "/<id:dossier_id>/attachments", "POST", summary="Attach a file to a dossier", tag="dossiers",

@@ -150,3 +150,23 @@ def can_see_dossier(user: Official, competent_agency: str, involved_agencies: It
     touched it, and the oversight roles."""
     return (user.oversees or user.agency_id == competent_agency or user.agency_id in set(involved_agencies)
             or user.username in set(involved_users))
+
+
+# Roles that do the agencies' work (as opposed to oversight, analysis and administration).
+WORKING_ROLES = frozenset({Role.ONE_STOP_OFFICER.value, Role.OFFICIAL.value, Role.AGENCY_HEAD.value,
+                           Role.APPROVER.value})
+
+
+def check_deliver_message(user: Official, competent_agency: str, acting_agencies: Iterable[str],
+                          involved_agencies: Iterable[str], involved_users: Iterable[str] = ()) -> None:
+    """Who may record that a message reached a dossier ("fee paid", "applicant supplemented"):
+    an official with a working role in the competent agency (the one-stop desk receives what the
+    applicant brings, R-2.4, R-6.2) or in an agency holding one of the dossier's ready tasks (a
+    consulted agency answering, R-4.2). Oversight roles see the dossier but do not act on it
+    (NotAllowed); officials who cannot see it get Invisible."""
+    if not can_see_dossier(user, competent_agency, involved_agencies, involved_users):
+        raise Invisible("no such dossier")
+    agencies = {competent_agency, *acting_agencies}
+    if user.agency_id not in agencies or not user.roles & WORKING_ROLES:
+        raise NotAllowed("only officials of the competent agency, or of an agency with a task in this dossier, "
+                         "can deliver a message to it")

@@ -4,7 +4,8 @@ A BPMN lane names the role that works its tasks, either as the whole lane name o
 after a human label:  ``official``  ·  ``Chuyên viên thẩm định [official]``. The tasks go to that
 role in the dossier's competent agency, unless the lane names another agency after ``@``:
 ``[official@000.00.12.H15]`` (a fixed agency) or ``[official@{consulted_agency}]`` (the agency id
-held in the dossier's data field ``consulted_agency``), which inter-agency routing needs.
+held in the dossier's data field ``consulted_agency``, or a dotted path into it such as
+``{consultation.agency}`` for the item of a multi-instance task), which inter-agency routing needs.
 
 A task's candidate group (Camunda Modeler's ``camunda:candidateGroups``, written like the bracket
 of a lane: ``official`` or ``official@{consulted_agency}``) takes precedence over its lane: in
@@ -16,6 +17,8 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping
+
+from .fields import FIELD_PATH, FieldError, field_value
 
 
 class Role(str, Enum):
@@ -33,7 +36,7 @@ ROLE_CODES = frozenset(r.value for r in Role)
 DEFAULT_ROLE = Role.OFFICIAL.value
 
 _LANE_RE = re.compile(
-    r"^(?:.*\[)?\s*(?P<role>[a-z_]+)\s*(?:@\s*(?P<agency>\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.\-_]{1,35}))?\s*\]?\s*$"
+    r"^(?:.*\[)?\s*(?P<role>[a-z_]+)\s*(?:@\s*(?P<agency>\{" + FIELD_PATH + r"\}|[A-Za-z0-9.\-_]{1,35}))?\s*\]?\s*$"
 )
 
 
@@ -56,7 +59,10 @@ class LaneRoute:
         if self.agency:
             return self.agency
         if self.agency_field:
-            value = data.get(self.agency_field)
+            try:
+                value = field_value(data, self.agency_field)
+            except FieldError:
+                value = None
             if not isinstance(value, str) or not value:
                 raise LaneError(f"the lane routes to the agency in data field {self.agency_field!r}, which is empty")
             return value

@@ -24,6 +24,7 @@ from .checks.human_tasks import (
     human_tasks,
 )
 from .checks.lanes import lanes_by_node
+from .checks.messages import MessageMeta, merge_messages, messages_of
 from .checks.model import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, is_executable
 from .checks.problems import BpmnInvalid, Problem, errors_in
 from .checks.spiff import MotcuaBpmnParser, translate
@@ -32,7 +33,7 @@ from .serialization import spec_to_dict
 
 __all__ = [
     "BPMN_NS", "CAMUNDA_NS", "DAYS_PROPERTY", "FORM_PROPERTY", "HOURS_PROPERTY", "HUMAN_TASK_TAGS", "NS",
-    "SPIFF_NS", "BpmnInvalid", "CompiledProcess", "HumanTaskMeta", "Problem", "compile_process", "task_meta_key",
+    "SPIFF_NS", "BpmnInvalid", "CompiledProcess", "HumanTaskMeta", "MessageMeta", "Problem", "compile_process", "task_meta_key",
 ]
 
 PROCEDURE_FILE = "procedure.toml"  # where process_id comes from (engine/procedures/metadata.py)
@@ -46,6 +47,7 @@ class CompiledProcess:
     human_tasks: dict[str, HumanTaskMeta]  # by HumanTaskMeta.key
     timers: list[Timer]  # (element id, file, expression)
     warnings: list[Problem] = field(default_factory=list)  # shown by check, do not refuse
+    messages: dict[str, MessageMeta] = field(default_factory=dict)  # by message name
 
 
 @dataclass
@@ -160,12 +162,14 @@ def compile_process(
 
     human: list[HumanTaskMeta] = []
     timers: list[Timer] = []
+    messages: dict[str, MessageMeta] = {}
     for name, tree in trees.items():
         lanes = lanes_by_node(tree)
         for pid in used:
             if catalogue[pid].file == name:
                 human += human_tasks(catalogue[pid].element, name, lanes, problems)
         timers += check_expressions(tree, name, problems)
+        merge_messages(messages, messages_of(tree, name, problems), problems)
 
     parser = MotcuaBpmnParser()
     for name, tree in trees.items():
@@ -203,7 +207,7 @@ def compile_process(
 
     in_use = {chosen, *subprocess_specs}
     tasks = {h.key: h for h in human if h.process_id in in_use}
-    return CompiledProcess(chosen, spec_dict, subs_dict, tasks, timers, _unique(problems))
+    return CompiledProcess(chosen, spec_dict, subs_dict, tasks, timers, _unique(problems), messages)
 
 
 def task_meta_key(task: Any) -> str:

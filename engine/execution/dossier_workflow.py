@@ -1,26 +1,34 @@
 """A dossier's running workflow: the small interface the service layer uses instead of SpiffWorkflow."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, StartEventSplit, _EndJoin
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     LOCALTZ,
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.clock import Clock
+from engine.domain.fields import FieldError, field_value
 
-from .bpmn_compiler import HumanTaskMeta
+from .bpmn_compiler import HumanTaskMeta, MessageMeta
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
 from .spiff_clock import using_clock
+from .spiff_fixes import FIRED_KEY, TIMER_DUES_KEY, GatewayEvents
 
 
 _MAX_ROUNDS = 100
@@ -38,6 +46,24 @@ class TaskNotReady(LookupError):
     """No ready human task with this id in the dossier (done already, or never existed)."""
 
 
+class StartMessageNeeded(ValueError):
+    """The process starts by one of several messages (`candidates`): the caller must name one; or a
+    message was named for a process that does not start by it."""
+
+    def __init__(self, detail: str, candidates: list[str]):
+        self.candidates = candidates
+        super().__init__(detail)
+
+
+class NotWaiting(LookupError):
+    """The dossier is not waiting for this message; `waiting` names the messages it waits for."""
+
+    def __init__(self, message: str, waiting: list[str]):
+        self.message = message
+        self.waiting = waiting
+        super().__init__(message)
+
+
 @dataclass(frozen=True)
 class LoadedProcess:
     """A procedure version's spec, restored once and shared by all its dossiers (read-only)."""
@@ -45,12 +71,15 @@ class LoadedProcess:
     spec: Any
     subprocess_specs: dict[str, Any]
     human_tasks: dict[str, HumanTaskMeta]
+    messages: dict[str, MessageMeta] = field(default_factory=dict)  # by message name
 
     @classmethod
     def from_stored(cls, spec: dict[str, Any], subprocess_specs: dict[str, Any],
-                    human_tasks: dict[str, dict[str, Any]]) -> "LoadedProcess":
+                    human_tasks: dict[str, dict[str, Any]],
+                    messages: dict[str, dict[str, Any]] | None = None) -> "LoadedProcess":
         top, subs = spec_from_dict(spec, subprocess_specs)
-        return cls(top, subs, {k: HumanTaskMeta(**v) for k, v in human_tasks.items()})
+        return cls(top, subs, {k: HumanTaskMeta(**v) for k, v in human_tasks.items()},
+                   {k: MessageMeta(**v) for k, v in (messages or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -74,6 +103,18 @@ class WaitingTimer:
     basis: dict[str, Any] | None  # what a working-time deadline was computed from
 
 
+@dataclass(frozen=True)
+class WaitingMessage:
+    name: str  # the message's name in the diagram
+    element_id: str  # the event or receive task that catches it
+
+
+def element_id(task_spec: Any) -> str:
+    """The diagram's id of a running task's element (a multi-instance child's spec is renamed
+    `<id> [child]` by SpiffWorkflow; its bpmn_id stays the diagram's)."""
+    return getattr(task_spec, "bpmn_id", None) or task_spec.name
+
+
 def _utc(value: str) -> datetime:
     t = datetime.fromisoformat(value)
     if t.tzinfo is None:  # read the way SpiffWorkflow reads it: server-local (we always write offsets)
@@ -95,12 +136,16 @@ class DossierWorkflow:
         self.process = process
         self._wf = workflow
         self._clock = clock
+        self._cycle_firings: dict[str, int] = {}  # cycle timer task id -> occurrences fired since loaded
 
     # ------------------------------------------------------------ life cycle
 
     @classmethod
     def start(cls, process: LoadedProcess, script_engine: MotcuaScriptEngine, clock: Clock,
-              data: dict[str, Any]) -> "DossierWorkflow":
+              data: dict[str, Any], message: str | None = None) -> "DossierWorkflow":
+        """Start a dossier's process. A process whose start events are message start events is
+        started by registration as if that message arrived (`message` names it when there are
+        several). Raises StartMessageNeeded, ProcessError."""
         wf = BpmnWorkflow(process.spec, process.subprocess_specs, script_engine=script_engine)
         # The start event's data flows to every later task.
         wf.task_tree.data.update(data)
@@ -108,6 +153,15 @@ class DossierWorkflow:
             t.data.update(data)
         dw = cls(process, wf, clock)
         dw._advance()
+        waiting = dw.start_messages()
+        if message is not None and message not in waiting:
+            raise StartMessageNeeded(f"the procedure does not start by message {message!r}"
+                                     + (f" (it starts by: {', '.join(waiting)})" if waiting else ""), waiting)
+        if message is None and len(waiting) > 1:
+            raise StartMessageNeeded(f"the procedure starts by one of several messages ({', '.join(waiting)}): "
+                                     "name the one this registration is", waiting)
+        if waiting:
+            dw.deliver(message or waiting[0], {})  # the registration data is already the start event's
         return dw
 
     @classmethod
@@ -140,16 +194,18 @@ class DossierWorkflow:
         out = []
         ready = [t for t in self._all_tasks() if t.state == TaskState.READY and t.task_spec.manual]
         for t in sorted(ready, key=lambda t: t.last_state_change):
-            meta = self.process.human_tasks.get(f"{t.workflow.spec.name}/{t.task_spec.name}")
+            element = element_id(t.task_spec)
+            meta = self.process.human_tasks.get(f"{t.workflow.spec.name}/{element}")
+            hours, days = _working_time(meta, t.data, element)
             out.append(
                 ReadyHumanTask(
                     id=str(t.id),
-                    element_id=t.task_spec.name,
-                    name=getattr(t.task_spec, "bpmn_name", None) or t.task_spec.name,
+                    element_id=element,
+                    name=getattr(t.task_spec, "bpmn_name", None) or element,
                     lane=t.task_spec.lane,
                     form=meta.form if meta else None,
-                    working_hours=meta.working_hours if meta else None,
-                    working_days=meta.working_days if meta else None,
+                    working_hours=hours,
+                    working_days=days,
                     data=t.data,
                     candidate_groups=meta.candidate_groups if meta else None,
                 )
@@ -164,9 +220,9 @@ class DossierWorkflow:
             try:
                 task.run()
             except SpiffWorkflowException as err:
-                raise ProcessError(_describe(err), task.task_spec.name) from err
+                raise ProcessError(_describe(err), element_id(task.task_spec)) from err
         self._advance()
-        return task.task_spec.name
+        return element_id(task.task_spec)
 
     def task_data(self, task_id: str) -> dict[str, Any]:
         return dict(self._ready_task(task_id).data)
@@ -186,19 +242,33 @@ class DossierWorkflow:
         out = []
         for t in self._wf.event_manager.tasks.values():
             definition = getattr(t.task_spec, "event_definition", None)
-            if not isinstance(definition, TimerEventDefinition) or t.state != TaskState.WAITING:
+            if t.state != TaskState.WAITING:
+                continue
+            if isinstance(definition, GatewayEvents):
+                out += _gateway_timers(t, definition)
+                continue
+            if not isinstance(definition, TimerEventDefinition):
                 continue
             value = t.internal_data.get("event_value")
             if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
                 value = value.get("next") if value.get("cycles") != 0 else None
             if not value:
                 continue
-            out.append(WaitingTimer(str(t.id), t.task_spec.name, _utc(value), t.internal_data.get(BASIS_KEY)))
+            out.append(WaitingTimer(str(t.id), element_id(t.task_spec), _utc(value), t.internal_data.get(BASIS_KEY)))
         return out
 
     def fire_due_timers(self) -> None:
-        """Let every timer whose instant has passed (by the injected clock) fire, then run on."""
-        self._advance()
+        """Let every timer whose instant has passed (by the injected clock) fire, then run on.
+
+        A cycle timer fires once per round; a sweep that comes late fires each missed occurrence.
+        """
+        for _ in range(_MAX_ROUNDS):
+            before = {t.task_id: t.due_at for t in self.waiting_timers()}
+            self._advance()
+            now = self._clock.now()
+            if not any(t.due_at < now and t.task_id in before and before[t.task_id] < t.due_at
+                       for t in self.waiting_timers()):
+                return
 
     def fired(self, timer_task_ids: Iterable[str]) -> list[str]:
         """Of these timer events (task ids of `waiting_timers()` taken earlier), the element ids of
@@ -210,27 +280,115 @@ class DossierWorkflow:
                 task = self._wf.get_task_from_id(UUID(task_id))
             except TaskNotFoundException:
                 continue
-            if task is not None and task.state == TaskState.COMPLETED:
-                out.append(task.task_spec.name)
+            if task is not None and task.state == TaskState.COMPLETED and task_id not in self._cycle_firings:
+                out.append(element_id(task.task_spec))
+            elif self._cycle_firings.get(task_id):  # a cycle fires and waits again (or its count ended)
+                out += [element_id(task.task_spec)] * self._cycle_firings[task_id]
         return out
 
+    def _cycle_paths(self) -> dict[str, int]:
+        """Paths spawned so far by each waiting cycle timer (one per occurrence fired)."""
+        return {str(t.id): _occurrences(t) for t in self._wf.event_manager.tasks.values()
+                if isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)}
+
     def set_timer_due(self, task_id: str, due: datetime) -> None:
+        """Move a waiting timer (a task id from waiting_timers) to a new instant."""
         task = self._wf.get_task_from_id(UUID(task_id))
-        definition = task.task_spec.event_definition
         value = due.astimezone(timezone.utc).isoformat()
-        if isinstance(definition, CycleTimerEventDefinition):
+        owner = task.parent if task.parent is not None and isinstance(
+            getattr(task.parent.task_spec, "event_definition", None), GatewayEvents) else None
+        if owner is not None:  # a timer after an event-based gateway: its due instant is on the gateway
+            index = owner.task_spec.outputs.index(task.task_spec)
+            owner.internal_data[TIMER_DUES_KEY][str(index)]["due"] = value
+            return
+        definition = task.task_spec.event_definition
+        if isinstance(definition, GatewayEvents):
+            index = min(definition.pending_timers(task).items(), key=lambda kv: kv[1]["due"])[0]
+            task.internal_data[TIMER_DUES_KEY][str(index)]["due"] = value
+        elif isinstance(definition, CycleTimerEventDefinition):
             task.internal_data["event_value"]["next"] = value
         else:
             task.internal_data["event_value"] = value
 
+    # ------------------------------------------------------------ messages
+
+    def _message_waits(self) -> list[tuple[Any, Any, str]]:
+        """(waiting task, its message definition, element id) for every message the dossier waits
+        for; the task is None for an event sub-process whose message start creates it when caught."""
+        out: list[tuple[Any, Any, str]] = []
+        for t in self._wf.event_manager.tasks.values():
+            if t.state != TaskState.WAITING:
+                continue
+            definition = getattr(t.task_spec, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition):
+                out.append((t, definition, element_id(t.task_spec)))
+            elif isinstance(definition, GatewayEvents):
+                gateway = isinstance(t.task_spec, EventBasedGateway)
+                for i, d in enumerate(definition.event_definitions):
+                    if isinstance(d, MessageEventDefinition):
+                        element = element_id(t.task_spec.outputs[i]) if gateway else element_id(t.task_spec)
+                        out.append((t, d, element))
+        if not self._wf.completed:
+            for name in self._wf.spec.start.trigger_specs:
+                spec = self._wf.subprocess_specs.get(name)
+                for start in getattr(spec, "bpmn_start_events", []):
+                    if isinstance(start.event_definition, MessageEventDefinition):
+                        out.append((None, start.event_definition, element_id(start)))
+        return out
+
+    def waiting_messages(self) -> list[WaitingMessage]:
+        return [WaitingMessage(d.name, element) for _, d, element in self._message_waits()]
+
+    def start_messages(self) -> list[str]:
+        """Names of the message start events the process still waits for before anything began."""
+        return sorted({d.name for t, d, _ in self._message_waits()
+                       if t is not None and isinstance(t.task_spec, StartEvent) and t.workflow is self._wf})
+
+    def deliver(self, name: str, payload: dict[str, Any]) -> list[str]:
+        """Deliver a message to the events waiting for it, then run on; returns their element ids.
+
+        The payload goes to the data field named by the message's `messageVariable` when the diagram
+        gives one, else its fields merge into the dossier data (like a completed form's).
+        Raises NotWaiting if nothing waits for `name` (or its correlation keys do not match);
+        ProcessError if the procedure then fails.
+        """
+        waits = [(t, d, element) for t, d, element in self._message_waits() if d.name == name]
+        if not waits:
+            raise NotWaiting(name, sorted({w.name for w in self.waiting_messages()}))
+        definition = next((d for t, d, _ in waits if t is not None), waits[0][1])
+        with using_clock(self._clock):
+            try:
+                correlations = definition.calculate_correlations(
+                    self._wf.script_engine, definition.correlation_properties, payload)
+                event = BpmnEvent(definition, payload=payload, correlations=correlations)
+                catchers = {t.id: element for t, _, element in waits if t is not None and t.task_spec.catches(t, event)}
+                if not catchers and all(t is not None for t, _, _ in waits):
+                    raise NotWaiting(name, sorted({w.name for w in self.waiting_messages()}))
+                self._wf.event_manager.catch(event, internal=False)
+            except SpiffWorkflowException as err:
+                raise ProcessError(str(err), waits[0][2]) from err
+        caught = [self._wf.get_task_from_id(tid) for tid in catchers]
+        # an event sub-process the message started: its start event holds the payload
+        caught += [t for t in self._all_tasks() if t.id not in catchers and isinstance(t.task_spec, StartEvent)
+                   and t.internal_data.get(name) is payload]
+        if not caught:
+            raise NotWaiting(name, sorted({w.name for w in self.waiting_messages()}))
+        if getattr(definition, "message_var", None) is None:
+            for t in caught:
+                t.data.update(payload)
+        self._advance()
+        return [catchers.get(t.id) or element_id(t.task_spec) for t in caught]
+
     def _advance(self) -> None:
         # do_engine_steps refreshes timers only after running the ready engine tasks, so a timer
         # that fires leaves its event READY: run again until nothing automatic is left.
+        cycles = self._cycle_paths()
         with using_clock(self._clock):
             try:
                 for _ in range(_MAX_ROUNDS):
                     self._wf.do_engine_steps()
-                    if self._wf.get_next_task(state=TaskState.READY, manual=False) is None:
+                    if self._wf.get_next_task(state=TaskState.READY, manual=False) is None \
+                            and not self._end_idle_event_subprocesses():
                         break
                 else:
                     raise ProcessError(f"still running after {_MAX_ROUNDS} rounds (a loop without a wait?)")
@@ -238,7 +396,97 @@ class DossierWorkflow:
                 raise
             except SpiffWorkflowException as err:
                 task = getattr(err, "task", None)
-                element = task.task_spec.name if task is not None else None
+                element = element_id(task.task_spec) if task is not None else None
                 raise ProcessError(_describe(err), element) from err
             except Exception as err:  # a script raising something SpiffWorkflow did not wrap
                 raise ProcessError(f"{type(err).__name__}: {err}") from err
+        for task_id, before in cycles.items():
+            task = self._wf.get_task_from_id(UUID(task_id))
+            spawned = _occurrences(task) - before if task is not None else 0
+            if spawned > 0:
+                self._cycle_firings[task_id] = self._cycle_firings.get(task_id, 0) + spawned
+
+    def _end_idle_event_subprocesses(self) -> bool:
+        """End a (sub-)process whose flow has reached its end while event sub-processes still listen.
+
+        BPMN 2.0 §10.3.5: an event sub-process is active only while its parent is; once every
+        token of the parent has reached an end event, the parent completes and stops listening.
+        SpiffWorkflow waits for them forever, so a finished dossier stayed open with its timers.
+        An event sub-process already triggered (its start event fired) is a token: it is awaited.
+        Returns True if it ended any.
+        """
+        ended = False
+        for wf in [self._wf, *self._wf.subprocesses.values()]:
+            if wf.completed or not any(isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING
+                                       for t in wf.tasks.values()):
+                continue
+            open_tasks = [t for t in wf.tasks.values() if t.has_state(TaskState.DEFINITE_MASK)
+                          and not isinstance(t.task_spec, _EndJoin) and t.task_spec.name != "End"]
+            if open_tasks and all(self._idle_event_subprocess(t) for t in open_tasks):
+                for t in open_tasks:
+                    t.cancel()
+                for t in wf.tasks.values():
+                    if isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING:
+                        t.task_spec._update(t)
+                ended = True
+        return ended
+
+    def _idle_event_subprocess(self, task: Any) -> bool:
+        # An event sub-process hangs off the process's start (SpiffWorkflow restores its spec as a
+        # plain SubWorkflowTask), where the normal flow starts with its start events.
+        if not (isinstance(task.task_spec, SubWorkflowTask) and task.task_spec in task.workflow.spec.start.outputs):
+            return False
+        sub = self._wf.subprocesses.get(task.id)
+        return sub is not None and not any(
+            t.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR)
+            and not isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))
+            for t in sub.tasks.values()
+        )
+
+
+def _occurrences(cycle_task: Any) -> int:
+    # Each occurrence adds a child for every output of the event, the activity's join among them.
+    return sum(1 for c in cycle_task.children if not isinstance(c.task_spec, BoundaryEventJoin))
+
+
+def _gateway_timers(task: Any, definition: GatewayEvents) -> list[WaitingTimer]:
+    """One row per timer still pending on a gateway (keyed by the timer event's own task), or the
+    earliest one for a multiple event."""
+    fired = set(task.internal_data.get(FIRED_KEY, []))
+    dues = {int(i): v for i, v in task.internal_data.get(TIMER_DUES_KEY, {}).items() if int(i) not in fired}
+    if not dues:
+        return []
+    if isinstance(task.task_spec, EventBasedGateway):
+        children = {c.task_spec.name: c for c in task.children}
+        out = []
+        for i, v in sorted(dues.items()):
+            spec = task.task_spec.outputs[i]
+            child = children.get(spec.name)
+            if child is not None:
+                out.append(WaitingTimer(str(child.id), element_id(spec), _utc(v["due"]), v.get("basis")))
+        return out
+    i, v = min(dues.items(), key=lambda kv: _utc(kv[1]["due"]))
+    return [WaitingTimer(str(task.id), element_id(task.task_spec), _utc(v["due"]), v.get("basis"))]
+
+
+def _working_time(meta: HumanTaskMeta | None, data: dict[str, Any], element: str) -> tuple[float | None, int | None]:
+    """A task's step deadline: a number from the diagram, or read from a data field of the task
+    (e.g. the item of a multi-instance consultation)."""
+    if meta is None:
+        return None, None
+    hours, days = meta.working_hours, meta.working_days
+    try:
+        if meta.working_hours_field:
+            hours = _amount(field_value(data, meta.working_hours_field), meta.working_hours_field, float)
+        if meta.working_days_field:
+            days = _amount(field_value(data, meta.working_days_field), meta.working_days_field, int)
+    except FieldError as err:
+        raise ProcessError(str(err), element) from None
+    return hours, days
+
+
+def _amount(value: Any, path: str, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or (kind is int and value != int(value)):
+        raise FieldError(f"the deadline comes from data field {path!r}, whose value {value!r} is not "
+                         f"a non-negative {'whole ' if kind is int else ''}number")
+    return kind(value)

@@ -10,10 +10,14 @@ import json
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.serializer.default.event_definition import MultipleEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter, EventJoinConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+from .spiff_fixes import ActivityJoin, EventGateway, GatewayEvents
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -35,9 +39,24 @@ class SpeclessWorkflowConverter(BpmnWorkflowConverter):
         return workflow
 
 
+def _under_stock_name(converter: type, typename: str) -> type:
+    """A converter restoring `typename` as our corrected class (spiff_fixes.py): stored specs and
+    states keep the stock names, so they load with or without the fixes."""
+
+    class Converter(converter):  # type: ignore[misc, valid-type]
+        def __init__(self, target_class: type, registry: Any) -> None:
+            super().__init__(target_class, registry, typename)
+
+    return Converter
+
+
 def _serializer() -> BpmnWorkflowSerializer:
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpeclessWorkflowConverter
+    # Registered after the stock classes, so restoring picks ours.
+    config[GatewayEvents] = _under_stock_name(MultipleEventDefinitionConverter, "MultipleEventDefinition")
+    config[EventGateway] = _under_stock_name(EventConverter, "EventBasedGateway")
+    config[ActivityJoin] = _under_stock_name(EventJoinConverter, "BoundaryEventJoin")
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

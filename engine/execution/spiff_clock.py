@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from contextvars import ContextVar
-from datetime import datetime, tzinfo
+from datetime import datetime, timezone, tzinfo
 from typing import Iterator
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
@@ -27,6 +27,11 @@ class _ClockedDatetime(datetime):
             return datetime.now(tz)
         t = clock.now()
         return t.astimezone(tz) if tz is not None else t.astimezone().replace(tzinfo=None)
+
+
+def current_utc() -> datetime:
+    """Now, by the clock bound to this context (the system clock if none), in UTC."""
+    return _ClockedDatetime.now(timezone.utc)
 
 
 @contextlib.contextmanager

@@ -379,6 +379,13 @@ class TimerRepository(_Repository):
                 T_TIMER.delete().where(T_TIMER.c.dossier_id == dossier_id, T_TIMER.c.task_id.in_(ids))
             )
 
+    def reschedule(self, dossier_id: int, task_id: str, due_at: datetime, basis: dict[str, Any] | None) -> None:
+        """A timer that fired and waits again (a cycle): its next instant, failures forgotten."""
+        self._core(
+            T_TIMER.update().where(T_TIMER.c.dossier_id == dossier_id, T_TIMER.c.task_id == task_id)
+            .values(due_at=due_at, basis=basis, attempts=0, next_attempt_at=None, last_error=None)
+        )
+
     def set_due(self, timer_id: int, due_at: datetime) -> None:
         self.session.execute(update(Timer).where(Timer.id == timer_id).values(due_at=due_at).execution_options(**_NO_SYNC))
 

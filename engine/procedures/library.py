@@ -117,25 +117,30 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
         except BpmnInvalid as err:
             problems += err.problems
             tasks = err.human_tasks
-    _check_forms(tasks, forms, sources, problems)
+    # Forms of user tasks and of message payloads.
+    wanted = [(t.form, t.file, t.task_id) for t in tasks]
+    if compiled is not None:
+        wanted += [(m.form, m.file, m.elements[0] if m.elements else None) for m in compiled.messages.values()]
+    _check_forms(wanted, forms, sources, problems)
     if compiled is None or any(p.is_error for p in problems):
         raise ProcedureInvalid(folder, problems)
     return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)
 
 
-def _check_forms(tasks: list[HumanTaskMeta], forms: dict[str, bytes], sources: dict[str, str],
+def _check_forms(wanted: list[tuple[str | None, str, str | None]], forms: dict[str, bytes], sources: dict[str, str],
                  problems: list[Problem]) -> None:
-    """Each referenced form exists in forms/ and is a JSON Schema; found forms join the sources."""
-    for task in tasks:
-        if task.form is None:
+    """Each referenced form (form, file, element id) exists in forms/ and is a JSON Schema; found
+    forms join the sources."""
+    for form, file, element in wanted:
+        if form is None:
             continue
-        key = FORMS_PREFIX + task.form
+        key = FORMS_PREFIX + form
         if key in sources:
             continue
-        if task.form not in forms:
-            problems.append(Problem(task.file, task.task_id, f"form {task.form!r} is not in forms/"))
+        if form not in forms:
+            problems.append(Problem(file, element, f"form {form!r} is not in forms/"))
             continue
-        text = _text(key, forms[task.form], problems)
+        text = _text(key, forms[form], problems)
         if text is None:
             continue
         try:

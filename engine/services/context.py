@@ -89,7 +89,8 @@ class ProcessCache:
             if version is None:
                 raise NotFound(f"procedure version {version_id} does not exist")
             process = LoadedProcess.from_stored(
-                version.spec["spec"], version.spec["subprocess_specs"], version.spec["human_tasks"]
+                version.spec["spec"], version.spec["subprocess_specs"], version.spec["human_tasks"],
+                version.spec.get("messages"),  # versions stored before messages were recorded have none
             )
             forms = {path[len("forms/"):]: FormChecker(json.loads(text))
                      for path, text in version.sources.items() if path.startswith("forms/")}

@@ -10,7 +10,7 @@ from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier_status import Channel, DossierStatus
 from engine.domain.timeliness import classify, open_is_late
-from engine.execution.dossier_workflow import DossierWorkflow, ProcessError
+from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, StartMessageNeeded
 from engine.persistence.models import Dossier, ReadyTask
 
 from .context import EngineContext
@@ -111,8 +111,12 @@ class DossierService:
         channel: Channel | str = Channel.DESK,
         actor: str | None = None,
         received_at: datetime | None = None,
+        start_message: str | None = None,
     ) -> DossierView:
-        """Register a dossier on the version in effect at its receipt time (R-1.3, R-3.4, R-3.5)."""
+        """Register a dossier on the version in effect at its receipt time (R-1.3, R-3.4, R-3.5).
+
+        A procedure that starts by a message start event is started by the registration, as that
+        message; `start_message` names it when the diagram has several (InvalidInput otherwise)."""
         ctx = self.ctx
         now = ctx.clock.now()
         received_at = received_at or now
@@ -145,7 +149,9 @@ class DossierService:
             }
             process = ctx.processes.get(uow, version.id)
             try:
-                dw = DossierWorkflow.start(process, ctx.script_engine, ctx.clock, wf_data)
+                dw = DossierWorkflow.start(process, ctx.script_engine, ctx.clock, wf_data, start_message)
+            except StartMessageNeeded as err:
+                raise InvalidInput(str(err), [("start_message", str(err))]) from None
             except ProcessError as err:
                 raise ProcessFailure(f"procedure {procedure_code} failed at start: {err}",
                                      element_id=err.element_id) from None

@@ -83,6 +83,7 @@ class ProcedureService:
                     "spec": compiled.spec,
                     "subprocess_specs": compiled.subprocess_specs,
                     "human_tasks": {k: vars(h) for k, h in compiled.human_tasks.items()},
+                    "messages": {k: vars(m) for k, m in compiled.messages.items()},
                 },
                 serializer_version=SERIALIZER_VERSION,
             )

@@ -28,6 +28,8 @@ class Snapshot:
 
     @classmethod
     def of(cls, dw: DossierWorkflow) -> "Snapshot":
+        if dw.completed:  # a finished process waits for nothing, whatever SpiffWorkflow left behind
+            return EMPTY
         return cls({t.id: t for t in dw.ready_tasks()}, {t.task_id: t for t in dw.waiting_timers()})
 
 
@@ -148,8 +150,13 @@ def write_rows(
          "basis": t.basis, "attempts": 0}
         for tid, t in after.timers.items() if tid not in before.timers
     )
+    # A cycle timer keeps its task when it fires and moves on to its next instant.
+    moved = [t for tid, t in after.timers.items()
+             if tid in before.timers and (t.due_at, t.basis) != (before.timers[tid].due_at, before.timers[tid].basis)]
+    for t in moved:
+        uow.timers.reschedule(dossier.id, t.task_id, t.due_at, t.basis)
     # Only timers that ran: a completion may cancel a timer that was due but not yet swept.
-    fired = dw.fired(tid for tid in before.timers if tid not in after.timers)
+    fired = dw.fired([tid for tid in before.timers if tid not in after.timers] + [t.task_id for t in moved])
     if fired:
         uow.dossiers.add_event(dossier.id, now, "timers_fired", None, {"elements": fired})
     if dw.completed:

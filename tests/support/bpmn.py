@@ -19,6 +19,7 @@ class Process:
         self.elements: list[str] = []
         self.flows: list[tuple[str, str, str | None]] = []
         self.lanes: dict[str, list[str]] = {}
+        self.messages: dict[str, str] = {}  # name -> extension XML of the bpmn:message element
         self._n = 0
 
     def _props(self, props: dict[str, object]) -> str:
@@ -42,7 +43,11 @@ class Process:
         return self
 
     def user(self, id: str, name: str | None = None, lane: str | None = None, form: str | None = None,
-             hours: float | None = None, days: int | None = None) -> "Process":
+             hours: float | str | None = None, days: int | str | None = None,
+             each: str | None = None, item: str | None = None, gather: str | None = None,
+             output_item: str | None = None, sequential: bool = False) -> "Process":
+        """A user task; with `each` (a data field holding a collection) a multi-instance one whose
+        instances get the collection's items as `item`, their `output_item` gathered in `gather`."""
         props: dict[str, object] = {}
         if form:
             props["formJsonSchemaFilename"] = form
@@ -50,8 +55,88 @@ class Process:
             props["workingHours"] = hours
         if days is not None:
             props["workingDays"] = days
-        self.elements.append(f'<bpmn:userTask id="{id}" name={quoteattr(name or id)}>{self._props(props)}</bpmn:userTask>')
+        loop = ""
+        if each is not None:
+            loop = (f'<bpmn:multiInstanceLoopCharacteristics isSequential="{str(sequential).lower()}">'
+                    f'<bpmn:loopDataInputRef>{each}</bpmn:loopDataInputRef>'
+                    + (f'<bpmn:loopDataOutputRef>{gather}</bpmn:loopDataOutputRef>' if gather else "")
+                    + (f'<bpmn:inputDataItem id="{item}" name="{item}"/>' if item else "")
+                    + (f'<bpmn:outputDataItem id="{output_item}" name="{output_item}"/>' if output_item else "")
+                    + "</bpmn:multiInstanceLoopCharacteristics>")
+        self.elements.append(f'<bpmn:userTask id="{id}" name={quoteattr(name or id)}>{self._props(props)}{loop}</bpmn:userTask>')
         self._lane(lane, id)
+        return self
+
+    def message(self, name: str, form: str | None = None, variable: str | None = None) -> str:
+        """Declare a message (once per name); returns its id for messageRef."""
+        ext = ""
+        if form or variable:
+            inner = self._props({"formJsonSchemaFilename": form}) if form else ""
+            if variable:
+                var = f"<spiffworkflow:messageVariable>{escape(variable)}</spiffworkflow:messageVariable>"
+                inner = (inner.replace("</bpmn:extensionElements>", var + "</bpmn:extensionElements>") if inner
+                         else f"<bpmn:extensionElements>{var}</bpmn:extensionElements>")
+            ext = inner
+        if ext or name not in self.messages:
+            self.messages[name] = ext
+        return self.message_id(name)
+
+    @staticmethod
+    def message_id(name: str) -> str:
+        return "msg_" + "".join(c if c.isalnum() else "_" for c in name)
+
+    def message_start(self, id: str, message: str, lane: str | None = None) -> "Process":
+        ref = self.message(message)
+        self.elements.append(f'<bpmn:startEvent id="{id}"><bpmn:messageEventDefinition messageRef="{ref}"/></bpmn:startEvent>')
+        self._lane(lane, id)
+        return self
+
+    def message_catch(self, id: str, message: str, lane: str | None = None) -> "Process":
+        ref = self.message(message)
+        self.elements.append(f'<bpmn:intermediateCatchEvent id="{id}"><bpmn:messageEventDefinition messageRef="{ref}"/>'
+                             f'</bpmn:intermediateCatchEvent>')
+        self._lane(lane, id)
+        return self
+
+    def receive(self, id: str, message: str, lane: str | None = None) -> "Process":
+        ref = self.message(message)
+        self.elements.append(f'<bpmn:receiveTask id="{id}" messageRef="{ref}"/>')
+        self._lane(lane, id)
+        return self
+
+    def boundary_message(self, id: str, attached_to: str, message: str, interrupting: bool = True) -> "Process":
+        ref = self.message(message)
+        self.elements.append(
+            f'<bpmn:boundaryEvent id="{id}" attachedToRef="{attached_to}" cancelActivity="{str(interrupting).lower()}">'
+            f'<bpmn:messageEventDefinition messageRef="{ref}"/></bpmn:boundaryEvent>'
+        )
+        return self
+
+    def event_gateway(self, id: str) -> "Process":
+        self.elements.append(f'<bpmn:eventBasedGateway id="{id}"/>')
+        return self
+
+    def terminate(self, id: str = "terminate") -> "Process":
+        self.elements.append(f'<bpmn:endEvent id="{id}"><bpmn:terminateEventDefinition/></bpmn:endEvent>')
+        return self
+
+    def event_subprocess(self, id: str, inner: "Process", interrupting: bool = False) -> "Process":
+        """An event sub-process; `inner` holds its elements and flows, its start event already triggered
+        (see `timer_start`)."""
+        body = "".join(inner.elements) + "".join(_flow_xml(f) for f in inner.flows)
+        self.elements.append(f'<bpmn:subProcess id="{id}" triggeredByEvent="true">{body}</bpmn:subProcess>')
+        self.messages.update(inner.messages)
+        return self
+
+    def timer_start(self, id: str, expression: str, kind: str = "timeDate", interrupting: bool = True) -> "Process":
+        self.elements.append(
+            f'<bpmn:startEvent id="{id}" isInterrupting="{str(interrupting).lower()}"><bpmn:timerEventDefinition>'
+            f'<bpmn:{kind}>{escape(expression)}</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:startEvent>'
+        )
+        return self
+
+    def parallel(self, id: str) -> "Process":
+        self.elements.append(f'<bpmn:parallelGateway id="{id}"/>')
         return self
 
     def script(self, id: str, script: str, lane: str | None = None) -> "Process":
@@ -90,7 +175,7 @@ class Process:
 
     def flow(self, source: str, target: str, condition: str | None = None, id: str | None = None) -> "Process":
         self._n += 1
-        self.flows.append((id or f"flow_{self._n}", source, target, condition))
+        self.flows.append((id or f"{self.id}_flow_{self._n}", source, target, condition))
         return self
 
     def chain(self, *ids: str) -> "Process":
@@ -99,7 +184,10 @@ class Process:
         return self
 
     def xml(self) -> bytes:
-        parts = [HEAD, f'<bpmn:process id="{self.id}" isExecutable="true">\n']
+        parts = [HEAD]
+        for name, ext in self.messages.items():
+            parts.append(f'<bpmn:message id="{self.message_id(name)}" name={quoteattr(name)}>{ext}</bpmn:message>\n')
+        parts.append(f'<bpmn:process id="{self.id}" isExecutable="true">\n')
         if self.lanes:
             parts.append('<bpmn:laneSet id="laneset">')
             for n, (name, refs) in enumerate(self.lanes.items()):
@@ -108,14 +196,17 @@ class Process:
                 parts.append("</bpmn:lane>")
             parts.append("</bpmn:laneSet>\n")
         parts += [e + "\n" for e in self.elements]
-        for fid, src, tgt, cond in self.flows:
-            if cond:
-                parts.append(f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{tgt}">'
-                             f'<bpmn:conditionExpression>{escape(cond)}</bpmn:conditionExpression></bpmn:sequenceFlow>\n')
-            else:
-                parts.append(f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{tgt}"/>\n')
+        parts += [_flow_xml(f) + "\n" for f in self.flows]
         parts.append("</bpmn:process>\n</bpmn:definitions>\n")
         return "".join(parts).encode()
+
+
+def _flow_xml(flow: tuple[str, str, str, str | None]) -> str:
+    fid, src, tgt, cond = flow
+    if cond:
+        return (f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{tgt}">'
+                f'<bpmn:conditionExpression>{escape(cond)}</bpmn:conditionExpression></bpmn:sequenceFlow>')
+    return f'<bpmn:sequenceFlow id="{fid}" sourceRef="{src}" targetRef="{tgt}"/>'
 
 
 def sequential(n: int = 10, process_id: str = "seq", lane: str = "official", hours: float | None = 8,

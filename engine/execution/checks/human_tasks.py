@@ -10,6 +10,7 @@ from typing import Any
 
 from lxml import etree
 
+from engine.domain.fields import field_reference
 from engine.domain.roles import LaneError, parse_route
 
 from ..camunda import candidate_groups
@@ -38,6 +39,9 @@ class HumanTaskMeta:
     working_days: int | None
     properties: dict[str, str] = field(default_factory=dict)
     candidate_groups: str | None = None  # camunda:candidateGroups: routes the task before its lane
+    # a step deadline read from a data field at run time (`{consultation.days}`), instead of a number
+    working_hours_field: str | None = None
+    working_days_field: str | None = None
 
     @property
     def key(self) -> str:
@@ -77,9 +81,11 @@ def human_task(task: etree._Element, file: str, lane: str | None, problems: list
     if form and form.startswith("embedded:"):
         problems.append(Problem(file, task_id, f"formKey {form!r}: only JSON Schema files in forms/ are supported",
                                 task.sourceline))
-    hours = _number(props.get(HOURS_PROPERTY), float, file, task, HOURS_PROPERTY, problems)
-    days = _number(props.get(DAYS_PROPERTY), int, file, task, DAYS_PROPERTY, problems)
-    if hours is not None and days is not None:
+    hours_field = field_reference(props.get(HOURS_PROPERTY))
+    days_field = field_reference(props.get(DAYS_PROPERTY))
+    hours = None if hours_field else _number(props.get(HOURS_PROPERTY), float, file, task, HOURS_PROPERTY, problems)
+    days = None if days_field else _number(props.get(DAYS_PROPERTY), int, file, task, DAYS_PROPERTY, problems)
+    if (hours is not None or hours_field) and (days is not None or days_field):
         problems.append(Problem(file, task_id, f"give {HOURS_PROPERTY} or {DAYS_PROPERTY}, not both", task.sourceline))
     groups = candidate_groups(task)
     try:
@@ -98,6 +104,8 @@ def human_task(task: etree._Element, file: str, lane: str | None, problems: list
         working_days=days,
         properties=props,
         candidate_groups=groups,
+        working_hours_field=hours_field,
+        working_days_field=days_field,
     )
 
 
