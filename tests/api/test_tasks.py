@@ -89,6 +89,22 @@ def test_if_match_protects_against_stale_versions(api):
     assert api.post("an", url + "/unclaim", headers={"If-Match": '"2"'}).status_code == 200
 
 
+def test_actions_after_a_completion_answer_409_and_stale_if_match_on_complete_too(api):
+    # Issue 7: the loser of a race may arrive after the winner committed; the task is gone because
+    # it was completed, so the answer is 409 (not 404, never 500).
+    _, task = advance_to_appraisal(api)
+    url = f"/api/tasks/{task['task_id']}"
+    data = {"data": {"recommendation": "approve", "opinion": "đủ điều kiện"}}
+    assert api.post("an", url + "/claim", headers={"If-Match": '"1"'}).status_code == 200
+    r = api.post("an", url + "/complete", data, headers={"If-Match": '"1"'})
+    assert r.status_code == 409 and "version 2" in r.json["detail"]
+    assert api.post("an", url + "/complete", data, headers={"If-Match": '"2"'}).status_code == 200
+    for who, action, body in (("binh", "claim", None), ("an", "unclaim", None), ("head", "assign", {"user": "binh"}),
+                              ("binh", "complete", data)):
+        r = api.post(who, f"{url}/{action}", body)
+        assert r.status_code == 409 and "already completed" in r.json["detail"], (action, r.json)
+
+
 def test_agency_head_assigns_an_official(api):
     # the head of the competent agency assigns an official.
     _, task = advance_to_appraisal(api)
