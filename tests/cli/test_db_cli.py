@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from cli.main import main
 from engine.bootstrap import build
-from engine.persistence.database import connect
+from engine.persistence.database import connect, current_revision, upgrade
 from engine.persistence.models import ReadyTask, Timer
 from engine.settings import Settings
 from tests.support.bpmn import Process, sequential, write_procedure
@@ -203,3 +203,28 @@ def test_backup_never_overwrites(env, tmp_path, capsys):
     backup.write_bytes(b"last month")
     code, _, err = run(capsys, "db", "backup", str(backup))
     assert code == 1 and "already exists" in err and backup.read_bytes() == b"last month"
+
+
+def test_an_older_backup_is_migrated_after_restore_and_a_newer_one_refused(tmp_path, monkeypatch, capsys):
+    old = f"sqlite:///{tmp_path / 'old.db'}"
+    db = connect(old)
+    upgrade(db, "0001")
+    db.dispose()
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", old)
+    backup = tmp_path / "old.backup"
+    assert run(capsys, "db", "backup", str(backup))[0] == 0
+    manifest_file = tmp_path / "old.backup.manifest.json"
+    assert json.loads(manifest_file.read_text())["schema_revision"] == "0001"
+
+    target = f"sqlite:///{tmp_path / 'restored.db'}"
+    code, out, err = restore_into(monkeypatch, capsys, target, backup)
+    assert code == 0, err
+    db = connect(target)
+    head = current_revision(db)
+    db.dispose()
+    assert head != "0001" and f"schema upgraded to {head}" in out
+
+    manifest = json.loads(manifest_file.read_text())
+    manifest_file.write_text(json.dumps(dict(manifest, schema_revision="9999")))
+    code, _, err = restore_into(monkeypatch, capsys, f"sqlite:///{tmp_path / 'other.db'}", backup)
+    assert code == 1 and "schema revision 9999, unknown to this version of Motcua" in err
