@@ -1,4 +1,4 @@
-"""`motcua users add|deactivate|activate`: local accounts for small deployments and development,
+"""`motcua users add|deactivate|activate|unlock`: local accounts for small deployments and development,
 and the directory of SSO officials (R-8)."""
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmds.add_parser("activate", help="allow an account to log in again (earlier tokens stay invalid)")
     c.add_argument("username")
     c.set_defaults(func=_set_active, active=True)
+    c = cmds.add_parser("unlock", help="forget a user name's failed logins (it was locked by repeated failures)")
+    c.add_argument("username")
+    c.set_defaults(func=_unlock)
 
 
 def _add(args: argparse.Namespace) -> None:
@@ -48,3 +51,12 @@ def _set_active(args: argparse.Namespace) -> None:
     finally:
         svc.close()
     print(f"{args.username}: {'active' if args.active else 'deactivated; every session ended'}")
+
+
+def _unlock(args: argparse.Namespace) -> None:
+    svc = services()
+    try:
+        svc.accounts.unlock(args.username)
+    finally:
+        svc.close()
+    print(f"{args.username}: failed logins forgotten")

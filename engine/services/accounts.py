@@ -199,6 +199,10 @@ class AccountService:
             uow.tokens.purge_expired(now)
             uow.commit()
 
+    def unlock(self, username: str) -> None:
+        """Forget the failed logins of a user name (e.g. a colleague locked out by someone guessing)."""
+        self.limiter.clear(LOGIN_USERNAME, username)
+
     def official(self, username: str) -> Official | None:
         with self.ctx.uow(write=False) as uow:
             account = uow.accounts.by_username(username)
