@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,14 +58,33 @@ class ApiSettings:
             raise ValueError("MOTCUA_TRUSTED_PROXY_HOPS must be at least 1")
 
 
+MIN_KEY_CHARS = 32  # HS256 wants a key of at least 256 bits
+
+
 def _secret_file(path: Path) -> str:
-    """The signing key shared by every API process on this machine; created on first start."""
+    """The signing key shared by every API process on this machine; created on first start.
+
+    Created atomically (issue 7): the key is written and synced to a private temporary file in the
+    same directory, then hard-linked to `path`, which fails if another process got there first; then
+    that process's complete key is used. So `path` never exists empty or half-written, even with
+    hundreds of workers starting at once. Raises RuntimeError for an existing key that is too short
+    (e.g. left empty by an older version): every token it signed would be forgeable."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it first: use theirs
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)  # never replaces an existing key, unlike rename
+            except FileExistsError:
+                pass  # another process won the race: read theirs below
+        finally:
+            os.unlink(tmp)
+    key = path.read_text().strip()
+    if len(key) < MIN_KEY_CHARS:
+        raise RuntimeError(f"the signing key in {path} has {len(key)} characters, fewer than {MIN_KEY_CHARS}: "
+                           "delete the file to have a new key made (this ends every session), or set MOTCUA_SECRET_KEY")
     return key
