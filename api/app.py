@@ -10,7 +10,7 @@ from engine.bootstrap import Services, build
 from engine.scheduler import TimerScheduler
 from engine.settings import Settings
 
-from . import audit, problems
+from . import audit, json_body, problems
 from .routing import DatabaseId
 from .auth import TokenService
 from .config import ApiSettings
@@ -18,6 +18,7 @@ from .routes import auth as auth_routes
 from .routes import dossiers, procedures, system, tasks
 
 log = logging.getLogger(__name__)
+MULTIPART_OVERHEAD = 1024 * 1024
 
 
 def create_app(services: Services | None = None, api_settings: ApiSettings | None = None,
@@ -26,12 +27,14 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     api_settings = api_settings or ApiSettings.from_env()
     app = Flask("motcua")
     app.url_map.converters["id"] = DatabaseId
-    app.config["MAX_CONTENT_LENGTH"] = api_settings.max_request_bytes
+    # Uploads: the file plus multipart framing; JSON bodies get their own, smaller limit (json_body).
+    app.config["MAX_CONTENT_LENGTH"] = services.settings.max_upload_bytes + MULTIPART_OVERHEAD
     app.json.ensure_ascii = False  # Vietnamese stays readable
     app.extensions["motcua"] = services
     app.extensions["motcua_tokens"] = TokenService(api_settings)
     problems.register(app)
     audit.register(app)
+    json_body.register(app, api_settings.max_json_bytes)
     for bp in (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp):
         app.register_blueprint(bp)
 

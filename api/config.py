@@ -25,7 +25,7 @@ class ApiSettings:
     sso_agency_claim: str = "agency_id"
     sso_roles_claim: str = "roles"
     sso_name_claim: str = "name"
-    max_request_bytes: int = 21 * 1024 * 1024
+    max_json_bytes: int = 1024 * 1024  # any JSON request body (issue 7); uploads: MOTCUA_MAX_UPLOAD_BYTES
     # The client's address for per-address limits: from this header, set by a reverse proxy we
     # trust, counting `trusted_proxy_hops` proxies from the right; None: the TCP peer's address.
     trusted_proxy_header: str | None = None
@@ -47,9 +47,8 @@ class ApiSettings:
             "sso_name_claim": env.get("MOTCUA_SSO_NAME_CLAIM", "name"),
             "trusted_proxy_header": env.get("MOTCUA_TRUSTED_PROXY_HEADER", "").strip() or None,
             "trusted_proxy_hops": int(env.get("MOTCUA_TRUSTED_PROXY_HOPS", "1")),
+            "max_json_bytes": int(env.get("MOTCUA_MAX_JSON_BYTES", str(1024 * 1024))),
         }
-        max_upload = int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
-        values["max_request_bytes"] = max_upload + 1024 * 1024  # multipart overhead
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 

@@ -9,6 +9,7 @@ from flask import Flask
 
 from engine.services.attachments import DEFAULT_TYPES
 
+from .json_body import BODY_METHODS
 from .problems import PROBLEM_JSON, PROBLEMS
 from .routing import OPERATIONS, Operation
 from .schemas import AttachmentUploadSchema, ProblemSchema
@@ -17,7 +18,8 @@ _STATUS_TEXT = {
     200: "OK", 201: "Created", 204: "No content", 400: "Malformed request (fields named in `errors`)",
     401: "No or invalid token, or wrong credentials", 403: "Not allowed (or the password must be changed first)",
     404: "Unknown, or belonging to another agency", 405: "Method not allowed", 409: "Conflict: claimed, completed or changed concurrently",
-    413: "Too large", 415: "Wrong content type", 422: "Invalid data (fields named in `errors`)",
+    413: "Too large: the limit is named in `detail` and `limit` (JSON bodies: MOTCUA_MAX_JSON_BYTES, task data: "
+         "MOTCUA_MAX_DATA_BYTES, files: MOTCUA_MAX_UPLOAD_BYTES)", 415: "Wrong content type", 422: "Invalid data (fields named in `errors`)",
     429: "Too many attempts: wait the `Retry-After` seconds",
     500: "Internal error", 503: "Unavailable",
 }
@@ -65,10 +67,12 @@ def _operation(op: Operation) -> dict[str, Any]:
               for name, conv in op.path_params]
     if op.query is not None:
         params.append({"in": "query", "schema": op.query})
-    if op.rule.startswith("/api/tasks/") and op.method == "POST" and "comments" not in op.rule:
+    if_match = op.rule.startswith("/api/tasks/") and op.method == "POST" and "comments" not in op.rule
+    if if_match:
         params.append({"in": "header", "name": "If-Match", "required": False,
-                       "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]+"?$'},
-                       "description": "the task's ETag (its version): act only if unchanged"})
+                       "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,10}"?$'},
+                       "description": "the task's ETag (its version, 1 to 2147483647): act only if unchanged; "
+                                      "out of range: 422"})
     if params:
         out["parameters"] = params
     if op.body is not None:
@@ -77,10 +81,17 @@ def _operation(op: Operation) -> dict[str, Any]:
         out["requestBody"] = {"required": True, "content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}}
     responses = dict(op.responses)
     responses.setdefault(500, None)
-    if op.body is not None or op.query is not None or op.multipart:
+    if op.body is not None or op.query is not None or op.multipart or if_match:
         # malformed (400) and text the database cannot hold, e.g. NUL characters (422)
         responses.setdefault(400, None)
         responses.setdefault(422, None)
+    if op.method in BODY_METHODS:
+        # Every JSON body is parsed by json_body, whatever the route: too large (413), not UTF-8 /
+        # not JSON (400), too deep or NaN / out-of-range numbers (422).
+        for status in (400, 413, 422):
+            responses.setdefault(status, None)
+    if op.body is not None:
+        responses.setdefault(415, None)  # a body that is not application/json
     for status, schema in sorted(responses.items()):
         entry: dict[str, Any] = {"description": _STATUS_TEXT.get(status, str(status))}
         if status >= 400 and schema is None:

@@ -17,6 +17,9 @@ PROBLEM_JSON = "application/problem+json"
 # code -> (HTTP status, title). The type URI is urn:motcua:problem:<code> (stable, documented).
 PROBLEMS: dict[str, tuple[int, str]] = {
     "malformed-request": (400, "Malformed request"),
+    "body-not-utf8": (400, "Body is not UTF-8"),
+    "body-not-json": (400, "Body is not JSON"),
+    "body-not-object": (400, "Body is not a JSON object"),
     "unauthenticated": (401, "Authentication required"),
     "invalid-credentials": (401, "Wrong credentials"),
     "account-locked": (401, "Account locked"),

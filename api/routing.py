@@ -15,8 +15,10 @@ from werkzeug.routing import BaseConverter
 from engine.domain.access import Official
 from engine.services.accounts import TokenClaims
 from engine.services.errors import Unauthorized
+from engine.domain.json_values import value_problems
 
 from .auth import FULL, PASSWORD_ONLY, TokenInvalid
+from .json_body import json_object
 from .problems import ApiProblem
 
 OPERATIONS: list["Operation"] = []
@@ -112,12 +114,8 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str, 
                 args = _query_args(query)
                 _check_text(args, "query")
                 kwargs["query"] = query(unknown=RAISE).load(args)
-            if body is not None:
-                payload = request.get_json(silent=True)
-                if not isinstance(payload, dict):
-                    raise ApiProblem("malformed-request", "the body must be a JSON object (Content-Type: application/json)")
-                _check_text(payload, "")
-                kwargs["body"] = body(unknown=RAISE).load(payload)
+            if body is not None:  # parsed and checked once, for every route, in json_body
+                kwargs["body"] = body(unknown=RAISE).load(json_object())
             result = fn(**kwargs)
             return result
 
@@ -127,27 +125,14 @@ def operation(bp: Blueprint, rule: str, method: str, *, summary: str, tag: str, 
     return decorate
 
 
-def _check_text(value: Any, path: str) -> None:
-    """Text the database could not store (NUL, lone surrogates) is a malformed request, not a crash."""
-    if isinstance(value, str):
-        bad = "\x00" in value
-        if not bad:
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                bad = True
-        if bad:
-            if path == "path":  # no object has such an id
-                raise ApiProblem("not-found", "no such object")
-            raise ApiProblem("invalid-data", "text must be valid Unicode without NUL characters",
-                             [(path or "body", "invalid characters")])
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _check_text(k, path)
-            _check_text(v, path if path == "path" else (f"{path}.{k}" if path else str(k)))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            _check_text(v, f"{path}[{i}]")
+def _check_text(values: dict[str, Any], where: str) -> None:
+    """Path and query text the database could not store (NUL, lone surrogates): no object has such
+    an id (404), a query cannot filter on it (422). Bodies are checked in json_body."""
+    problems = value_problems(values, max_depth=2)
+    if problems:
+        if where == "path":
+            raise ApiProblem("not-found", "no such object")
+        raise ApiProblem("invalid-data", "text must be valid Unicode without NUL characters", problems)
 
 
 def _query_args(schema: type[Schema]) -> dict[str, Any]:

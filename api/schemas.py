@@ -35,6 +35,11 @@ class ProblemSchema(Schema):
     element_id = fields.String()
     waiting_for = fields.List(fields.String(), metadata={
         "description": "409 on a message: the messages the dossier waits for now"})
+    limit = fields.Integer(metadata={"description": "the limit broken (413 too-large: bytes; 422: nesting levels or the "
+                                                    "largest accepted value)"})
+    line = fields.Integer(metadata={"description": "body-not-json: line of the syntax error (from 1)"})
+    column = fields.Integer(metadata={"description": "body-not-json: column of the syntax error (from 1)"})
+    position = fields.Integer(metadata={"description": "body-not-json: character offset; body-not-utf8: byte offset"})
 
 
 # ---------------------------------------------------------------- auth

@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.domain.json_values import JsonLimits
 from engine.persistence.database import ROOT, default_url
 
 
@@ -41,6 +42,12 @@ class Settings:
     # Roles a province SSO token may grant (never admin or control_office); None: the officials' roles.
     sso_allowed_roles: frozenset[str] | None = None
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_json_depth: int = 32  # nesting of any JSON body, task data and start data (issue 7)
+    max_data_bytes: int = 512 * 1024  # one completion's task data, a dossier's start data, as JSON
+
+    @property
+    def data_limits(self) -> JsonLimits:
+        return JsonLimits(max_depth=self.max_json_depth, max_bytes=self.max_data_bytes)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -62,6 +69,8 @@ class Settings:
             "login_address_window": float(env.get("MOTCUA_LOGIN_ADDRESS_WINDOW", "60")),
             "sso_allowed_roles": _names(env.get("MOTCUA_SSO_ALLOWED_ROLES")),
             "max_upload_bytes": int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
+            "max_json_depth": int(env.get("MOTCUA_MAX_JSON_DEPTH", "32")),
+            "max_data_bytes": int(env.get("MOTCUA_MAX_DATA_BYTES", str(512 * 1024))),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

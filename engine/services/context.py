@@ -12,6 +12,7 @@ from typing import Callable
 from engine.calendar import WorkingCalendar
 from engine.calendar.config import resolve_path
 from engine.clock import Clock
+from engine.domain.json_values import JsonLimits
 from engine.execution.dossier_workflow import LoadedProcess
 from engine.execution.script_engine import MotcuaScriptEngine, WorkingTimeFunctions
 from engine.persistence.unit_of_work import UnitOfWork
@@ -112,9 +113,11 @@ class EngineContext:
     script_engine: MotcuaScriptEngine
     processes_dir: Path
     forms_dir: Path
+    data_limits: JsonLimits = JsonLimits()  # task data and start data from any caller (issue 7)
 
     @classmethod
     def create(cls, uow: Callable[..., UnitOfWork], clock: Clock, calendars: CalendarProvider,
-               processes_dir: Path, forms_dir: Path) -> "EngineContext":
+               processes_dir: Path, forms_dir: Path, data_limits: JsonLimits | None = None) -> "EngineContext":
         engine = MotcuaScriptEngine(WorkingTimeFunctions(calendars, clock))
-        return cls(uow, clock, calendars, ProcessCache(), engine, processes_dir, forms_dir)
+        return cls(uow, clock, calendars, ProcessCache(), engine, processes_dir, forms_dir,
+                   data_limits or JsonLimits())

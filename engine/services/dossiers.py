@@ -14,6 +14,7 @@ from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, Sta
 from engine.persistence.models import Dossier, ReadyTask
 
 from .context import EngineContext
+from .data_limits import check_data
 from .errors import Conflict, InvalidInput, NotFound, ProcessFailure
 from .workflow_state import EMPTY, Snapshot, get_dossier, save_workflow, write_rows
 
@@ -118,6 +119,8 @@ class DossierService:
         A procedure that starts by a message start event is started by the registration, as that
         message; `start_message` names it when the diagram has several (InvalidInput otherwise)."""
         ctx = self.ctx
+        check_data(data or {}, ctx.data_limits, "data")
+        check_data(applicant or {}, ctx.data_limits, "applicant")
         now = ctx.clock.now()
         received_at = received_at or now
         if received_at.tzinfo is None:
@@ -219,6 +222,7 @@ class DossierService:
         the task is not at `expected_version` or anyone changed the task (claim, assign, …) or its
         dossier between our read and our write: of two racing actions exactly one wins."""
         ctx = self.ctx
+        check_data(data, ctx.data_limits, "data")
         now = ctx.clock.now()
         with ctx.uow() as uow:
             found = uow.tasks.get_with_dossier(task_id)

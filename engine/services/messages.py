@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from engine.domain import access
 from engine.domain.access import Official
+from engine.domain.json_values import value_problems
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
@@ -159,6 +160,10 @@ def _check_shape(payload: Any) -> None:
     """Any JSON object within limits; the message's form, if any, is checked afterwards."""
     if not isinstance(payload, dict):
         raise InvalidInput("a message payload is a JSON object", [("payload", "must be a JSON object")])
+    # NaN, integers beyond 64 bits, NUL, too deep (checked without recursion): the rule of all data (issue 7)
+    problems = value_problems(payload, MAX_PAYLOAD_DEPTH, "payload")
+    if problems:
+        raise InvalidInput("the payload holds values the engine cannot store", problems)
     try:
         size = len(json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8"))
     except (TypeError, ValueError):
