@@ -181,10 +181,8 @@ def compile_process(
         tree = read_xml(name, content, problems)
         if tree is None:
             continue
-        try:
-            parser.add_dmn_xml(tree, name)
-        except Exception as err:
-            problems.append(translate(err, name, {name: tree}))
+        # every decision of the file, or every problem of it, located (execution/dmn)
+        problems += [Problem(name, f.element_id, f.message, f.line) for f in parser.add_dmn_tree(tree, name)]
 
     # SpiffWorkflow parses a process lazily and stops at its first problem: ask it even when
     # problems were found already, so its problem shows with the others (unless it repeats one).

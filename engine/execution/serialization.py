@@ -16,7 +16,9 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
+from .dmn import DecisionTaskConverter
 from .spiff_fixes import ActivityJoin, EventGateway, GatewayEvents
 
 
@@ -57,6 +59,7 @@ def _serializer() -> BpmnWorkflowSerializer:
     config[GatewayEvents] = _under_stock_name(MultipleEventDefinitionConverter, "MultipleEventDefinition")
     config[EventGateway] = _under_stock_name(EventConverter, "EventBasedGateway")
     config[ActivityJoin] = _under_stock_name(EventJoinConverter, "BoundaryEventJoin")
+    config[BusinessRuleTask] = DecisionTaskConverter  # stores our DMN decisions (execution/dmn)
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 

@@ -10,15 +10,16 @@ from typing import Any
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from ..dmn import DecisionBpmnParser
 from .lanes import lanes_by_node
 from .model import NS, local
 from .problems import Problem
 
 
-class MotcuaBpmnParser(SpiffBpmnParser):
-    """SpiffBpmnParser that reads lanes only from bpmn:laneSet (see lanes.py), without XSD checking.
+class MotcuaBpmnParser(DecisionBpmnParser):
+    """SpiffBpmnParser that reads lanes only from bpmn:laneSet (see lanes.py), without XSD checking,
+    and DMN files with several decisions, run by DMN 1.3 (see execution/dmn).
 
     The schema is checked by checks/xml.py, which reports every error, not the first.
     """
