@@ -85,8 +85,8 @@ class DecisionBpmnParser(SpiffBpmnParser):
         needs_names = result["shape"] in ("merge", "singleResult", "resultList") or (
             result["shape"] == "decisionResult" and len(outputs) > 1)
         if unnamed and needs_names:
-            raise refuse(f"decision {decision_ref!r}: output {unnamed[0]!r} has no name; name it after the "
-                         "variable it sets (in {decision['file']})".replace("{decision['file']}", decision["file"]))
+            raise refuse(f"decision {decision_ref!r} ({decision['file']}): output {unnamed[0]!r} has no name; "
+                         "name it after the variable it sets")
         return DecisionEngine(decision, result)
 
 
