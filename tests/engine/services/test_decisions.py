@@ -139,3 +139,48 @@ def test_python_cells_when_the_file_declares_python(services, dirs):
     assert sync(services, dirs, "R", {"r.bpmn": rule_process("d"), "r.dmn": dmn}) == []
     [t] = services.dossiers.start("R", data={"score": 6}).current_tasks
     assert services.dossiers.get_task(t.task_id).data["grade"] == "six"
+
+
+ZEEBE_RULES = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="defs" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="rules" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:businessRuleTask id="decide" name="Quyết định">
+      <bpmn:extensionElements>
+        <zeebe:calledDecision decisionId="d" resultVariable="outcome"/>
+      </bpmn:extensionElements>
+    </bpmn:businessRuleTask>
+    <bpmn:userTask id="t" name="Xem kết quả"/>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="decide"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="decide" targetRef="t"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="t" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+@pytest.mark.parametrize("decision,data,outcome", [
+    # one output: the value itself; no match: null
+    (table("d", ["score"], ["grade"], [([">= 50"], ['"pass"'])]), {"score": 70}, "pass"),
+    (table("d", ["score"], ["grade"], [([">= 50"], ['"pass"'])]), {"score": 7}, None),
+    # several outputs: a map; several matches: a list
+    (table("d", ["score"], ["grade", "ok"], [([">= 50"], ['"pass"', "true"])]), {"score": 70},
+     {"grade": "pass", "ok": True}),
+    (table("d", ["score"], ["grade"], [([">= 50"], ['"pass"']), (["> 60"], ['"good"'])], "RULE ORDER"),
+     {"score": 70}, ["pass", "good"]),
+])
+def test_camunda_8_result_variable_holds_the_dmn_result(services, dirs, decision, data, outcome):
+    assert sync(services, dirs, "Z", {"z.bpmn": ZEEBE_RULES, "z.dmn": definitions(decision)}) == []
+    [t] = services.dossiers.start("Z", data=data).current_tasks
+    assert services.dossiers.get_task(t.task_id).data["outcome"] == outcome
+
+
+def test_single_entry_with_several_results_is_an_incident(services, dirs):
+    decision = table("d", ["score"], ["grade"], [([">= 50"], ['"pass"']), (["> 60"], ['"good"'])], "COLLECT")
+    attrs = 'camunda:resultVariable="grade" camunda:mapDecisionResult="singleEntry"'
+    assert sync(services, dirs, "R", {"r.bpmn": rule_process("d", attrs), "r.dmn": definitions(decision)}) == []
+    assert services.dossiers.start("R", data={"score": 55}).current_tasks  # one result: fine
+    with pytest.raises(ProcessFailure, match="at most one result"):
+        services.dossiers.start("R", data={"score": 70})
