@@ -3,8 +3,19 @@ next one is stored, the count ends it, and reminders already created outlive the
 (BPMN 2.0 §10.4.6: a path spawned by a non-interrupting event is independent of the activity)."""
 from datetime import datetime, timedelta
 
+import pytest
+
+from engine.domain.access import Official
 from tests.conftest import VN
 from tests.support.bpmn import Process, write_procedure
+
+
+@pytest.fixture(autouse=True)
+def rows_match_the_state(services):
+    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
+    yield
+    problems = []
+    assert services.integrity.check(problems.append).ok, problems
 
 HOUR = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
@@ -85,3 +96,17 @@ def test_reminders_already_created_outlive_the_task_and_the_cycle_stops(services
     [chase] = services.dossiers.get(d.id).current_tasks
     end = services.dossiers.complete_task(chase.task_id, {}, "head-1")
     assert (end.status, end.current_tasks) == ("processed", [])
+
+
+def test_reminders_outlive_a_task_ended_by_an_interrupting_event(services, dirs, clock):
+    p = (reminders().boundary_message("withdrawn", "appraise", "applicant withdrew")
+         .user("close", lane="one_stop_officer").end("closed").chain("withdrawn", "close", "closed"))
+    publish(services, dirs, p)
+    t0 = clock.now()
+    d = services.dossiers.start("P")
+    clock.set(t0 + HOUR + SECOND)
+    services.timers.fire_due()
+    desk = Official("desk-1", "000.00.12.H15", frozenset({"one_stop_officer"}))
+    done = services.messages.deliver(desk, d.id, "applicant withdrew", {})
+    assert sorted(t.element_id for t in done.current_tasks) == ["chase", "close"]
+    assert timer_rows(services, d.id) == []

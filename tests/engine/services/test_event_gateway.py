@@ -7,7 +7,16 @@ import pytest
 from engine.domain.access import Official
 from engine.services.errors import Conflict
 from tests.conftest import VN
+from tests.engine.services.test_timers import SHIPPED
 from tests.support.bpmn import Process, write_procedure
+
+
+@pytest.fixture(autouse=True)
+def rows_match_the_state(services):
+    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
+    yield
+    problems = []
+    assert services.integrity.check(problems.append).ok, problems
 
 DESK = Official("desk-1", "000.00.12.H15", frozenset({"one_stop_officer"}))
 
@@ -64,7 +73,6 @@ def test_a_late_sweep_after_both_timers_takes_only_the_earliest_path(services, d
 
 
 def test_recalculation_moves_a_gateway_timer(services, dirs, clock, tmp_path):
-    from tests.engine.services.test_timers import SHIPPED
     calendar_file = tmp_path / "calendar.toml"
     calendar_file.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
     services.ctx.calendars.__init__(calendar_file)

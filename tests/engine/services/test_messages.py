@@ -11,6 +11,14 @@ from engine.domain.access import Official
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.bpmn import Process, write_procedure
 
+
+@pytest.fixture(autouse=True)
+def rows_match_the_state(services):
+    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
+    yield
+    problems = []
+    assert services.integrity.check(problems.append).ok, problems
+
 AGENCY = "000.00.12.H15"
 DESK = Official("desk-1", AGENCY, frozenset({"one_stop_officer"}))
 FEE_FORM = {"type": "object", "required": ["amount", "receipt_no"],

@@ -5,9 +5,17 @@ from datetime import datetime
 
 import pytest
 
-from engine.services.errors import InvalidInput
+from engine.services.errors import InvalidInput, ProcessFailure
 from tests.conftest import VN
 from tests.support.bpmn import Process, write_procedure
+
+
+@pytest.fixture(autouse=True)
+def rows_match_the_state(services):
+    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
+    yield
+    problems = []
+    assert services.integrity.check(problems.append).ok, problems
 
 OPINION = {"type": "object", "required": ["opinion"], "properties": {"opinion": {"type": "string", "minLength": 2}}}
 A20, A21, A22 = "000.00.12.H20", "000.00.12.H21", "000.00.12.H22"
@@ -78,7 +86,6 @@ def test_an_item_without_its_deadline_is_an_incident_not_a_crash(services, dirs)
     process = consultations(days="{consultation.days}", lane="Sở [official@{consultation.agency}]",
                             item="consultation", each="consultations")
     publish(services, dirs, process)
-    from engine.services.errors import ProcessFailure
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data={"consultations": [{"agency": A20}]})
     assert info.value.extra["element_id"] == "consult" and "consultation.days" in info.value.detail

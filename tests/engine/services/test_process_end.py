@@ -3,7 +3,17 @@
 ends every path). Rows are removed, the status is processed, the sweep ignores it."""
 from datetime import timedelta
 
+import pytest
+
 from tests.support.bpmn import Process, write_procedure
+
+
+@pytest.fixture(autouse=True)
+def rows_match_the_state(services):
+    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
+    yield
+    problems = []
+    assert services.integrity.check(problems.append).ok, problems
 
 
 def publish(services, dirs, process, code="P"):
