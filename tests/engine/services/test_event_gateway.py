@@ -119,3 +119,17 @@ def test_the_timer_before_a_message_wins_and_the_message_is_refused(services, di
     assert [t.element_id for t in services.dossiers.get(d.id).current_tasks] == ["cancel_dossier"]
     with pytest.raises(Conflict):
         services.messages.deliver(DESK, d.id, "fee paid", {"amount": 100000})
+
+
+def test_timers_sharing_a_label_still_take_their_own_paths(services, dirs, clock):
+    # Both timers drawn with the label "Quá hạn": the earliest still takes its own path.
+    xml = two_timers().xml()
+    for element in (b'id="after_2_days"', b'id="after_1_day"'):
+        xml = xml.replace(b"<bpmn:intermediateCatchEvent " + element, b"<bpmn:intermediateCatchEvent " + element
+                          + " name=\"Quá hạn\"".encode())
+    publish(services, dirs, xml)
+    clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))
+    d = services.dossiers.start("P")
+    clock.set(datetime(2026, 11, 27, 15, 0, 1, tzinfo=VN))
+    assert services.timers.fire_due().fired == [d.code]
+    assert [t.element_id for t in services.dossiers.get(d.id).current_tasks] == ["remind_1"]
