@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -376,6 +376,8 @@ class DossierWorkflow:
         if getattr(definition, "message_var", None) is None:
             for t in caught:
                 t.data.update(payload)
+        for t in caught:
+            _rearm(t)
         self._advance()
         return [catchers.get(t.id) or element_id(t.task_spec) for t in caught]
 
@@ -442,6 +444,21 @@ class DossierWorkflow:
             and not isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))
             for t in sub.tasks.values()
         )
+
+
+def _rearm(task: Any) -> None:
+    """A non-interrupting boundary message event catches every message while its activity runs
+    (BPMN 2.0 §10.4.6); SpiffWorkflow catches one. Put a fresh one beside the one that caught."""
+    spec = task.task_spec
+    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or task.parent is None:
+        return
+    activity = next((c for c in task.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+    if activity is None or activity.has_state(TaskState.FINISHED_MASK):
+        return
+    fresh = task.parent._add_child(spec, TaskState.MAYBE)
+    spec._predict(fresh)  # its path, as the split predicts the events it starts with
+    fresh._set_state(TaskState.WAITING)
+    spec._update(fresh)
 
 
 def _occurrences(cycle_task: Any) -> int:

@@ -169,8 +169,13 @@ def test_non_interrupting_boundary_message_spawns_a_path_beside_the_task(service
     d = services.dossiers.start("P")
     done = services.messages.deliver(DESK, d.id, "applicant supplemented", {"parts": ["bản sao"]})
     assert sorted(t.element_id for t in done.current_tasks) == ["appraise", "review_supplement"]
+    # while the task runs, every message is caught (BPMN 2.0 §10.4.6), each with its own path
+    again = services.messages.deliver(DESK, d.id, "applicant supplemented", {"parts": ["bản chính"]})
+    assert sorted(t.element_id for t in again.current_tasks) == ["appraise", "review_supplement", "review_supplement"]
     complete(services, d.id, "appraise")
-    assert ready(services, d.id) == ["review_supplement"]  # the spawned path outlives the task
+    assert ready(services, d.id) == ["review_supplement", "review_supplement"]  # the paths outlive the task
+    with pytest.raises(Conflict):  # the task is done: nothing listens any more
+        services.messages.deliver(DESK, d.id, "applicant supplemented", {})
 
 
 def test_event_subprocess_started_by_a_message(services, dirs):
