@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from cli.main import main
 from engine.bootstrap import build
+from engine.persistence import backup as backup_adapter
 from engine.persistence.database import connect, current_revision, upgrade
 from engine.persistence.models import ReadyTask, Timer
 from engine.settings import Settings
@@ -228,3 +229,26 @@ def test_an_older_backup_is_migrated_after_restore_and_a_newer_one_refused(tmp_p
     manifest_file.write_text(json.dumps(dict(manifest, schema_revision="9999")))
     code, _, err = restore_into(monkeypatch, capsys, f"sqlite:///{tmp_path / 'other.db'}", backup)
     assert code == 1 and "schema revision 9999, unknown to this version of Motcua" in err
+
+
+@pytest.mark.postgres_only
+def test_pg_manifest_counts_what_was_dumped_while_the_app_writes(env, dirs, tmp_path, empty_target, monkeypatch,
+                                                                 capsys):
+    """A dossier saved between counting and pg_dump is in neither: both read one exported snapshot."""
+    busy_database(env, dirs)
+    real_run = backup_adapter._run
+    saved = []
+
+    def run_after_a_write(argv, environ):
+        if not saved and "pg_dump" in argv[0]:
+            saved.append(env.dossiers.start("P"))  # committed after the rows were counted
+        return real_run(argv, environ)
+
+    monkeypatch.setattr(backup_adapter, "_run", run_after_a_write)
+    backup = tmp_path / "motcua.backup"
+    assert run(capsys, "db", "backup", str(backup))[0] == 0
+    assert saved and counts(env.settings.database_url)["dossiers"] == 5
+    assert json.loads((tmp_path / "motcua.backup.manifest.json").read_text())["tables"]["dossiers"] == 4
+    code, out, err = restore_into(monkeypatch, capsys, empty_target, backup)
+    assert code == 0, err
+    assert counts(empty_target)["dossiers"] == 4 and out.endswith("checked 4 dossier(s): consistent\n")

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert, select, text, update
 
 from engine.persistence.models import Dossier, ProcedureVersion, ReadyTask, Step, Timer
+from engine.persistence.integrity import IntegrityRepository
 from engine.services.context import ProcessCache
 from engine.services.integrity import IntegrityService, Kind
 from tests.conftest import VN
@@ -165,3 +166,21 @@ def test_a_damaged_version_is_reported_for_each_of_its_dossiers(services, world,
     summary, found = findings(services)
     assert sorted(found) == sorted([(world.waiting.code, Kind.VERSION_MISSING),
                                     (world.finished.code, Kind.VERSION_MISSING)])
+
+
+def test_a_dossier_saved_during_the_check_is_not_reported(services, world, monkeypatch):
+    """The batch's states and rows come from one snapshot: a completion committed between reading
+    them is seen entirely or not at all (PostgreSQL's READ COMMITTED would pair the old state with
+    the new rows; a SQLite read transaction in WAL mode keeps its snapshot)."""
+    real = IntegrityRepository.derived_rows
+    saved = []
+
+    def derived_rows_after_a_save(self, dossier_ids):
+        if not saved and world.halfway.id in dossier_ids:
+            [task] = services.dossiers.get(world.halfway.id).current_tasks
+            saved.append(services.dossiers.complete_task(task.task_id, {}, "u2"))
+        return real(self, dossier_ids)
+
+    monkeypatch.setattr(IntegrityRepository, "derived_rows", derived_rows_after_a_save)
+    summary, found = findings(services)
+    assert saved and found == [] and summary.dossiers == 4
