@@ -407,9 +407,16 @@ class TimerRepository(_Repository):
             .where(Dossier.id == dossier_id)
             .where(select(Timer.id).where(Timer.dossier_id == dossier_id, self._due(now)).exists())
         )
-        if self.dialect == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True)
-        return self.session.scalar(stmt)
+        if self.dialect != "postgresql":
+            return self.session.scalar(stmt)  # SQLite: BEGIN IMMEDIATE already serializes writers
+        dossier = self.session.scalar(stmt.with_for_update(skip_locked=True))
+        if dossier is None:
+            return None
+        # Under READ COMMITTED the EXISTS above was judged on the statement's snapshot: if another
+        # sweep fired this dossier and committed just before we got the lock, its timers were
+        # already gone. A new statement sees that commit.
+        still_due = select(Timer.id).where(Timer.dossier_id == dossier_id, self._due(now)).exists()
+        return dossier if self.session.scalar(select(still_due)) else None
 
     def record_failure(self, dossier_id: int, now: datetime, next_attempt_at: datetime, error: str) -> int:
         """Push the dossier's due timers back (backoff); returns the attempt number."""
