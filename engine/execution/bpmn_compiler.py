@@ -26,8 +26,10 @@ from .checks.human_tasks import (
 from .checks.lanes import lanes_by_node
 from .checks.messages import MessageMeta, merge_messages, messages_of
 from .checks.model import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, is_executable
+from .checks.normalize import make_explicit, resolve_qualified_refs
 from .checks.problems import BpmnInvalid, Problem, errors_in
 from .checks.spiff import MotcuaBpmnParser, translate
+from .checks.support import check_constructs
 from .checks.xml import read_bpmn, read_xml
 from .serialization import spec_to_dict
 
@@ -151,6 +153,7 @@ def compile_process(
     for name, content in sorted(bpmn_files.items()):
         tree = read_bpmn(name, content, problems)
         if tree is not None:
+            resolve_qualified_refs(tree)
             # Camunda conditions and decision references made runnable, in place (camunda.py)
             problems += [Problem(name, f.element_id, f.message, f.line) for f in prepare_vendor_extensions(tree)]
             trees[name] = tree
@@ -160,6 +163,7 @@ def compile_process(
     used = _used(catalogue, chosen, problems) if chosen else [
         pid for pid, p in catalogue.items() if is_executable(p.element)]
 
+    check_constructs([(catalogue[pid].file, catalogue[pid].element) for pid in used], trees, problems)
     human: list[HumanTaskMeta] = []
     timers: list[Timer] = []
     messages: dict[str, MessageMeta] = {}
@@ -173,6 +177,7 @@ def compile_process(
 
     parser = MotcuaBpmnParser()
     for name, tree in trees.items():
+        make_explicit(tree, name, problems)  # valid BPMN SpiffWorkflow would not run as written
         try:
             parser.add_bpmn_xml(tree, name)
         except Exception as err:  # a modeler's odd output must not crash the loader

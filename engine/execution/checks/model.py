@@ -17,6 +17,20 @@ LAYOUT_NAMESPACES = (BPMNDI_NS, DC_NS, DI_NS)
 # Elements that hold their own flow (a nested spec at run time).
 CONTAINER_TAGS = ("process", "subProcess", "transaction", "adHocSubProcess")
 _CONTAINERS = {f"{{{BPMN_NS}}}{t}" for t in CONTAINER_TAGS}
+ACTIVITY_TAGS = ("task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
+                 "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess")
+GATEWAY_TAGS = ("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway")
+EVENT_TAGS = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
+FLOW_NODE_TAGS = ACTIVITY_TAGS + GATEWAY_TAGS + EVENT_TAGS
+EVENT_DEFINITION_TAGS = ("messageEventDefinition", "timerEventDefinition", "signalEventDefinition",
+                         "errorEventDefinition", "escalationEventDefinition", "conditionalEventDefinition",
+                         "compensateEventDefinition", "cancelEventDefinition", "terminateEventDefinition",
+                         "linkEventDefinition")
+# What the engine treats as documentation: schema errors inside them are warnings, and they are
+# removed from the copy SpiffWorkflow parses (checks/normalize.py).
+DOCUMENTATION_TAGS = ("dataObject", "dataObjectReference", "dataStore", "dataStoreReference", "dataInputAssociation",
+                      "dataOutputAssociation", "ioSpecification", "textAnnotation", "association", "group",
+                      "category", "documentation", "messageFlow", "conversation", "operation", "interface")
 
 
 def bpmn(tag: str) -> str:
@@ -61,3 +75,38 @@ def line_element_id(tree: etree._Element, line: int | None) -> str | None:
         if el.get("id"):
             best = el.get("id")
     return best
+
+
+def flow_nodes(container: etree._Element) -> Iterator[etree._Element]:
+    """The flow nodes directly in a process or sub-process (not in nested sub-processes)."""
+    for el in container:
+        if is_bpmn(el, *FLOW_NODE_TAGS) and el.get("id"):
+            yield el
+
+
+def sequence_flows(container: etree._Element) -> list[etree._Element]:
+    return [el for el in container if is_bpmn(el, "sequenceFlow")]
+
+
+def event_definitions(event: etree._Element) -> list[etree._Element]:
+    """The event's definitions, inline or referenced by eventDefinitionRef."""
+    found = [el for el in event if is_bpmn(el, *EVENT_DEFINITION_TAGS)]
+    for ref in event.iterfind("bpmn:eventDefinitionRef", NS):
+        target = by_id(event, (ref.text or "").strip())
+        if target is not None:
+            found.append(target)
+    return found
+
+
+def by_id(anywhere: etree._Element, element_id: str) -> etree._Element | None:
+    if not element_id:
+        return None
+    found = anywhere.getroottree().xpath("//*[@id=$id]", id=element_id)
+    return found[0] if found else None
+
+
+def containers(process: etree._Element) -> Iterator[etree._Element]:
+    """The process and every sub-process in it, outermost first."""
+    yield process
+    for el in process.iter(*(bpmn(t) for t in CONTAINER_TAGS[1:])):
+        yield el

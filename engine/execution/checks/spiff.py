@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from ..dmn import DecisionBpmnParser
 from .lanes import lanes_by_node
 from .model import NS, local
+from .normalize import original_id
 from .problems import Problem
 
 
@@ -67,6 +68,9 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"Expected an? (\w+) node"), "{tag} refers to a {0} that is not defined in the file"),
     (re.compile(r"Cannot resolve data(Input|Output)Association"),
      "{tag} has a data association to something that is not a data object or data store in this process"),
+    (re.compile(r'No "calledElement" attribute'), "call activity names no process to call (calledElement)"),
+    (re.compile(r"Unsupported Catch Event"), "a boundary event needs a trigger (timer, message, error, escalation "
+     "or signal)"),
     (re.compile(r"Duplicate process ID: (.+)"), "process id {0!s} is used twice (in this file or another of the procedure)"),
     (re.compile(r"Process (\S+) is not executable"), "process {0!s} is called but is not executable: "
      "set isExecutable=\"true\""),
@@ -85,7 +89,7 @@ def _find(trees: dict[str, etree._Element], file: str, xpath: str, **args: str) 
 def translate(err: Exception, file: str, trees: dict[str, etree._Element]) -> Problem:
     """A Problem a modeler can act on, from whatever SpiffWorkflow's parser raised in `file`."""
     file = getattr(err, "file_name", None) or file
-    element_id = getattr(err, "id", None) or None
+    element_id = original_id(getattr(err, "id", None) or None)  # not an element the rewrite added
     text = str(err).strip().rstrip(".")
     missing = re.match(r"The process '(.*)' was not found", text)
     if missing:  # raised for a call activity, without naming it

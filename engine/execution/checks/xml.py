@@ -11,7 +11,7 @@ import re
 from lxml import etree
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
-from .model import BPMN_NS, LAYOUT_NAMESPACES, NS, line_element_id
+from .model import BPMN_NS, DOCUMENTATION_TAGS, LAYOUT_NAMESPACES, NS, line_element_id
 from .problems import Problem, warning
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, huge_tree=False)
@@ -46,23 +46,40 @@ def _readable(message: str) -> str:
     return _QNAME.sub(lambda m: f"{_PREFIXES[m.group(1)]}:{m.group(2)}" if m.group(1) in _PREFIXES else m.group(2), message)
 
 
-def _in_layout(tree: etree._Element, line: int) -> bool:
-    for el in tree.iter():
-        if not isinstance(el.tag, str) or not el.sourceline or el.sourceline < line:
-            continue
-        if el.sourceline > line:
-            return False
-        node = el
-        while node is not None:
-            if etree.QName(node).namespace in LAYOUT_NAMESPACES:
-                return True
-            node = node.getparent()
-        return False
-    return False
+def _at(doc: etree._Element, path: str | None) -> etree._Element | None:
+    """The element a schema error is about (its XPath uses the document's own prefixes)."""
+    if not path:
+        return None
+    prefixes = {k: v for k, v in doc.nsmap.items() if k}
+    try:
+        found = doc.getroottree().xpath(path, namespaces=prefixes)
+    except etree.XPathError:
+        return None
+    return found[0] if found and isinstance(found[0], etree._Element) else None
+
+
+def _ignored_part(el: etree._Element) -> str | None:
+    """'layout' or 'documentation' when `el` is in a part of the file the engine ignores."""
+    node = el
+    while node is not None:
+        qname = etree.QName(node)
+        if qname.namespace in LAYOUT_NAMESPACES:
+            return "layout"
+        if qname.namespace == BPMN_NS and qname.localname in DOCUMENTATION_TAGS:
+            return "documentation"
+        node = node.getparent()
+    return None
+
+
+def _nearest_id(el: etree._Element) -> str | None:
+    node = el
+    while node is not None and not node.get("id"):
+        node = node.getparent()
+    return node.get("id") if node is not None else None
 
 
 def check_schema(name: str, tree: etree._Element, problems: list[Problem]) -> None:
-    """XSD validation; every error reported (up to a bound), layout errors as warnings."""
+    """XSD validation; every error reported (up to a bound), layout and documentation errors as warnings."""
     doc = copy.deepcopy(tree)
     VALIDATOR.preprocess(doc)  # the bpmn.io correlation-expression quirk SpiffWorkflow accepts
     schema = VALIDATOR.validator
@@ -71,15 +88,21 @@ def check_schema(name: str, tree: etree._Element, problems: list[Problem]) -> No
     found = 0
     for entry in schema.error_log:
         message = _readable(entry.message)
-        layout = _in_layout(tree, entry.line) or any(ns in entry.message for ns in LAYOUT_NAMESPACES)
-        if layout:
-            problems.append(warning(name, line_element_id(tree, entry.line),
-                                    f"diagram layout does not follow the BPMN schema ({message}); "
+        el = _at(doc, entry.path)
+        part = _ignored_part(el) if el is not None else None
+        if part is None and any(ns in entry.message for ns in LAYOUT_NAMESPACES):
+            part = "layout"
+        element_id = (_nearest_id(el) if el is not None else None) or line_element_id(tree, entry.line)
+        if part == "layout":
+            problems.append(warning(name, element_id, f"diagram layout does not follow the BPMN schema ({message}); "
                                     "the engine ignores layout", entry.line))
+            continue
+        if part == "documentation":
+            problems.append(warning(name, element_id, f"does not follow the BPMN schema ({message}); the engine "
+                                    "reads this element as documentation only", entry.line))
             continue
         found += 1
         if found > _MAX_SCHEMA_PROBLEMS:
             problems.append(Problem(name, None, "more schema errors follow; fix these first"))
             break
-        problems.append(Problem(name, line_element_id(tree, entry.line),
-                                f"does not follow the BPMN 2.0 schema: {message}", entry.line))
+        problems.append(Problem(name, element_id, f"does not follow the BPMN 2.0 schema: {message}", entry.line))
