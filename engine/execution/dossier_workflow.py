@@ -137,6 +137,7 @@ class DossierWorkflow:
         self._wf = workflow
         self._clock = clock
         self._cycle_firings: dict[str, int] = {}  # cycle timer task id -> occurrences fired since loaded
+        self.started_by: str | None = None  # the message start event's message, if one started it
 
     # ------------------------------------------------------------ life cycle
 
@@ -161,7 +162,8 @@ class DossierWorkflow:
             raise StartMessageNeeded(f"the procedure starts by one of several messages ({', '.join(waiting)}): "
                                      "name the one this registration is", waiting)
         if waiting:
-            dw.deliver(message or waiting[0], {})  # the registration data is already the start event's
+            dw.started_by = message or waiting[0]
+            dw.deliver(dw.started_by, {})  # the registration data is already the start event's
         return dw
 
     @classmethod

@@ -158,6 +158,12 @@ class DossierService:
             except ProcessError as err:
                 raise ProcessFailure(f"procedure {procedure_code} failed at start: {err}",
                                      element_id=err.element_id) from None
+            started_by = process.messages.get(dw.started_by or "")
+            if started_by is not None and started_by.form:  # the registration is that message: its form applies
+                problems = ctx.processes.info(uow, version.id).form(started_by.form).problems(data or {})
+                if problems:
+                    raise InvalidInput(f"the data of message {started_by.name!r} has {len(problems)} problem(s)",
+                                       [(f"data.{f}" if f != "data" else f, m) for f, m in problems])
             status = DossierStatus.PROCESSED if dw.completed else DossierStatus.PROCESSING
             values = dict(
                 code=code, procedure_version_id=version.id, procedure_code=procedure_code, agency_id=agency,
@@ -173,6 +179,8 @@ class DossierService:
             except ProcessError as err:
                 raise ProcessFailure(str(err), element_id=err.element_id) from None
             event = {"channel": channel.value, "version": version.number}
+            if dw.started_by:
+                event["message"] = dw.started_by
             uow.dossiers.add_event(dossier.id, now, "received", actor, event)
             uow.commit()
         # Built from what was just written: no second round trip.

@@ -63,3 +63,9 @@ def test_the_endpoint_is_in_the_openapi_document(api):
     doc = api.client.get("/api/openapi.json").json
     op = doc["paths"]["/api/dossiers/{dossier_id}/messages/{message}"]["post"]
     assert {"200", "404", "409", "422"} <= set(op["responses"])
+
+
+def test_registration_names_a_start_message_only_for_a_procedure_started_by_one(api):
+    r = api.post("desk", "/api/dossiers", {"procedure_code": "P", "applicant": {"name": "A"},
+                                            "start_message": "fee paid"})
+    assert r.status_code == 422 and r.json["errors"][0]["field"] == "start_message"

@@ -196,9 +196,23 @@ def test_a_dossier_is_started_by_its_message_start_event(services, dirs):
     d = services.dossiers.start("P", data={"note": "nộp trực tuyến"})
     [check] = d.current_tasks
     assert services.dossiers.get_task(check.task_id).data["note"] == "nộp trực tuyến"
+    assert d.events[0]["detail"]["message"] == "application submitted"
     with pytest.raises(InvalidInput) as info:
         services.dossiers.start("P", start_message="something else")
     assert info.value.problems[0][0] == "start_message"
+
+
+def test_the_registration_of_a_message_start_is_checked_against_the_message_form(services, dirs):
+    p = Process("p").message_start("paid", "fee paid").user("check").end().chain("paid", "check", "end")
+    p.message("fee paid", form="fee-paid.json")
+    publish(services, dirs, p, forms={"fee-paid.json": FEE_FORM})
+    with pytest.raises(InvalidInput) as info:
+        services.dossiers.start("P", data={"amount": 100000})
+    assert info.value.problems == [("data.receipt_no", "is required")]
+    with services.ctx.uow(write=False) as uow:  # nothing was registered
+        assert uow.dossiers.by_code("000.00.12.H15-261126-0001") is None
+    d = services.dossiers.start("P", data={"amount": 100000, "receipt_no": "BL-7"})
+    assert [t.element_id for t in d.current_tasks] == ["check"]
 
 
 def test_several_message_starts_need_the_registration_to_name_one(services, dirs):
