@@ -28,7 +28,7 @@ from .bpmn_compiler import HumanTaskMeta, MessageMeta
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
 from .spiff_clock import using_clock
-from .spiff_fixes import FIRED_KEY, TIMER_DUES_KEY, GatewayEvents
+from .spiff_fixes import CYCLE_ENDED_KEY, FIRED_KEY, TIMER_DUES_KEY, GatewayEvents
 
 
 _MAX_ROUNDS = 100
@@ -282,7 +282,10 @@ class DossierWorkflow:
                 task = self._wf.get_task_from_id(UUID(task_id))
             except TaskNotFoundException:
                 continue
-            if task is not None and task.state == TaskState.COMPLETED and task_id not in self._cycle_firings:
+            if task is None:
+                continue
+            if (task.state == TaskState.COMPLETED and task_id not in self._cycle_firings
+                    and not task.internal_data.get(CYCLE_ENDED_KEY)):
                 out.append(element_id(task.task_spec))
             elif self._cycle_firings.get(task_id):  # a cycle fires and waits again (or its count ended)
                 out += [element_id(task.task_spec)] * self._cycle_firings[task_id]

@@ -38,6 +38,8 @@ from .spiff_clock import current_utc
 TIMER_DUES_KEY = "motcua_timer_dues"
 # On a gateway task: indexes of the timers that fired, in the order they were seen.
 FIRED_KEY = "motcua_timers_fired"
+# On a cycle timer's task: its activity ended, so the cycle stopped (it completed without firing).
+CYCLE_ENDED_KEY = "motcua_cycle_ended"
 
 
 def first_due(definition: TimerEventDefinition, task: Any) -> dict[str, Any]:
@@ -130,6 +132,7 @@ class ActivityJoin(BoundaryEventJoin):
                 # A cycle timer that fired: end the event itself, not the reminders it started.
                 task.workflow.top_workflow.event_manager.remove_task(task)
                 task.internal_data.pop("event_value", None)
+                task.internal_data[CYCLE_ENDED_KEY] = True  # ended with its activity: it did not fire
                 task._set_state(TaskState.COMPLETED)
             else:
                 keep.append(task)

@@ -91,6 +91,7 @@ def test_reminders_already_created_outlive_the_task_and_the_cycle_stops(services
     assert [t.element_id for t in done.current_tasks] == ["chase"]
     assert done.status == "processing"
     assert timer_rows(services, d.id) == []  # no further reminders: the activity is over
+    assert fired_events(services.dossiers.get(d.id)) == [["remind"]]  # stopping is not firing
     clock.advance(10 * HOUR)
     assert services.timers.fire_due().fired == []
     [chase] = services.dossiers.get(d.id).current_tasks
