@@ -67,12 +67,14 @@ def _operation(op: Operation) -> dict[str, Any]:
               for name, conv in op.path_params]
     if op.query is not None:
         params.append({"in": "query", "schema": op.query})
-    if_match = op.rule.startswith("/api/tasks/") and op.method == "POST" and "comments" not in op.rule
+    # task actions and message delivery read If-Match (api/routes/common.py)
+    if_match = op.method == "POST" and ((op.rule.startswith("/api/tasks/") and "comments" not in op.rule)
+                                        or "/messages/" in op.rule)
     if if_match:
         params.append({"in": "header", "name": "If-Match", "required": False,
                        "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,10}"?$'},
-                       "description": "the task's ETag (its version, 1 to 2147483647): act only if unchanged; "
-                                      "out of range: 422"})
+                       "description": "the ETag (version, 1 to 2147483647) of the task, or of the dossier for a "
+                                      "message: act only if unchanged; out of range: 422"})
     if params:
         out["parameters"] = params
     if op.body is not None:

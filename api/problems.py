@@ -39,6 +39,19 @@ PROBLEMS: dict[str, tuple[int, str]] = {
 }
 
 
+class OutOfRange(str):
+    """A marshmallow error message for a well-formed value outside what the system can handle (an
+    instant in year 1): the request is answered 422 rather than 400 when all its errors are these."""
+
+
+def _only_out_of_range(messages: Any) -> bool:
+    if isinstance(messages, dict):
+        return bool(messages) and all(_only_out_of_range(m) for m in messages.values())
+    if isinstance(messages, list):
+        return bool(messages) and all(_only_out_of_range(m) for m in messages)
+    return isinstance(messages, OutOfRange)
+
+
 class ApiProblem(Exception):
     def __init__(self, code: str, detail: str, errors: list[tuple[str, str]] | None = None, **extra: Any):
         self.code, self.detail, self.errors, self.extra = code, detail, errors or [], extra
@@ -83,6 +96,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(err: ValidationError) -> Response:
+        if _only_out_of_range(err.messages):  # well-formed, but a value no rule can work with
+            return problem("invalid-data", "a value is out of range", flatten_errors(err.messages))
         return problem("malformed-request", "the request does not match its schema", flatten_errors(err.messages))
 
     @app.errorhandler(svc.Unauthorized)

@@ -1,11 +1,13 @@
 """Request and response schemas (marshmallow); the OpenAPI document is generated from them."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from flask import current_app, has_app_context
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
+
+from .problems import OutOfRange
 
 
 class LocalDateTime(fields.DateTime):
@@ -15,6 +17,26 @@ class LocalDateTime(fields.DateTime):
         if value is not None and has_app_context():
             value = value.astimezone(current_app.extensions["motcua"].ctx.calendars().tz)
         return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Instant(fields.AwareDateTime):
+    """An instant with its offset, from 1900 to 9000 (UTC). Beyond that, converting it to UTC or to
+    the province's zone overflows (year 1 at +14:00 was a 500 before issue 7), and no dossier or
+    deadline lies there."""
+
+    EARLIEST = datetime(1900, 1, 1, tzinfo=timezone.utc)
+    LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            utc = instant.astimezone(timezone.utc)
+        except OverflowError:
+            utc = None
+        if utc is None or not self.EARLIEST <= utc < self.LATEST:
+            raise ValidationError(OutOfRange("out of range: from 1900-01-01 to 9000-01-01 (UTC)"))
+        return instant
+
 
 class ProblemFieldSchema(Schema):
     field = fields.String(required=True)
@@ -107,7 +129,7 @@ class TaskListQuerySchema(Schema):
                               metadata={"description": "tasks whose lane role is one of the caller's roles in the caller's agency"})
     procedure = fields.String(validate=validate.Length(min=1, max=64))
     dossier = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "dossier code"})
-    due_before = fields.AwareDateTime()
+    due_before = Instant()
     overdue = fields.Boolean()
     sort = fields.String(load_default="due", validate=validate.OneOf(["due", "created"]))
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
@@ -168,7 +190,7 @@ class StartDossierSchema(Schema):
                             metadata={"description": "desk (trực tiếp) or postal (bưu chính công ích)"})
     applicant = fields.Nested(ApplicantSchema, required=True)
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    received_at = fields.AwareDateTime(metadata={"description": "when a postal dossier arrived (default: now)"})
+    received_at = Instant(metadata={"description": "when a postal dossier arrived (default: now)"})
     start_message = fields.String(validate=validate.Length(min=1, max=255), metadata={
         "description": "for a procedure started by a message start event: which message this registration is "
                        "(needed only when its diagram has several)"})

@@ -146,6 +146,19 @@ def test_numeric_query_parameters_with_huge_values_are_400(api):
         assert r.status_code == 400 and r.json["errors"], bad
 
 
+@pytest.mark.parametrize("instant", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1899-12-31T23:59:59Z"])
+def test_instants_out_of_range_are_422_naming_the_field(api, instant):
+    # Today the first two are 500: converting them to UTC overflows datetime.
+    r = api.get("an", "/api/tasks", query_string={"due_before": instant})
+    assert r.status_code == 422 and "out of range" in fields(r)["due_before"], r.json
+    r = api.post("desk", "/api/dossiers", {"procedure_code": "P", "applicant": {"name": "An"}, "channel": "postal",
+                                            "received_at": instant})
+    assert r.status_code == 422 and "out of range" in fields(r)["received_at"], r.json
+    r = api.get("an", "/api/tasks", query_string={"due_before": instant, "page": "x"})
+    assert r.status_code == 400  # a malformed value too: the request is malformed
+    assert api.get("an", "/api/tasks", query_string={"due_before": "8999-12-31T00:00:00Z"}).status_code == 200
+
+
 # ------------------------------------------------------------------ encoding, syntax, type
 
 
@@ -226,3 +239,15 @@ def test_the_json_body_limit_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("MOTCUA_SECRET_KEY", "s" * 48)
     monkeypatch.setenv("MOTCUA_MAX_JSON_BYTES", "4096")
     assert ApiSettings.from_env().max_json_bytes == 4096
+
+
+def test_every_if_match_is_documented_and_range_checked(api):
+    doc = api.client.get("/api/openapi.json").json
+    with_if_match = {path for path, ops in doc["paths"].items()
+                     if any(p.get("name") == "If-Match" for p in ops.get("post", {}).get("parameters", []))}
+    assert "/api/dossiers/{dossier_id}/messages/{message}" in with_if_match
+    assert "/api/tasks/{task_id}/complete" in with_if_match
+    d = api.register()
+    r = api.post("desk", f"/api/dossiers/{d['id']}/messages/fee%20paid", {"payload": {}},
+                 headers={"If-Match": '"' + "9" * 5000 + '"'})
+    assert r.status_code == 422 and "If-Match" in fields(r)
