@@ -90,7 +90,13 @@ def parse_lane(lane: str | None) -> LaneRoute:
 
 def parse_candidate_group(group: str) -> LaneRoute:
     """``official``, ``official@000.00.12.H20`` or ``official@{field}``. Raises LaneError."""
-    m = _GROUP_RE.match(group.strip())
+    text = group.strip()
+    if "${" in text or "#{" in text or text.startswith("="):
+        raise LaneError(f"candidate group {group!r} is an expression, which is not run: write one role code; "
+                        "for an agency held in the data write e.g. official@{consulted_agency}")
+    if "," in text:
+        raise LaneError(f"candidate groups {group!r} name several groups: a task goes to one role, write one")
+    m = _GROUP_RE.match(text)
     if not m:
         raise LaneError(
             f"candidate group {group!r} is not a role: write one role code, e.g. 'official' or "

@@ -6,10 +6,10 @@ One pass over a BPMN file's XML tree, in place, before the parser sees it:
   and text mixing several ``${}`` are refused; Python conditions are syntax-checked;
 - ``camunda:decisionRef`` / ``zeebe:calledDecision`` become SpiffWorkflow's ``calledDecisionId``;
 - what would be silently ignored is refused: named assignees and candidate users (tasks go to roles),
-  candidate groups written as expressions or several groups, listeners, input/output mappings,
-  generated forms, call-activity variable mappings, business rule tasks not calling a DMN decision.
+  listeners, input/output mappings, generated forms, call-activity variable mappings, business rule
+  tasks not calling a DMN decision.
 
-Candidate groups themselves are read with the user task (`bpmn_compiler._human_tasks`) and routed
+Candidate groups themselves are read with the user task (`checks.human_tasks`), checked and routed
 by `engine.domain.roles.parse_route`. docs/bpmn-conventions.md §7 lists what runs and what is refused.
 """
 from __future__ import annotations
@@ -18,8 +18,6 @@ import ast
 from typing import NamedTuple
 
 from lxml import etree
-
-from engine.domain.roles import LaneError, parse_candidate_group
 
 from .expressions import Unsupported, translate_condition
 
@@ -137,19 +135,6 @@ def _user_task(task: etree._Element, findings: list[Finding]) -> None:
         for attr in ("assignee", "candidateUsers"):
             if zeebe.get(attr):
                 _refuse(task, f"zeebe {attr}={zeebe.get(attr)!r} is not supported: {_ASSIGNMENT_HINT}", findings)
-    groups = candidate_groups(task)
-    if groups is None:
-        return
-    if "${" in groups or "#{" in groups or groups.strip().startswith("="):
-        _refuse(task, f"candidate groups {groups!r} are an expression, which is not run: write one role code; "
-                "for an agency held in the data write e.g. official@{consulted_agency}", findings)
-    elif "," in groups:
-        _refuse(task, f"candidate groups {groups!r} name several groups: a task goes to one role, write one", findings)
-    else:
-        try:
-            parse_candidate_group(groups)
-        except LaneError as err:
-            _refuse(task, str(err), findings)
 
 
 def candidate_groups(task: etree._Element) -> str | None:

@@ -53,9 +53,6 @@ def test_conditions_that_cannot_run_are_refused_on_their_flow_and_line(condition
 @pytest.mark.parametrize("task,expected", [
     ('<bpmn:userTask id="t" camunda:assignee="demo"/>', "camunda:assignee"),
     ('<bpmn:userTask id="t" camunda:candidateUsers="a,b"/>', "camunda:candidateUsers"),
-    ('<bpmn:userTask id="t" camunda:candidateGroups="${group}"/>', "expression"),
-    ('<bpmn:userTask id="t" camunda:candidateGroups="official,approver"/>', "several groups"),
-    ('<bpmn:userTask id="t" camunda:candidateGroups="management"/>', "unknown role 'management'"),
     ('<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:assignmentDefinition assignee="=initiator"/>'
      '</bpmn:extensionElements></bpmn:userTask>', "zeebe assignee"),
     ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:taskListener event="create" class="x.Y"/>'
@@ -73,9 +70,28 @@ def test_camunda_extensions_that_would_be_ignored_are_refused_on_their_task(task
     assert finding.element_id == "t" and expected in finding.message
 
 
-def test_candidate_group_syntax_is_the_lane_bracket():
-    for group in ("official", "official@000.00.12.H20", "agency_head@{consulted_agency}"):
-        assert findings(HEAD + f'<bpmn:userTask id="t" camunda:candidateGroups="{group}"/>' + TAIL) == []
+def user_task_process(attrs: str) -> bytes:
+    return (HEAD + f'<bpmn:startEvent id="s"/><bpmn:userTask id="t" {attrs}/>'
+            '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>' + TAIL).encode()
+
+
+@pytest.mark.parametrize("group", ["official", "official@000.00.12.H20", "agency_head@{consulted_agency}"])
+def test_candidate_group_syntax_is_the_lane_bracket(group):
+    compiled = compile_process({"a.bpmn": user_task_process(f'camunda:candidateGroups="{group}"')})
+    assert compiled.human_tasks["p/t"].candidate_groups == group
+
+
+@pytest.mark.parametrize("attrs,expected", [
+    ('camunda:candidateGroups="${group}"', "is an expression"),
+    ('camunda:candidateGroups="official,approver"', "several groups"),
+    ('camunda:candidateGroups="management"', "unknown role 'management'"),
+])
+def test_candidate_groups_that_name_no_single_role_are_refused_once(attrs, expected):
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"a.bpmn": user_task_process(attrs)})
+    [problem] = info.value.problems
+    assert problem.element_id == "t" and expected in problem.message
 
 
 def test_compile_reports_every_problem_of_a_camunda_file():
@@ -86,9 +102,3 @@ def test_compile_reports_every_problem_of_a_camunda_file():
     assert all(p.file == "a.bpmn" for p in info.value.problems)
 
 
-def test_candidate_groups_reach_the_task_metadata():
-    xml = (HEAD + '<bpmn:startEvent id="s"/><bpmn:userTask id="t" camunda:candidateGroups="approver"/>'
-           '<bpmn:endEvent id="e"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="t"/>'
-           '<bpmn:sequenceFlow id="f2" sourceRef="t" targetRef="e"/>' + TAIL)
-    compiled = compile_process({"a.bpmn": xml.encode()})
-    assert compiled.human_tasks["p/t"].candidate_groups == "approver"
