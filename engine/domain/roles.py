@@ -41,7 +41,7 @@ _LANE_RE = re.compile(
 
 
 _GROUP_RE = re.compile(
-    r"^(?P<role>[a-z_]+)(?:@(?P<agency>\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z0-9.\-_]{1,35}))?$"
+    r"^(?P<role>[a-z_]+)(?:@(?P<agency>\{" + FIELD_PATH + r"\}|[A-Za-z0-9.\-_]{1,35}))?$"
 )
 
 

@@ -31,6 +31,9 @@ _PYTHON = {"python", "python3", "text/x-python"}
 _FEEL = {"feel", "http://www.omg.org/spec/feel/20140401", "https://www.omg.org/spec/dmn/20191111/feel/",
          "https://www.omg.org/spec/feel/20140401"}
 _JUEL = {"juel", "el", "uel"}
+# variables Camunda's engine itself provides (multi-instance counters, the execution): none here
+_CAMUNDA_VARIABLES = {"nrOfInstances", "nrOfActiveInstances", "nrOfCompletedInstances", "loopCounter",
+                      "execution", "task", "authenticatedUserId"}
 CONDITION_HINT = "write a Python expression, a Camunda 7 expression ${...} or a Camunda 8 expression =..."
 
 
@@ -100,6 +103,13 @@ def _condition(el: etree._Element, findings: list[Finding]) -> None:
     except Unsupported as err:
         findings.append(Finding(where, f"condition {text!r} cannot run: {err}", el.sourceline))
         return
+    engine_names = sorted({n.id for n in ast.walk(ast.parse(python, mode="eval")) if isinstance(n, ast.Name)}
+                          & _CAMUNDA_VARIABLES)
+    if engine_names:
+        findings.append(Finding(where, f"condition {text!r} reads {', '.join(engine_names)}, which Camunda's engine "
+                                "provides and this one does not: test a variable that the tasks set (e.g. a "
+                                "decision field of the form)", el.sourceline))
+        return
     # the original stays as a comment: incidents quote the expression, the analyst knows this one
     el.text = f"{python}  # {' '.join(text.split())}"
     el.attrib.pop("language", None)
@@ -121,6 +131,8 @@ _UNSUPPORTED_EXTENSIONS = {
     _c("in"): "call-activity variable mappings are not run: a called process shares all the dossier's data",
     _c("out"): "call-activity variable mappings are not run: a called process shares all the dossier's data",
     _z("ioMapping"): "input/output mappings are not run: map the data in a script task",
+    _z("formDefinition"): "Camunda 8 forms are not supported: describe the form as a JSON Schema file in forms/ "
+                          "and set the form key (camunda:formKey) or the formJsonSchemaFilename property to its name",
     _z("executionListeners"): "execution listeners are not run: put the logic in a script task",
     _z("taskListeners"): "task listeners are not run: put the logic in a script task",
 }
@@ -177,10 +189,94 @@ def _business_rule_task(task: etree._Element, findings: list[Finding]) -> None:
     called.text = ref
 
 
+_IMPLEMENTATIONS = ("class", "delegateExpression", "expression", "type")
+
+
+def _script_task(task: etree._Element, findings: list[Finding]) -> None:
+    language = (task.get("scriptFormat") or "").strip().lower()
+    if language and language not in _PYTHON:
+        _refuse(task, f"the script is {task.get('scriptFormat')}, which the engine does not run: scripts are "
+                "Python (set the script format to python, or leave it empty)", findings)
+    if task.get(_c("resource")):
+        _refuse(task, f"the script is an external resource ({task.get(_c('resource'))!r}), which the engine does not "
+                "read: write the script inline", findings)
+
+
+def _send_task(el: etree._Element, findings: list[Finding]) -> None:
+    """A send task or a message throw event implemented by Java, an expression or an external worker."""
+    owner = el if el.get("id") else _owner(el)
+    for attr in _IMPLEMENTATIONS:
+        if el.get(_c(attr)):
+            _refuse(owner, f"camunda:{attr} on {etree.QName(owner).localname} {owner.get('id')!r} is not run: the engine calls no Java "
+                    "classes, expressions or external workers; use a script task or a message", findings)
+
+
+def _form(task: etree._Element, findings: list[Finding]) -> None:
+    key = task.get(_c("formKey")) or ""
+    if task.get(_c("formRef")) or key.startswith(("camunda-forms:", "app:", "deployment:")):
+        _refuse(task, "Camunda Forms are not supported: describe the form as a JSON Schema file in forms/ and set "
+                "the form key to its name (e.g. appraisal.json)", findings)
+
+
+def _variable(expression: str | None) -> str | None:
+    """``agencies``, ``${agencies}`` or ``=agencies``: the data variable's name, else None."""
+    text = (expression or "").strip()
+    if text.startswith("${") and text.endswith("}"):
+        text = text[2:-1].strip()
+    elif text.startswith("="):
+        text = text[1:].strip()
+    return text if text.isidentifier() and not text.startswith("_") else None
+
+
+def _multi_instance(loop: etree._Element, findings: list[Finding]) -> None:
+    """Camunda 7 ``camunda:collection``/``elementVariable`` and Camunda 8 ``zeebe:loopCharacteristics``
+    become BPMN's loopDataInputRef / inputDataItem (and output), which the engine runs (§11)."""
+    task = loop.getparent()
+    zeebe = loop.find(f"{_b('extensionElements')}/{_z('loopCharacteristics')}")
+    if zeebe is not None:
+        spec = {"in": zeebe.get("inputCollection"), "item": zeebe.get("inputElement"),
+                "out": zeebe.get("outputCollection"), "out_item": zeebe.get("outputElement")}
+    elif loop.get(_c("collection")) is not None:
+        spec = {"in": loop.get(_c("collection")), "item": loop.get(_c("elementVariable")), "out": None, "out_item": None}
+    else:
+        return
+    if loop.find(_b("loopDataInputRef")) is not None:
+        return
+    names = {k: _variable(v) for k, v in spec.items() if v}
+    bad = [spec[k] for k in spec if spec[k] and names.get(k) is None]
+    if bad or "in" not in names:
+        _refuse(task, f"the multi-instance collection must name a data variable (e.g. agencies or ${{agencies}}); "
+                f"{', '.join(repr(b) for b in bad) or 'no collection'} cannot be run", findings)
+        return
+    if spec["out"] and not names.get("out_item"):
+        _refuse(task, "an output collection needs an output element naming a variable", findings)
+        return
+    # BPMN order: loopCardinality?, loopDataInputRef, loopDataOutputRef, inputDataItem, outputDataItem
+    anchor = loop.find(_b("extensionElements"))
+    position = 0 if anchor is None else list(loop).index(anchor) + 1
+    cardinality = loop.find(_b("loopCardinality"))
+    if cardinality is not None:
+        position = list(loop).index(cardinality) + 1
+    added = [("loopDataInputRef", names["in"], None)]
+    if names.get("out"):
+        added.append(("loopDataOutputRef", names["out"], None))
+    added.append(("inputDataItem", None, names.get("item") or "item"))
+    if names.get("out_item"):
+        added.append(("outputDataItem", None, names["out_item"]))
+    for offset, (tag, text, name) in enumerate(added):
+        el = etree.Element(_b(tag))
+        if text:
+            el.text = text
+        if name:
+            el.set("id", name)  # SpiffWorkflow names the item variable by the id
+            el.set("name", name)
+        loop.insert(position + offset, el)
+
+
 def prepare_vendor_extensions(tree: etree._Element) -> list[Finding]:
     """Translate Camunda conditions and decision references in place; return what must be refused."""
     findings: list[Finding] = []
-    for tag in ("conditionExpression", "condition"):
+    for tag in ("conditionExpression", "condition", "completionCondition"):
         for el in list(tree.iter(_b(tag))):
             _condition(el, findings)
     for tag in ("userTask", "manualTask", "task"):
@@ -188,6 +284,15 @@ def prepare_vendor_extensions(tree: etree._Element) -> list[Finding]:
             _user_task(task, findings)
     for task in list(tree.iter(_b("businessRuleTask"))):
         _business_rule_task(task, findings)
+    for task in tree.iter(_b("scriptTask")):
+        _script_task(task, findings)
+    for tag in ("sendTask", "messageEventDefinition"):
+        for el in tree.iter(_b(tag)):
+            _send_task(el, findings)
+    for task in tree.iter(_b("userTask")):
+        _form(task, findings)
+    for loop in list(tree.iter(_b("multiInstanceLoopCharacteristics"))):
+        _multi_instance(loop, findings)
     for tag, message in _UNSUPPORTED_EXTENSIONS.items():
         for el in tree.iter(tag):
             _refuse(el, message, findings)

@@ -62,12 +62,39 @@ def test_conditions_that_cannot_run_are_refused_on_their_flow_and_line(condition
     ('<bpmn:userTask id="t"><bpmn:extensionElements><camunda:formData><camunda:formField id="a" type="string"/>'
      '</camunda:formData></bpmn:extensionElements></bpmn:userTask>', "JSON Schema"),
     ('<bpmn:businessRuleTask id="t" camunda:class="x.Rules"/>', "only DMN decisions"),
+    ('<bpmn:scriptTask id="t" scriptFormat="javascript"><bpmn:script>x = 1</bpmn:script></bpmn:scriptTask>',
+     "javascript, which the engine does not run"),
+    ('<bpmn:scriptTask id="t" camunda:resource="deployment:a.py"/>', "external resource"),
+    ('<bpmn:sendTask id="t" camunda:expression="${mailer.send(execution)}"/>', "camunda:expression on sendTask"),
+    ('<bpmn:endEvent id="t"><bpmn:messageEventDefinition camunda:class="a.B"/></bpmn:endEvent>', "on endEvent 't'"),
+    ('<bpmn:userTask id="t" camunda:formRef="appraisal"/>', "Camunda Forms"),
+    ('<bpmn:userTask id="t" camunda:formKey="camunda-forms:deployment:appraisal.form"/>', "Camunda Forms"),
+    ('<bpmn:userTask id="t"><bpmn:extensionElements><zeebe:formDefinition formKey="x"/></bpmn:extensionElements>'
+     '</bpmn:userTask>', "Camunda 8 forms"),
+    ('<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${agencies}">'
+     '<bpmn:completionCondition>${nrOfCompletedInstances >= 2}</bpmn:completionCondition>'
+     '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>', "reads nrOfCompletedInstances"),
+    ('<bpmn:userTask id="t"><bpmn:multiInstanceLoopCharacteristics camunda:collection="${service.agencies()}"/>'
+     '</bpmn:userTask>', "must name a data variable"),
     ('<bpmn:businessRuleTask id="t" camunda:decisionRef="d" camunda:resultVariable="r" '
      'camunda:mapDecisionResult="firstEntry"/>', "not one of"),
 ])
 def test_camunda_extensions_that_would_be_ignored_are_refused_on_their_task(task, expected):
     [finding] = findings(HEAD + task + TAIL)
     assert finding.element_id == "t" and expected in finding.message
+
+
+def test_camunda_multi_instance_becomes_bpmn_loop_data():
+    for loop in ('<bpmn:multiInstanceLoopCharacteristics camunda:collection="${agencies}" '
+                 'camunda:elementVariable="agency"/>',
+                 '<bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics '
+                 'inputCollection="=agencies" inputElement="agency"/></bpmn:extensionElements>'
+                 '</bpmn:multiInstanceLoopCharacteristics>'):
+        tree = etree.fromstring((HEAD + f'<bpmn:userTask id="t">{loop}</bpmn:userTask>' + TAIL).encode())
+        assert prepare_vendor_extensions(tree) == []
+        ns = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+        assert tree.findtext(".//bpmn:loopDataInputRef", namespaces=ns) == "agencies"
+        assert tree.find(".//bpmn:inputDataItem", ns).get("name") == "agency"
 
 
 def user_task_process(attrs: str) -> bytes:

@@ -149,3 +149,41 @@ def test_camunda_constructs_that_cannot_run_are_refused_at_check_with_element_an
     lines = {p.element_id: p.line for p in problems}
     source = bpmn.splitlines()
     assert "reviewService" in source[lines["Flow_accept"] - 1]
+
+
+CAMUNDA_MI = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+    id="Definitions_mi" targetNamespace="http://bpmn.io/schema/bpmn" exporter="Camunda Modeler" exporterVersion="5.17.0">
+  <bpmn:process id="consultation" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:userTask id="consult" name="Lấy ý kiến" camunda:candidateGroups="official@{agency}">
+      <bpmn:multiInstanceLoopCharacteristics camunda:collection="${agencies}" camunda:elementVariable="agency">
+        <bpmn:completionCondition xsi:type="bpmn:tFormalExpression">${opinion == 'against'}</bpmn:completionCondition>
+      </bpmn:multiInstanceLoopCharacteristics>
+    </bpmn:userTask>
+    <bpmn:userTask id="decide" name="Quyết định" camunda:candidateGroups="approver" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="consult" />
+    <bpmn:sequenceFlow id="f2" sourceRef="consult" targetRef="decide" />
+    <bpmn:sequenceFlow id="f3" sourceRef="decide" targetRef="end" />
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_camunda_multi_instance_consults_each_agency_until_one_is_against(services, dirs):
+    assert sync(services, dirs, "MI", {"mi.bpmn": CAMUNDA_MI}) == []
+    d = services.dossiers.start("MI", data={"agencies": ["000.00.12.H20", "000.00.12.H21", "000.00.12.H22"]})
+    tasks = d.current_tasks
+    # camunda:collection / elementVariable → one task per agency, routed by the item
+    assert sorted((t.element_id, t.candidate_role, t.candidate_agency) for t in tasks) == [
+        ("consult", "official", "000.00.12.H20"), ("consult", "official", "000.00.12.H21"),
+        ("consult", "official", "000.00.12.H22")]
+    first = next(t for t in tasks if t.candidate_agency == "000.00.12.H20")
+    view = services.dossiers.complete_task(first.task_id, {"opinion": "for"}, "u20")
+    assert len([t for t in view.current_tasks if t.element_id == "consult"]) == 2
+    second = next(t for t in view.current_tasks if t.candidate_agency == "000.00.12.H21")
+    # ${opinion == 'against'} completes the multi-instance: the third consultation is dropped
+    view = services.dossiers.complete_task(second.task_id, {"opinion": "against"}, "u21")
+    assert [(t.element_id, t.candidate_role) for t in view.current_tasks] == [("decide", "approver")]
