@@ -52,6 +52,8 @@ def _sync(args: argparse.Namespace) -> int:
                 print(f"  {p}")
         else:
             print(f"{e.folder}: {e.outcome} (version {e.version})")
+            for p in e.problems:  # warnings: they do not refuse
+                print(f"  {p}")
     return 1 if any(e.outcome == "invalid" for e in entries) else 0
 
 

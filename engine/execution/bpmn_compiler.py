@@ -66,6 +66,12 @@ def _unique(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
+def _add_unless_repeated(problems: list[Problem], found: Problem) -> None:
+    """SpiffWorkflow's problem, unless our own checks already refused that element."""
+    if not any(p.is_error and p.element_id == found.element_id and p.file == found.file for p in problems):
+        problems.append(found)
+
+
 def _catalogue(trees: dict[str, etree._Element], problems: list[Problem]) -> dict[str, _Process]:
     found: dict[str, _Process] = {}
     for name, tree in trees.items():
@@ -80,8 +86,8 @@ def _catalogue(trees: dict[str, etree._Element], problems: list[Problem]) -> dic
     return found
 
 
-def _choose(catalogue: dict[str, _Process], process_id: str | None, process_id_file: str, first_file: str,
-            problems: list[Problem]) -> str | None:
+def _choose(catalogue: dict[str, _Process], process_id: str | None, process_id_file: str,
+            first_file: tuple[str, etree._Element], problems: list[Problem]) -> str | None:
     """The process a dossier starts, or None with a problem saying why not."""
     executable = [pid for pid, p in catalogue.items() if is_executable(p.element)]
     if process_id is not None:
@@ -100,7 +106,9 @@ def _choose(catalogue: dict[str, _Process], process_id: str | None, process_id_f
     if not executable:
         first = next(iter(catalogue.values()), None)
         if first is None:
-            problems.append(Problem(first_file, None, "no process in the file: draw a bpmn:process"))
+            name, root = first_file
+            problems.append(Problem(name, root.get("id"), "no process in the file: draw a bpmn:process",
+                                    root.sourceline))
         else:
             problems.append(Problem(first.file, first.id, 'no executable process: mark the process '
                                     'isExecutable="true"', first.element.sourceline))
@@ -159,7 +167,7 @@ def compile_process(
             trees[name] = tree
 
     catalogue = _catalogue(trees, problems)
-    chosen = _choose(catalogue, process_id, process_id_file, next(iter(trees)), problems) if trees else None
+    chosen = _choose(catalogue, process_id, process_id_file, next(iter(trees.items())), problems) if trees else None
     used = _used(catalogue, chosen, problems) if chosen else [
         pid for pid, p in catalogue.items() if is_executable(p.element)]
 
@@ -181,7 +189,7 @@ def compile_process(
         try:
             parser.add_bpmn_xml(tree, name)
         except Exception as err:  # a modeler's odd output must not crash the loader
-            problems.append(translate(err, name, trees))
+            _add_unless_repeated(problems, translate(err, name, trees))
     for name, content in sorted((dmn_files or {}).items()):
         tree = read_xml(name, content, problems)
         if tree is None:
@@ -202,9 +210,7 @@ def compile_process(
             subprocess_specs = parser.get_subprocess_specs(pid)
             spec_dict, subs_dict = spec_to_dict(spec, subprocess_specs)
         except Exception as err:
-            found = translate(err, catalogue[pid].file, trees)
-            if not any(p.is_error and p.element_id == found.element_id and p.file == found.file for p in problems):
-                problems.append(found)
+            _add_unless_repeated(problems, translate(err, catalogue[pid].file, trees))
     if chosen is None or errors_in(problems):
         raise BpmnInvalid(_unique(problems), human)
 

@@ -1,7 +1,7 @@
 """Procedure versions: load processes/ into draft versions, publish, retire (R-1.2, R-1.3)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ class SyncEntry:
     folder: str
     outcome: str  # "created", "unchanged" or "invalid"
     version: int | None = None
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # invalid: errors and warnings; else warnings
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class ProcedureService:
             except ProcedureInvalid as err:
                 entries.append(SyncEntry(folder.name, "invalid", problems=err.problems))
                 continue
-            entries.append(self.add_version(loaded, folder.name))
+            entries.append(replace(self.add_version(loaded, folder.name), problems=loaded.warnings))
         return entries
 
     def add_version(self, loaded: LoadedProcedure, folder: str | None = None) -> SyncEntry:

@@ -69,6 +69,8 @@ def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(e
     folder = write_procedure(processes, "P", layout_typo)
     code, out, _ = run(capsys, "procedures", "check", str(folder))
     assert code == 0 and "warning: diagram layout" in out and "1 warnings" in out
+    code, out, _ = run(capsys, "procedures", "sync")
+    assert code == 0 and "P: created (version 1)\n  P.bpmn:11 [pl]: warning: diagram layout" in out
 
     bad = (Process("p").start().user("t", lane="Chuyên viên", hours="eight").script("s", "if x\n").end()
            .chain("start", "t", "s", "end"))

@@ -103,6 +103,7 @@ def check_schema(name: str, tree: etree._Element, problems: list[Problem]) -> No
             continue
         found += 1
         if found > _MAX_SCHEMA_PROBLEMS:
-            problems.append(Problem(name, None, "more schema errors follow; fix these first"))
+            problems.append(Problem(name, element_id, "more schema errors follow from here; fix these first",
+                                    entry.line))
             break
         problems.append(Problem(name, element_id, f"does not follow the BPMN 2.0 schema: {message}", entry.line))

@@ -91,3 +91,14 @@ def test_warnings_ride_along_with_a_loaded_procedure():
     xml = sequential(1).xml().replace(b"</bpmn:definitions>", LAYOUT_TYPO)
     loaded = build_procedure("P", {"procedure.toml": metadata("P").encode(), "P.bpmn": xml}, {})
     assert [w.severity for w in loaded.warnings] == ["warning"]
+
+
+def test_a_file_without_process_points_at_its_definitions():
+    [problem] = refused({"p.bpmn": b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+                                   b'id="defs" targetNamespace="x"/>'})
+    assert (problem.element_id, problem.line) == ("defs", 1) and "no process" in problem.message
+
+
+def test_a_process_id_used_twice_is_reported_once():
+    found = refused({"a.bpmn": sequential(1, "one").xml(), "b.bpmn": sequential(1, "one").xml()})
+    assert [(p.file, p.element_id) for p in found] == [("b.bpmn", "one")] and "already used in a.bpmn" in found[0].message
