@@ -6,16 +6,14 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, StartEventSplit, _EndJoin
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     LOCALTZ,
     CycleTimerEventDefinition,
     TimerEventDefinition,
 )
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent, EventBasedGateway
-from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -28,7 +26,15 @@ from .bpmn_compiler import HumanTaskMeta, MessageMeta
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
 from .spiff_clock import using_clock
-from .spiff_fixes import CYCLE_ENDED_KEY, FIRED_KEY, TIMER_DUES_KEY, GatewayEvents
+from .spiff_fixes import (
+    CYCLE_ENDED_KEY,
+    FIRED_KEY,
+    TIMER_DUES_KEY,
+    GatewayEvents,
+    cycle_occurrences,
+    end_idle_event_subprocesses,
+    rearm_boundary_event,
+)
 
 
 _MAX_ROUNDS = 100
@@ -293,7 +299,7 @@ class DossierWorkflow:
 
     def _cycle_paths(self) -> dict[str, int]:
         """Paths spawned so far by each waiting cycle timer (one per occurrence fired)."""
-        return {str(t.id): _occurrences(t) for t in self._wf.event_manager.tasks.values()
+        return {str(t.id): cycle_occurrences(t) for t in self._wf.event_manager.tasks.values()
                 if isinstance(getattr(t.task_spec, "event_definition", None), CycleTimerEventDefinition)}
 
     def set_timer_due(self, task_id: str, due: datetime) -> None:
@@ -382,7 +388,7 @@ class DossierWorkflow:
             for t in caught:
                 t.data.update(payload)
         for t in caught:
-            _rearm(t)
+            rearm_boundary_event(t)
         self._advance()
         return [catchers.get(t.id) or element_id(t.task_spec) for t in caught]
 
@@ -395,7 +401,7 @@ class DossierWorkflow:
                 for _ in range(_MAX_ROUNDS):
                     self._wf.do_engine_steps()
                     if self._wf.get_next_task(state=TaskState.READY, manual=False) is None \
-                            and not self._end_idle_event_subprocesses():
+                            and not end_idle_event_subprocesses(self._wf):
                         break
                 else:
                     raise ProcessError(f"still running after {_MAX_ROUNDS} rounds (a loop without a wait?)")
@@ -409,66 +415,9 @@ class DossierWorkflow:
                 raise ProcessError(f"{type(err).__name__}: {err}") from err
         for task_id, before in cycles.items():
             task = self._wf.get_task_from_id(UUID(task_id))
-            spawned = _occurrences(task) - before if task is not None else 0
+            spawned = cycle_occurrences(task) - before if task is not None else 0
             if spawned > 0:
                 self._cycle_firings[task_id] = self._cycle_firings.get(task_id, 0) + spawned
-
-    def _end_idle_event_subprocesses(self) -> bool:
-        """End a (sub-)process whose flow has reached its end while event sub-processes still listen.
-
-        BPMN 2.0 §10.3.5: an event sub-process is active only while its parent is; once every
-        token of the parent has reached an end event, the parent completes and stops listening.
-        SpiffWorkflow waits for them forever, so a finished dossier stayed open with its timers.
-        An event sub-process already triggered (its start event fired) is a token: it is awaited.
-        Returns True if it ended any.
-        """
-        ended = False
-        for wf in [self._wf, *self._wf.subprocesses.values()]:
-            if wf.completed or not any(isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING
-                                       for t in wf.tasks.values()):
-                continue
-            open_tasks = [t for t in wf.tasks.values() if t.has_state(TaskState.DEFINITE_MASK)
-                          and not isinstance(t.task_spec, _EndJoin) and t.task_spec.name != "End"]
-            if open_tasks and all(self._idle_event_subprocess(t) for t in open_tasks):
-                for t in open_tasks:
-                    t.cancel()
-                for t in wf.tasks.values():
-                    if isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING:
-                        t.task_spec._update(t)
-                ended = True
-        return ended
-
-    def _idle_event_subprocess(self, task: Any) -> bool:
-        # An event sub-process hangs off the process's start (SpiffWorkflow restores its spec as a
-        # plain SubWorkflowTask), where the normal flow starts with its start events.
-        if not (isinstance(task.task_spec, SubWorkflowTask) and task.task_spec in task.workflow.spec.start.outputs):
-            return False
-        sub = self._wf.subprocesses.get(task.id)
-        return sub is not None and not any(
-            t.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR)
-            and not isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))
-            for t in sub.tasks.values()
-        )
-
-
-def _rearm(task: Any) -> None:
-    """A non-interrupting boundary message event catches every message while its activity runs
-    (BPMN 2.0 §10.4.6); SpiffWorkflow catches one. Put a fresh one beside the one that caught."""
-    spec = task.task_spec
-    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or task.parent is None:
-        return
-    activity = next((c for c in task.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
-    if activity is None or activity.has_state(TaskState.FINISHED_MASK):
-        return
-    fresh = task.parent._add_child(spec, TaskState.MAYBE)
-    spec._predict(fresh)  # its path, as the split predicts the events it starts with
-    fresh._set_state(TaskState.WAITING)
-    spec._update(fresh)
-
-
-def _occurrences(cycle_task: Any) -> int:
-    # Each occurrence adds a child for every output of the event, the activity's join among them.
-    return sum(1 for c in cycle_task.children if not isinstance(c.task_spec, BoundaryEventJoin))
 
 
 def _gateway_timers(task: Any, definition: GatewayEvents) -> list[WaitingTimer]:

@@ -13,13 +13,17 @@ and nothing else changes.
 - Non-interrupting boundary cycle timer: when its activity ends, SpiffWorkflow cancels the
   boundary event together with the paths it already spawned (the reminder tasks vanish). BPMN
   2.0 §10.4.6: a path started by a non-interrupting event lives on; only the event stops.
+- Non-interrupting boundary message event: SpiffWorkflow catches one message; BPMN catches every
+  one while the activity runs (rearm_boundary_event).
+- Event sub-processes still listening keep a finished process open forever in SpiffWorkflow
+  (end_idle_event_subprocesses).
 """
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, StartEventSplit, _EndJoin
 from SpiffWorkflow.bpmn.specs.defaults import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
@@ -28,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
@@ -137,3 +142,62 @@ class ActivityJoin(BoundaryEventJoin):
             else:
                 keep.append(task)
         return finished, keep
+
+
+def end_idle_event_subprocesses(workflow: Any) -> bool:
+    """End a (sub-)process whose flow has reached its end while event sub-processes still listen.
+
+    BPMN 2.0 §10.3.5: an event sub-process is active only while its parent is; once every
+    token of the parent has reached an end event, the parent completes and stops listening.
+    SpiffWorkflow waits for them forever, so a finished dossier stayed open with its timers.
+    An event sub-process already triggered (its start event fired) is a token: it is awaited.
+    Returns True if it ended any.
+    """
+    ended = False
+    for wf in [workflow, *workflow.subprocesses.values()]:
+        if wf.completed or not any(isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING
+                                   for t in wf.tasks.values()):
+            continue
+        open_tasks = [t for t in wf.tasks.values() if t.has_state(TaskState.DEFINITE_MASK)
+                      and not isinstance(t.task_spec, _EndJoin) and t.task_spec.name != "End"]
+        if open_tasks and all(_idle_event_subprocess(workflow, t) for t in open_tasks):
+            for t in open_tasks:
+                t.cancel()
+            for t in wf.tasks.values():
+                if isinstance(t.task_spec, _EndJoin) and t.state == TaskState.WAITING:
+                    t.task_spec._update(t)
+            ended = True
+    return ended
+
+
+def _idle_event_subprocess(workflow: Any, task: Any) -> bool:
+    # An event sub-process hangs off the process's start (SpiffWorkflow restores its spec as a
+    # plain SubWorkflowTask), where the normal flow starts with its start events.
+    if not (isinstance(task.task_spec, SubWorkflowTask) and task.task_spec in task.workflow.spec.start.outputs):
+        return False
+    sub = workflow.subprocesses.get(task.id)
+    return sub is not None and not any(
+        t.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED | TaskState.ERROR)
+        and not isinstance(t.task_spec, (BpmnStartTask, StartEventSplit))
+        for t in sub.tasks.values()
+    )
+
+
+def rearm_boundary_event(task: Any) -> None:
+    """A non-interrupting boundary message event catches every message while its activity runs
+    (BPMN 2.0 §10.4.6); SpiffWorkflow catches one. Put a fresh one beside the one that caught."""
+    spec = task.task_spec
+    if not isinstance(spec, BoundaryEvent) or spec.cancel_activity or task.parent is None:
+        return
+    activity = next((c for c in task.parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+    if activity is None or activity.has_state(TaskState.FINISHED_MASK):
+        return
+    fresh = task.parent._add_child(spec, TaskState.MAYBE)
+    spec._predict(fresh)  # its path, as the split predicts the events it starts with
+    fresh._set_state(TaskState.WAITING)
+    spec._update(fresh)
+
+
+def cycle_occurrences(cycle_task: Any) -> int:
+    # Each occurrence adds a child for every output of the event, the activity's join among them.
+    return sum(1 for c in cycle_task.children if not isinstance(c.task_spec, BoundaryEventJoin))
