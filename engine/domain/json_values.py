@@ -45,41 +45,63 @@ def value_problems(value: Any, max_depth: int, root: str = "") -> list[tuple[str
     """(path, problem) for each value the engine cannot store, e.g. ("data.items[2].area", NOT_FINITE).
 
     Iterative, so a value nested far beyond the limit cannot exhaust the stack; a too-deep container
-    is reported once and not descended into. Paths: `root.key`, `root[index]`."""
+    is reported once and not descended into. Paths (`root.key`, `root[index]`) are only spelled out
+    for problems: each stack entry links to its parent instead, which keeps large bodies cheap."""
     problems: list[tuple[str, str]] = []
-    stack: list[tuple[Any, str, int]] = [(value, root, 0)]
-    while stack and len(problems) < MAX_PROBLEMS:
-        item, path, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth + 1 > max_depth:
-                problems.append((path or "body", TOO_DEEP.format(limit=max_depth)))
-                continue
-            if isinstance(item, dict):
-                children = []
-                for key, child in item.items():
-                    if not isinstance(key, str) or not _storable(key):
-                        problems.append((f"{path}.{key!r}" if path else repr(key), "keys must be valid text"))
-                        continue
-                    children.append((child, f"{path}.{key}" if path else key, depth + 1))
+    # entries: (value, depth of its container, link) with link = (parent link, key or index) or None
+    stack: list[tuple[Any, int, Any]] = [(value, 0, None)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth, link = pop()
+        kind = type(item)
+        if kind is str:
+            if "\x00" in item or not _utf8(item):
+                problems.append((_path(root, link), BAD_TEXT))
+        elif kind is dict:
+            if depth >= max_depth:
+                problems.append((_path(root, link), TOO_DEEP.format(limit=max_depth)))
             else:
-                children = [(child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item)]
-            stack.extend(reversed(children))
-        elif isinstance(item, str):
-            if isinstance(item, HugeInt):
-                problems.append((path or "body", OUT_OF_RANGE))
-            elif not _storable(item):
-                problems.append((path or "body", BAD_TEXT))
-        elif isinstance(item, bool) or item is None:
-            pass
-        elif isinstance(item, int):
+                for key, child in reversed(item.items()):
+                    if type(key) is not str or "\x00" in key or not _utf8(key):
+                        problems.append((_path(root, (link, repr(key))), "keys must be valid text"))
+                    else:
+                        push((child, depth + 1, (link, key)))
+        elif kind is list:
+            if depth >= max_depth:
+                problems.append((_path(root, link), TOO_DEEP.format(limit=max_depth)))
+            else:
+                for i in range(len(item) - 1, -1, -1):
+                    push((item[i], depth + 1, (link, i)))
+        elif kind is int:
             if not INT64_MIN <= item <= INT64_MAX:
-                problems.append((path or "body", OUT_OF_RANGE))
-        elif isinstance(item, float):
+                problems.append((_path(root, link), OUT_OF_RANGE))
+        elif kind is float:
             if not math.isfinite(item):
-                problems.append((path or "body", NOT_FINITE))
-        else:  # Python callers (CLI, scripts of the service layer) might pass anything
-            problems.append((path or "body", f"not a JSON value ({type(item).__name__})"))
+                problems.append((_path(root, link), NOT_FINITE))
+        elif item is None or kind is bool:
+            pass
+        elif kind is HugeInt:
+            problems.append((_path(root, link), OUT_OF_RANGE))
+        else:  # Python callers (CLI, services): subclasses (a str enum) are checked as their base
+            base = next((b for b in (str, int, float, dict, list) if isinstance(item, b)), None)
+            if base is None:
+                problems.append((_path(root, link), f"not a JSON value ({kind.__name__})"))
+            else:
+                push((base(item), depth, link))
+        if len(problems) >= MAX_PROBLEMS:
+            break
     return problems
+
+
+def _path(root: str, link: Any) -> str:
+    parts: list[Any] = []
+    while link is not None:
+        link, key = link
+        parts.append(key)
+    out = root
+    for key in reversed(parts):
+        out = f"{out}[{key}]" if isinstance(key, int) else (f"{out}.{key}" if out else key)
+    return out or "body"
 
 
 def encoded_size(value: Any) -> int:
@@ -88,9 +110,9 @@ def encoded_size(value: Any) -> int:
     return len(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8"))
 
 
-def _storable(text: str) -> bool:
-    if "\x00" in text:
-        return False
+def _utf8(text: str) -> bool:
+    if text.isascii():
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates, e.g. from "\ud800" in JSON
