@@ -23,9 +23,9 @@ SUPPORT: dict[str, tuple[str, str]] = {
     "startEvent (signal, conditional, multiple)": (REFUSED, "a dossier is started by its registration only"),
     "endEvent (none)": (RUNS, ""),
     "endEvent (terminate)": (RUNS, "ends the whole process level at once"),
-    "endEvent (error)": (LIMITS, "refused unless an error boundary event or error event sub-process in the "
-                         "procedure catches it: an uncaught error would end the dossier silently"),
-    "endEvent (escalation)": (RUNS, "caught by an escalation boundary or event sub-process; uncaught it has no effect"),
+    "endEvent (error)": (LIMITS, "refused unless an error boundary event in the procedure catches it: an "
+                         "uncaught error would end the dossier silently"),
+    "endEvent (escalation)": (RUNS, "caught by an escalation boundary event; uncaught it has no effect"),
     "endEvent (cancel)": (LIMITS, "only inside a transaction (cancels it)"),
     "endEvent / intermediateThrowEvent (message), sendTask": (LIMITS, "delivered only to a catch of the same message "
                                                               "in the dossier; nothing is sent outside (warning)"),
@@ -55,7 +55,10 @@ SUPPORT: dict[str, tuple[str, str]] = {
     "serviceTask": (REFUSED, "the engine calls no external services"),
     "callActivity": (RUNS, "calls a process of the procedure's BPMN files"),
     "subProcess (embedded)": (RUNS, "without a start event it starts every node without an incoming flow"),
-    "subProcess (event sub-process)": (RUNS, "started by its timer, message, error, escalation or signal start event"),
+    "subProcess (event sub-process)": (LIMITS, "non-interrupting only (isInterrupting=\"false\"), started by a timer, "
+                                       "message or signal start event; interrupting ones and error or escalation "
+                                       "start events are refused: the engine would not stop the process, or would "
+                                       "start the sub-process at once"),
     "transaction": (LIMITS, "a sub-process that a cancel end event cancels; no compensation"),
     "adHocSubProcess": (REFUSED, "the engine cannot let an official pick the next activity"),
     "standardLoopCharacteristics": (RUNS, "needs loopMaximum or loopCondition"),
@@ -157,7 +160,7 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
                 thrown_signals.add(_signal_name(d, el, signals))
     for _, el in used.elements(*_CATCH_TAGS, "receiveTask"):
         for d in [*event_definitions(el), *([el] if is_bpmn(el, "receiveTask") else [])]:
-            if local(d) == "errorEventDefinition":
+            if local(d) == "errorEventDefinition" and not is_bpmn(el, "startEvent"):  # refused below
                 ref = _ref_of(d, "errorRef")
                 catch_all_errors |= ref is None
                 caught_errors.add(ref)
@@ -195,7 +198,7 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
                 label = errors.get(ref, ref) if ref else "(unnamed)"
                 _problem(problems, file, el, f"nothing catches error {label!r}: an uncaught error would end the "
                          "dossier silently; attach an error boundary event to the sub-process or call activity, "
-                         "add an error event sub-process, or use a plain end event")
+                         "or use a plain end event")
         elif kind == "message" and tag in _THROW_TAGS:
             ref = _ref_of(event_definitions(el)[0], "messageRef")
             name = messages.get(ref, ref) if ref else el.get("name")
@@ -216,6 +219,8 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
         elif kind == "none" and tag == "intermediateCatchEvent":
             problems.append(warning(file, el.get("id"), "this intermediate catch event has no trigger: it passes "
                                     "on at once", el.sourceline))
+        if tag == "startEvent" and _is_event_subprocess(parent):
+            _event_subprocess_start(problems, file, el, kind)
         if tag == "startEvent" and kind != "none" and is_bpmn(parent, "subProcess", "transaction") \
                 and not _is_event_subprocess(parent):
             _problem(problems, file, el, f"the start event of an embedded sub-process cannot wait for a {kind}: "
@@ -232,6 +237,23 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
                                     f"{name or '(unnamed)'!r}: the "
                                     "engine delivers messages only within a dossier, so this task just passes on",
                                     el.sourceline))
+
+
+def _event_subprocess_start(problems: list[Problem], file: str, el: etree._Element, kind: str) -> None:
+    """SpiffWorkflow 3.2 reads error and escalation start events as none start events (the event
+    sub-process starts with the process) and ignores isInterrupting (true unless written false,
+    BPMN 2.0 §10.3.5): the process would go on beside the sub-process instead of stopping."""
+    if kind in ("error", "escalation"):
+        _problem(problems, file, el, f"an event sub-process cannot be started by an {kind}: the engine would start "
+                 f"it with the process, before anything is thrown; attach an {kind} boundary event to the "
+                 f"sub-process or call activity that throws it")
+    elif kind == "none":
+        _problem(problems, file, el, "the start event of an event sub-process needs a trigger (timer, message or "
+                 "signal): without one the engine would start it with the process")
+    elif el.get("isInterrupting", "true").strip() != "false":
+        _problem(problems, file, el, "interrupting event sub-processes are not supported: the engine would run it "
+                 "beside the process instead of stopping the process; tick non-interrupting (isInterrupting="
+                 "\"false\"), or attach an interrupting boundary event to the activity it should stop")
 
 
 def _activities(used: _Used, problems: list[Problem]) -> None:

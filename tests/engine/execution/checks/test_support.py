@@ -127,3 +127,56 @@ def test_the_conventions_show_the_table():
     text = (ROOT / "docs" / "bpmn-conventions.md").read_text(encoding="utf-8")
     for construct, (status, note) in SUPPORT.items():
         assert f"| {construct} | {status} | {note} |" in text, construct
+
+
+def with_event_subprocess(start: str, extra: str = "") -> bytes:
+    """start -> a -> end, and an event sub-process whose start event is `start` (id "in") -> handle."""
+    inner = (Process("esp").element(start).user("handle").end("esp_end").chain("in", "handle", "esp_end"))
+    p = Process("p").start().user("a").end().chain("start", "a", "end").event_subprocess("x", inner)
+    return p.xml().replace(b"</bpmn:process>", b"</bpmn:process>" + extra.encode())
+
+
+TIMER = '<bpmn:timerEventDefinition><bpmn:timeDuration>"PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+
+
+@pytest.mark.parametrize("start, expected", [
+    # SpiffWorkflow 3.2 reads an error or escalation start event as a none start event: the event
+    # sub-process started with the process, before anything was thrown.
+    ('<bpmn:startEvent id="in"><bpmn:errorEventDefinition errorRef="E"/></bpmn:startEvent>',
+     "cannot be started by an error"),
+    ('<bpmn:startEvent id="in"><bpmn:escalationEventDefinition escalationRef="U"/></bpmn:startEvent>',
+     "cannot be started by an escalation"),
+    ('<bpmn:startEvent id="in"/>', "needs a trigger"),
+    # isInterrupting is true unless written false (BPMN 2.0 §10.3.5); SpiffWorkflow ignores it, so the
+    # process went on beside the sub-process instead of stopping.
+    (f'<bpmn:startEvent id="in">{TIMER}</bpmn:startEvent>', "interrupting event sub-processes are not supported"),
+    (f'<bpmn:startEvent id="in" isInterrupting="true">{TIMER}</bpmn:startEvent>',
+     "interrupting event sub-processes are not supported"),
+    ('<bpmn:startEvent id="in"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>',
+     "interrupting event sub-processes are not supported"),
+])
+def test_an_event_subprocess_the_engine_would_start_wrongly_is_refused(start, expected):
+    found = problems_of(with_event_subprocess(start, '<bpmn:error id="E" errorCode="E1"/>'
+                                                     '<bpmn:escalation id="U" escalationCode="U1"/>'
+                                                     '<bpmn:message id="m" name="nộp phí"/>'))
+    assert [m for m in found.get("in", []) if expected in m and m.startswith("error: ")], found
+
+
+@pytest.mark.parametrize("start", [
+    f'<bpmn:startEvent id="in" isInterrupting="false">{TIMER}</bpmn:startEvent>',
+    '<bpmn:startEvent id="in" isInterrupting="false"><bpmn:messageEventDefinition messageRef="m"/></bpmn:startEvent>',
+])
+def test_a_non_interrupting_event_subprocess_passes(start):
+    assert "in" not in problems_of(with_event_subprocess(start, '<bpmn:message id="m" name="nộp phí"/>'))
+
+
+def test_an_error_event_subprocess_does_not_count_as_catching_an_error_end_event():
+    p = (Process("p").start().user("a")
+         .element('<bpmn:endEvent id="fail"><bpmn:errorEventDefinition errorRef="E"/></bpmn:endEvent>')
+         .chain("start", "a", "fail"))
+    inner = (Process("esp").element('<bpmn:startEvent id="in"><bpmn:errorEventDefinition errorRef="E"/></bpmn:startEvent>')
+             .user("handle").end("esp_end").chain("in", "handle", "esp_end"))
+    xml = p.event_subprocess("x", inner).xml().replace(b"</bpmn:process>",
+                                                       b'</bpmn:process><bpmn:error id="E" errorCode="E1"/>')
+    found = problems_of(xml)
+    assert any("nothing catches error" in m for m in found["fail"]), found
