@@ -7,7 +7,9 @@ they expire. Both are checked on every request, in one read (AccountService.sess
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -16,6 +18,7 @@ from typing import Any
 import jwt
 
 from engine.domain.access import Official
+from engine.domain.dossier_code import AGENCY_ID_RE
 
 from .config import ApiSettings
 
@@ -26,6 +29,9 @@ PASSWORD_ONLY = "password-change"
 # Time claims are checked against the injected clock (below), not PyJWT's system clock.
 _CLOCK_CHECKS_OFF = {"verify_exp": False, "verify_iat": False, "verify_nbf": False}
 _LEEWAY = timedelta(seconds=30)
+MAX_USERNAME = 128  # the directory's limits (accounts.username, display_name; revoked_tokens.jti)
+MAX_DISPLAY_NAME = 255
+MAX_TOKEN_ID = 64
 
 
 class TokenInvalid(Exception):
@@ -103,26 +109,40 @@ class TokenService:
         except jwt.PyJWTError as err:
             raise TokenInvalid(str(err)) from None
         user_claim = s.sso_user_claim if s.sso_user_claim in claims else "sub"
-        return self._principal(claims, user_claim, s.sso_agency_claim, s.sso_roles_claim, s.sso_name_claim, now,
-                               "sso", FULL)
+        principal = self._principal(claims, user_claim, s.sso_agency_claim, s.sso_roles_claim, s.sso_name_claim,
+                                    now, "sso", FULL)
+        return replace(principal, token_id=_sso_token_id(claims.get("jti"), token))
 
     @staticmethod
     def _principal(claims: dict[str, Any], user: str, agency: str, roles: str, name: str, now: datetime,
                    source: str, scope: str) -> Principal:
+        """The claims checked for what the directory can hold (an SSO signs anything its admins type):
+        a bad one is TokenInvalid naming it, never a 500 from the database later (issue 7)."""
         # Expiry is checked against the injected clock, not the machine's.
-        expires = datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
+        expires = _instant(claims, "exp")
         if expires <= now:
             raise TokenInvalid("the token has expired")
-        if "nbf" in claims and datetime.fromtimestamp(int(claims["nbf"]), tz=timezone.utc) > now + _LEEWAY:
+        not_before = _instant(claims, "nbf") if "nbf" in claims else None
+        if not_before is not None and not_before > now + _LEEWAY:
             raise TokenInvalid("the token is not valid yet")
+        if "iat" in claims:
+            _instant(claims, "iat")
         username, agency_id, role_list = claims.get(user), claims.get(agency), claims.get(roles, [])
         if not isinstance(username, str) or not username or not isinstance(agency_id, str) or not agency_id:
             raise TokenInvalid(f"the token lacks the {user!r} or {agency!r} claim")
+        display_name = claims.get(name) or username
+        if source == "sso":  # ours (local) hold what the directory holds
+            if len(username) > MAX_USERNAME or not _plain(username) or any(c.isspace() for c in username):
+                raise TokenInvalid(f"the {user!r} claim must be 1-{MAX_USERNAME} printable characters without spaces")
+            if not AGENCY_ID_RE.match(agency_id):
+                raise TokenInvalid(f"the {agency!r} claim must be an agency id: 1-35 letters, digits, '.', '-' or '_'")
+            if not isinstance(display_name, str) or len(display_name) > MAX_DISPLAY_NAME or not _plain(display_name):
+                raise TokenInvalid(f"the {name!r} claim must be text of at most {MAX_DISPLAY_NAME} printable characters")
         if isinstance(role_list, str):
             role_list = role_list.split()
         if not isinstance(role_list, list):
             raise TokenInvalid(f"the {roles!r} claim must be a list")
-        official = Official(username, agency_id, frozenset(str(r) for r in role_list), str(claims.get(name) or username))
+        official = Official(username, agency_id, frozenset(r for r in role_list if isinstance(r, str)), str(display_name))
         return Principal(official, claims.get("jti"), expires, scope, source)
 
     @staticmethod
@@ -134,3 +154,28 @@ class TokenService:
             for jwk in json.loads(s.sso_jwks_file.read_text()).get("keys", []):
                 keys[jwk.get("kid")] = jwt.PyJWK(jwk).key
         return keys
+
+
+def _instant(claims: dict[str, Any], name: str) -> datetime:
+    """A NumericDate claim (RFC 7519 §2: a JSON number of seconds since the epoch) as UTC."""
+    value = claims.get(name)
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+        raise TokenInvalid(f"the {name!r} claim must be a number of seconds since 1970")
+    try:
+        return datetime.fromtimestamp(int(value), tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise TokenInvalid(f"the {name!r} claim is out of range") from None
+
+
+def _plain(text: str) -> bool:
+    """No control characters (NUL included) and no lone surrogates: what a database column can store."""
+    return text.isprintable()
+
+
+def _sso_token_id(jti: str | None, token: str) -> str:
+    """The id an SSO token is revoked by (logout). `jti` is optional (RFC 7519 §4.1.7) and of any
+    length: without one, or longer than the revocation list keeps, its SHA-256 (or the whole
+    token's) stands in, so logout ends every SSO session."""
+    if jti and len(jti) <= MAX_TOKEN_ID and _plain(jti):
+        return jti
+    return hashlib.sha256((f"jti:{jti}" if jti else f"token:{token}").encode("utf-8", "surrogatepass")).hexdigest()

@@ -7,9 +7,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
 
 from api.app import create_app
 from api.config import ApiSettings
+from engine.persistence.models import NO_PASSWORD, Account
 from tests.api.conftest import AGENCY, PASSWORD
 
 
@@ -309,3 +311,41 @@ def test_an_sso_token_cannot_take_over_a_local_account(sso, services, api):
     r = pem_client.get("/api/auth/me", headers=bearer(token(preferred_username="control", roles=["official"])))
     assert r.status_code == 401 and "local account" in r.json["detail"]
     assert services.accounts.official("control").roles == frozenset({"control_office"})
+
+
+# ---------------------------------------------------------------- odd SSO claims: 401 naming the claim, never 500
+
+@pytest.mark.parametrize("claims, named", [
+    ({"preferred_username": "u" * 129}, "preferred_username"),  # longer than the directory's user names
+    ({"preferred_username": "dung\x00sso"}, "preferred_username"),  # NUL: PostgreSQL text refuses it
+    ({"preferred_username": "dung sso"}, "preferred_username"),
+    ({"preferred_username": "\ud800"}, "preferred_username"),  # a lone surrogate
+    ({"agency_id": "A" * 36}, "agency_id"),  # agency ids are 1-35 characters (as for local accounts)
+    ({"agency_id": "../not an agency"}, "agency_id"),
+    ({"name": "N" * 256}, "name"),
+    ({"name": {"first": "Dũng"}}, "name"),
+    ({"exp": 10**20}, "exp"),  # beyond any date: OverflowError before
+    ({"exp": "4102444800"}, "exp"),  # RFC 7519 §2: a NumericDate is a JSON number
+    ({"nbf": 10**20}, "nbf"),
+    ({"iat": "yesterday"}, "iat"),
+])
+def test_odd_sso_claims_are_refused_with_the_claim_named(sso, services, claims, named):
+    pem_client, _, token = sso
+    r = pem_client.get("/api/auth/me", headers=bearer(token(**claims)))
+    assert r.status_code == 401 and r.json["type"] == "urn:motcua:problem:unauthenticated"
+    assert repr(named) in r.json["detail"]
+    with services.ctx.uow(write=False) as uow:  # nothing of it reached the directory
+        assert uow.session.scalars(select(Account.username).where(Account.password_hash == NO_PASSWORD)).all() == []
+
+
+@pytest.mark.parametrize("jti", [None, "j" * 200, "\ud800"])
+def test_logout_ends_an_sso_session_whatever_its_token_id(sso, jti):
+    """An SSO token without `jti` (it is optional, RFC 7519 §4.1.7) or with a long one is revoked
+    by a digest: logout answered 204 and the token went on working (no id), or answered 500."""
+    pem_client, _, token = sso
+    t = token(jti=jti) if jti else token()
+    assert pem_client.get("/api/auth/me", headers=bearer(t)).status_code == 200
+    assert pem_client.post("/api/auth/logout", headers=bearer(t)).status_code == 204
+    r = pem_client.get("/api/auth/me", headers=bearer(t))
+    assert r.status_code == 401 and "revoked" in r.json["detail"]
+    assert pem_client.get("/api/auth/me", headers=bearer(token(jti="another"))).status_code == 200
