@@ -46,6 +46,7 @@ class Principal:
     scope: str
     source: str  # "local" or "sso"
     token_generation: int = 0  # local tokens: the account's generation when issued
+    issued_at: datetime | None = None  # the `iat` claim, when the token has one
 
 
 class TokenService:
@@ -125,8 +126,7 @@ class TokenService:
         not_before = _instant(claims, "nbf") if "nbf" in claims else None
         if not_before is not None and not_before > now + _LEEWAY:
             raise TokenInvalid("the token is not valid yet")
-        if "iat" in claims:
-            _instant(claims, "iat")
+        issued_at = _instant(claims, "iat") if "iat" in claims else None
         username, agency_id, role_list = claims.get(user), claims.get(agency), claims.get(roles, [])
         if not isinstance(username, str) or not username or not isinstance(agency_id, str) or not agency_id:
             raise TokenInvalid(f"the token lacks the {user!r} or {agency!r} claim")
@@ -143,7 +143,7 @@ class TokenService:
         if not isinstance(role_list, list):
             raise TokenInvalid(f"the {roles!r} claim must be a list")
         official = Official(username, agency_id, frozenset(r for r in role_list if isinstance(r, str)), str(display_name))
-        return Principal(official, claims.get("jti"), expires, scope, source)
+        return Principal(official, claims.get("jti"), expires, scope, source, issued_at=issued_at)
 
     @staticmethod
     def _load_sso_keys(s: ApiSettings) -> dict[str | None, Any]:

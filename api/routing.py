@@ -80,7 +80,8 @@ def authenticate(allow_password_change: bool = False) -> None:
         principal = current_app.extensions["motcua_tokens"].verify(token.strip(), services.clock.now())
     except TokenInvalid as err:
         raise ApiProblem("unauthenticated", f"the token is not accepted: {err}") from None
-    claims = TokenClaims(principal.official, principal.source, principal.token_id, principal.token_generation)
+    claims = TokenClaims(principal.official, principal.source, principal.token_id, principal.token_generation,
+                         principal.issued_at)
     try:  # one read: revoked, deactivated, password changed since; the directory's roles
         principal = replace(principal, official=services.accounts.session(claims, g.get("request_id", "")))
     except Unauthorized as err:

@@ -232,6 +232,9 @@ class Account(Base):
     # Local tokens carry the generation they were issued in; raising it (password change,
     # deactivation) ends every session of the account at once.
     token_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the account was last deactivated or reactivated: SSO tokens issued before it stay refused
+    # (they carry no generation of ours, only `iat`).
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class RateCounter(Base):

@@ -502,11 +502,13 @@ class AccountRepository(_Repository):
             .returning(Account.token_generation).execution_options(**_NO_SYNC)
         ).scalar_one_or_none()
 
-    def set_active(self, username: str, active: bool) -> bool:
-        """Deactivating (or reactivating) also raises the token generation: no earlier token works again."""
+    def set_active(self, username: str, active: bool, now: datetime) -> bool:
+        """Deactivating (or reactivating) also raises the token generation and records when sessions
+        ended: no earlier token, local or SSO, works again."""
         return self.session.execute(
             update(Account).where(Account.username == username)
-            .values(active=active, token_generation=Account.token_generation + 1).execution_options(**_NO_SYNC)
+            .values(active=active, token_generation=Account.token_generation + 1, sessions_ended_at=now)
+            .execution_options(**_NO_SYNC)
         ).rowcount == 1
 
 
@@ -520,6 +522,7 @@ class AccountState:
     roles: tuple[str, ...]
     display_name: str
     local: bool  # has a local password (not an SSO-only entry)
+    sessions_ended_at: datetime | None = None  # last (de)activation: SSO tokens issued before are refused
 
 
 @dataclass(frozen=True)
@@ -532,7 +535,7 @@ _ONE_ROW = select(literal(1).label("one")).subquery()
 _SESSION = (
     select(exists().where(RevokedToken.jti == bindparam("jti")).label("revoked"),
            Account.active, Account.token_generation, Account.agency_id, Account.roles, Account.display_name,
-           (Account.password_hash != NO_PASSWORD).label("local"))
+           (Account.password_hash != NO_PASSWORD).label("local"), Account.sessions_ended_at)
     .select_from(_ONE_ROW.outerjoin(Account.__table__, Account.username == bindparam("username")))
 )
 
@@ -548,7 +551,7 @@ class TokenRepository(_Repository):
         account = None
         if row.active is not None:
             account = AccountState(bool(row.active), int(row.token_generation), row.agency_id,
-                                   tuple(row.roles), row.display_name, bool(row.local))
+                                   tuple(row.roles), row.display_name, bool(row.local), row.sessions_ended_at)
         return SessionState(bool(row.revoked), account)
 
     def purge_expired(self, now: datetime) -> None:

@@ -57,6 +57,7 @@ class TokenClaims:
     source: str  # "local" or "sso"
     token_id: str | None
     token_generation: int = 0  # local tokens only
+    issued_at: datetime | None = None  # the token's `iat`: SSO tokens from before a (de)activation are refused
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ class AccountService:
         """Deactivate (or reactivate) an account, local or SSO-remembered: its tokens stop working at
         the next request, and tokens from before never work again. Raises NotFound."""
         with self.ctx.uow() as uow:
-            if not uow.accounts.set_active(username, active):
+            if not uow.accounts.set_active(username, active, self.ctx.clock.now()):
                 raise NotFound(f"no account {username!r}")
             uow.commit()
 
@@ -235,6 +236,10 @@ class AccountService:
         if account is not None and account.local:
             raise Unauthorized(f"{claims.official.username!r} is a local account of Motcua: log in with its password",
                                reason="session-ended")
+        ended = account.sessions_ended_at if account is not None else None
+        if ended is not None and (claims.issued_at is None or claims.issued_at < ended):
+            raise Unauthorized("the account's sessions were ended (deactivated) after this token was issued; "
+                               "log in again", reason="session-ended")
         official, dropped = self._sso_official(claims.official)
         if dropped:
             log.warning("SSO token of %s claims roles %s that SSO may not grant: dropped",

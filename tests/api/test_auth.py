@@ -349,3 +349,23 @@ def test_logout_ends_an_sso_session_whatever_its_token_id(sso, jti):
     r = pem_client.get("/api/auth/me", headers=bearer(t))
     assert r.status_code == 401 and "revoked" in r.json["detail"]
     assert pem_client.get("/api/auth/me", headers=bearer(token(jti="another"))).status_code == 200
+
+
+def test_reactivating_an_sso_official_never_revives_the_old_tokens(sso, services, clock):
+    """docs/operations.md: `activate` allows new logins only. Local tokens carry a generation; an
+    SSO token is judged by when it was issued (`iat`): one from before the (de)activation, or
+    without `iat`, stays refused. Before, the old SSO token worked again after `activate`."""
+    pem_client, _, token = sso
+    issued = int(clock.now().timestamp())
+    old, old_without_iat = token(iat=issued), token()
+    assert pem_client.get("/api/auth/me", headers=bearer(old)).status_code == 200
+    clock.advance(timedelta(minutes=5))
+    services.accounts.set_active("dung.sso", False)
+    clock.advance(timedelta(minutes=5))
+    services.accounts.set_active("dung.sso", True)
+    for t in (old, old_without_iat):
+        r = pem_client.get("/api/auth/me", headers=bearer(t))
+        assert r.status_code == 401 and "ended" in r.json["detail"]
+    clock.advance(timedelta(minutes=1))
+    fresh = token(iat=int(clock.now().timestamp()))
+    assert pem_client.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
