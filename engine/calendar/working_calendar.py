@@ -7,6 +7,11 @@ instead of a walk through the days.
 Conventions (documented in docs/calendar.md):
 - Working periods are closed intervals: 17:00 sharp still belongs to the working day, so a
   deadline that uses the whole day ends at 17:00 rather than at 07:00 the next working day.
+- Appointment arithmetic: 17:00 and 07:00 the next working day (or 11:30 and 13:30) are the same
+  working instant. A count *starts* at the later name (R-3.4, N-3: next working period) and *ends*
+  at the earlier one, so a count that ends exactly at the start of a working period ends at the
+  end of the previous one. Every positive count returns that canonical end; a count of zero ends
+  where it starts, never before the instant it was counted from.
 - Durations are kept in whole microseconds, the resolution of ``datetime``.
 """
 from __future__ import annotations
@@ -149,16 +154,35 @@ class WorkingCalendar:
         span, j = self._next_working_day(span, i + 1)
         return self._instant(span, j, span.periods[j][0][0])
 
-    def add_working_hours(self, t: datetime, hours: float) -> datetime:
-        """The earliest instant at which `hours` of working time have passed since `t`."""
+    def add_working_hours(
+        self,
+        t: datetime,
+        hours: float,
+        pauses: Iterable[tuple[datetime, datetime]] = (),
+    ) -> datetime:
+        """The earliest instant at which `hours` of working time have passed since `t`, not
+        counting paused intervals (N-4: the applicant's supplement time).
+
+        A positive count ending exactly at the start of a working period ends at the end of the
+        previous one (Monday 07:00 is named Friday 17:00); `hours=0` gives `next_working_time(t)`.
+        Raises ValueError/TypeError on a bad amount or pause, NaiveDatetimeError on naive instants."""
         us = _hours_to_us(hours)
         if us == 0:
             return self.next_working_time(t)
-        span, i, tus = self._split(t)
-        return self._at(span, span.prefix[i] + _worked_before(span.periods[i], tus) + us)
+        return self._add_us(t, us, _clip_pauses(pauses, t))
 
-    def add_working_days(self, t: datetime, days: int) -> datetime:
-        """The same position in the working day, `days` working days later."""
+    def add_working_days(
+        self,
+        t: datetime,
+        days: int,
+        pauses: Iterable[tuple[datetime, datetime]] = (),
+    ) -> datetime:
+        """The same position in the working day, `days` working days later (R-5.2), moved on by
+        the working time of paused intervals (N-4).
+
+        The count starts at `next_working_time(t)` (R-3.4); a positive count that lands on the
+        start of a working period ends at the end of the previous one: from Tuesday 07:00, 3 days
+        end Thursday 17:00, the instant `add_working_hours(t, 24)` names."""
         if isinstance(days, bool) or not isinstance(days, int) or days < 0:
             raise ValueError(f"days must be a whole number >= 0, got {days!r}")
         t0 = self.next_working_time(t)
@@ -169,12 +193,17 @@ class WorkingCalendar:
         while span.wd_prefix[-1] < target:
             span = self._extend_forward(span)
         j = bisect.bisect_left(span.wd_prefix, target) - 1
-        if span.periods[j] == span.periods[i]:
-            return self._instant(span, j, us)
-        # A day with other hours (summer schedule, make-up day): keep the share of the day done.
-        done = _worked_before(span.periods[i], us)
-        total = span.prefix[j + 1] - span.prefix[j]
-        return self._instant(span, j, _locate(span.periods[j], min(done, total)))
+        if span.periods[j] != span.periods[i]:
+            # A day with other hours (summer schedule, make-up day): keep the share of the day done.
+            done = _worked_before(span.periods[i], us)
+            total = span.prefix[j + 1] - span.prefix[j]
+            us = _locate(span.periods[j], min(done, total))
+        # The canonical end: the earliest instant with as much work done as (day j, us).
+        end = self._at(span, span.prefix[j] + _worked_before(span.periods[j], us))
+        clipped = _clip_pauses(pauses, t)
+        if not clipped:
+            return end
+        return self._add_us(t, self._cum(end) - self._cum(t0), clipped)
 
     def working_hours_between(
         self,
@@ -187,21 +216,9 @@ class WorkingCalendar:
         _require_aware(b, "b")
         if b < a:
             return -self.working_hours_between(b, a, pauses)
-        clipped: list[tuple[datetime, datetime]] = []
-        for n, pause in enumerate(pauses):
-            try:
-                s, e = pause
-            except (TypeError, ValueError):
-                raise TypeError(f"pauses[{n}] must be a (start, end) pair") from None
-            _require_aware(s, f"pauses[{n}].start")
-            _require_aware(e, f"pauses[{n}].end")
-            if e < s:
-                raise ValueError(f"pauses[{n}] ends before it starts")
-            s, e = max(s, a), min(e, b)
-            if s < e:
-                clipped.append((s, e))
+        clipped = [(s, min(e, b)) for s, e in _clip_pauses(pauses, a) if s < b]
         work = self._cum(b) - self._cum(a)
-        work -= sum(self._cum(e) - self._cum(s) for s, e in merge_pauses(clipped))
+        work -= sum(self._cum(e) - self._cum(s) for s, e in clipped)
         return work / _US_PER_HOUR
 
     def non_working_days(self, year: int) -> list[DayOff]:
@@ -230,6 +247,21 @@ class WorkingCalendar:
             span = self._cover(lt.year)
         us = ((lt.hour * 60 + lt.minute) * 60 + lt.second) * 1_000_000 + lt.microsecond
         return span, lt.toordinal() - span.base, us
+
+    def _add_us(self, t: datetime, us: int, pauses: list[tuple[datetime, datetime]]) -> datetime:
+        """The canonical end of a count of `us` > 0 working microseconds from `t`, skipping
+        `pauses` (merged, sorted, none ending before `t`). A count that uses up the working time
+        before a pause exactly ends there, before the pause."""
+        cur = t
+        for s, e in pauses:
+            if s > cur:
+                available = self._cum(s) - self._cum(cur)
+                if available >= us:
+                    break
+                us -= available
+            cur = max(cur, e)
+        span, i, tus = self._split(cur)
+        return self._at(span, span.prefix[i] + _worked_before(span.periods[i], tus) + us)
 
     def _cum(self, t: datetime) -> int:
         span, i, us = self._split(t)
@@ -365,6 +397,26 @@ class WorkingCalendar:
                     if off_day not in self.config.excluded_holidays:
                         found[worked] = (off_day, off_day.weekday())
         return found
+
+
+def _clip_pauses(
+    pauses: Iterable[tuple[datetime, datetime]], after: datetime
+) -> list[tuple[datetime, datetime]]:
+    """Checked (start, end) pairs, cut to what lies after `after`, merged and sorted."""
+    clipped: list[tuple[datetime, datetime]] = []
+    for n, pause in enumerate(pauses):
+        try:
+            s, e = pause
+        except (TypeError, ValueError):
+            raise TypeError(f"pauses[{n}] must be a (start, end) pair") from None
+        _require_aware(s, f"pauses[{n}].start")
+        _require_aware(e, f"pauses[{n}].end")
+        if e < s:
+            raise ValueError(f"pauses[{n}] ends before it starts")
+        s = max(s, after)
+        if s < e:
+            clipped.append((s, e))
+    return merge_pauses(clipped)
 
 
 def merge_pauses(pauses: Sequence[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

@@ -20,6 +20,14 @@ def test_add_days(capsys):
     assert code == 0 and out.strip() == "2026-11-27T16:30:00+07:00"
 
 
+def test_days_and_hours_print_the_same_instant(capsys):
+    # Appointment arithmetic (R-5.2, N-10): Tue 1 Dec 2026 07:00 + 3 working days uses up Tue, Wed
+    # and Thu -> Thu 17:00, as 24 working hours do; it printed Fri 07:00 before.
+    _, days, _ = run(capsys, "calendar", "add-days", "2026-12-01T07:00+07:00", "3")
+    _, hours, _ = run(capsys, "calendar", "add-hours", "2026-12-01T07:00+07:00", "24")
+    assert days.strip() == hours.strip() == "2026-12-03T17:00:00+07:00"
+
+
 def test_between(capsys):
     code, out, _ = run(capsys, "calendar", "between", "2026-11-26T11:00+07:00", "2026-11-26T14:00+07:00")
     assert code == 0 and out.strip() == "1"

@@ -56,8 +56,14 @@ def test_add_days_lands_on_a_working_day(t, n):
     assert result >= t
 
 
+def _period_starts(t):
+    return {s for s, _ in CAL.working_periods(t.date())}
+
+
 @given(instants, st.integers(min_value=1, max_value=60))
 def test_add_days_counts_working_days(t, n):
+    # The count starts at the next working period and, when it does not end inside a day,
+    # ends at 17:00 of its n-th working day; otherwise at the same position of the (n+1)-th day.
     start = CAL.next_working_time(t)
     result = CAL.add_working_days(t, n)
     worked = sum(
@@ -65,7 +71,33 @@ def test_add_days_counts_working_days(t, n):
         for k in range(1, (result.date() - start.date()).days + 1)
         if CAL.is_working_day(start.date() + timedelta(days=k))
     )
-    assert worked == n
+    starts_day = start == CAL.working_periods(start.date())[0][0]
+    assert worked == (n - 1 if starts_day else n)
+
+
+@given(instants, st.integers(min_value=1, max_value=60))
+def test_days_and_hours_name_the_same_instant(t, n):
+    # Every working day of the shipped calendar has 8 working hours (N-10: 40-hour week, make-up
+    # days on Monday's hours), so n working days are 8n working hours: one instant, one name.
+    assert CAL.add_working_days(t, n) == CAL.add_working_hours(t, 8 * n)
+
+
+@given(instants, hours.filter(bool), st.integers(min_value=1, max_value=60))
+def test_a_positive_count_never_ends_at_the_start_of_a_period(t, h, n):
+    # Appointment arithmetic: 17:00 and the next 07:00 (11:30 and 13:30) are the same working
+    # instant; an end is always named by the earlier one.
+    for end in (CAL.add_working_hours(t, h), CAL.add_working_days(t, n)):
+        assert end not in _period_starts(end)
+
+
+@given(instants, hours, st.lists(st.tuples(instants, instants), max_size=3))
+def test_pauses_move_the_end_by_the_paused_working_time(t, h, raw):
+    # N-4: the end with pauses is the end without them, moved by exactly the working time paused
+    # between the start and the new end.
+    pauses = [tuple(sorted(p)) for p in raw]
+    end = CAL.add_working_hours(t, h, pauses)
+    assert CAL.working_hours_between(t, end, pauses) == h
+    assert end >= CAL.add_working_hours(t, h)
 
 
 @given(instants, instants, st.lists(st.tuples(instants, instants), max_size=4))

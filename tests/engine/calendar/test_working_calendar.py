@@ -84,8 +84,10 @@ def test_add_working_days_keeps_position_in_day(cal):
     assert cal.add_working_days(at(2026, 11, 26, 16, 30), 1) == at(2026, 11, 27, 16, 30)
     # ... or Monday 16:30 when Friday is off (1 May 2026 is a Friday holiday; 30 Apr too).
     assert cal.add_working_days(at(2026, 4, 29, 16, 30), 1) == at(2026, 5, 4, 16, 30)
-    # A start outside working time first moves to the next working time.
-    assert cal.add_working_days(at(2026, 11, 27, 18), 1) == at(2026, 12, 1, 7)
+    # A start outside working time first moves to the next working time: Friday 18:00 starts
+    # Monday 30 Nov 07:00, and one whole working day from there ends Monday 17:00 (appointment
+    # arithmetic: the count ends at the end of a period, not at Tuesday 07:00, the same instant).
+    assert cal.add_working_days(at(2026, 11, 27, 18), 1) == at(2026, 11, 30, 17)
 
 
 def test_handle_within_13_working_days(cal):
@@ -205,3 +207,83 @@ def test_dated_schedule_and_announcements():
     assert cal.add_working_days(at(2027, 4, 30, 16, 30), 1) == at(2027, 5, 3, 17, 30)
     assert cal.add_working_days(at(2027, 4, 30, 9), 1) == at(2027, 5, 3, 9)
     assert cal.non_working_days(2027)[0].kind == "weekend"  # no holiday country configured
+
+
+# ---------------------------------------------------------------- appointment arithmetic
+# A count STARTS at the next working period (R-3.4, N-3) and ENDS, when it ends exactly at the
+# start of a working period, at the end of the previous one: Friday 17:00 and Monday 07:00 are the
+# same working instant (N-10 hours 07:00-11:30, 13:30-17:00; closed periods), named once.
+
+
+def test_days_and_hours_name_the_same_instant(cal):
+    # Tue 1 Dec 2026 07:00 + 3 working days = Tue, Wed, Thu used up = Thu 3 Dec 17:00, which is
+    # also 3 x 8 = 24 working hours; it was Fri 4 Dec 07:00 before.
+    assert cal.add_working_days(at(2026, 12, 1, 7), 3) == at(2026, 12, 3, 17)
+    assert cal.add_working_hours(at(2026, 12, 1, 7), 24) == at(2026, 12, 3, 17)
+    # Tue 13:30 + 1 day: Tue 13:30-17:00 (3.5 h) + Wed 07:00-11:30 (4.5 h) = 8 h -> Wed 11:30,
+    # not Wed 13:30 (the same instant after the lunch break).
+    assert cal.add_working_days(at(2026, 12, 1, 13, 30), 1) == at(2026, 12, 2, 11, 30)
+    assert cal.add_working_hours(at(2026, 12, 1, 13, 30), 8) == at(2026, 12, 2, 11, 30)
+
+
+def test_received_friday_before_a_weekend(cal):
+    # received Fri 4 Dec 2026 16:00 (working time), 2 working days: Mon 7, Tue 8 Dec
+    # -> Tue 8 Dec 16:00 (the weekend skipped, position in the day kept).
+    assert cal.add_working_days(at(2026, 12, 4, 16), 2) == at(2026, 12, 8, 16)
+    # 1 working hour from Fri 16:00 ends Fri 17:00, not Mon 07:00.
+    assert cal.add_working_hours(at(2026, 12, 4, 16), 1) == at(2026, 12, 4, 17)
+    # Online at 05:00 on Friday: the count starts Fri 07:00; 1 day uses Friday up and
+    # ends Fri 17:00. Before the fix it jumped the weekend to Mon 7 Dec 07:00.
+    assert cal.add_working_days(at(2026, 12, 4, 5), 1) == at(2026, 12, 4, 17)
+    # Online Fri 17:30: starts Mon 7 Dec 07:00; 3 days = Mon, Tue, Wed -> Wed 9 Dec 17:00.
+    assert cal.next_working_time(at(2026, 12, 4, 17, 30)) == at(2026, 12, 7, 7)
+    assert cal.add_working_days(at(2026, 12, 4, 17, 30), 3) == at(2026, 12, 9, 17)
+
+
+def test_crossing_tet_2026(cal):
+    # N-10: Tết 2026 keeps 14-22 Feb off. Thu 12 Feb 07:00 + 2 days = Thu, Fri used up
+    # -> Fri 13 Feb 17:00 (before: Mon 23 Feb 07:00, ten days later by the wall clock).
+    assert cal.add_working_days(at(2026, 2, 12, 7), 2) == at(2026, 2, 13, 17)
+    # Online Fri 13 Feb 17:30 starts Mon 23 Feb 07:00; 1 day ends Mon 23 Feb 17:00.
+    assert cal.add_working_days(at(2026, 2, 13, 17, 30), 1) == at(2026, 2, 23, 17)
+    # Fri 13 Feb 15:00 + 2 h = 17:00 the same day, not Mon 23 Feb 07:00.
+    assert cal.add_working_hours(at(2026, 2, 13, 15), 2) == at(2026, 2, 13, 17)
+
+
+def test_make_up_saturday_10_jan_2026(cal):
+    # N-10: Sat 10 Jan 2026 is worked. Thu 8 Jan 07:00 + 2 days = Thu, Fri -> Fri 9 Jan 17:00
+    # (before: Sat 10 Jan 07:00).
+    assert cal.add_working_days(at(2026, 1, 8, 7), 2) == at(2026, 1, 9, 17)
+    # Online Fri 9 Jan 18:00 starts on the worked Saturday 07:00; 1 day ends Sat 10 Jan 17:00.
+    assert cal.next_working_time(at(2026, 1, 9, 18)) == at(2026, 1, 10, 7)
+    assert cal.add_working_days(at(2026, 1, 9, 18), 1) == at(2026, 1, 10, 17)
+    # Sat 10 Jan 07:00 + 2 days: Sat, Mon 12 Jan -> Mon 12 Jan 17:00.
+    assert cal.add_working_days(at(2026, 1, 10, 7), 2) == at(2026, 1, 12, 17)
+
+
+def test_a_zero_count_ends_where_it_starts(cal):
+    # R-3.5 (result on the spot): nothing is counted, so the end is the start, never an instant
+    # before the receipt (Fri 17:30 -> Mon 07:00, not Fri 17:00).
+    assert cal.add_working_days(at(2026, 12, 4, 17, 30), 0) == at(2026, 12, 7, 7)
+    assert cal.add_working_hours(at(2026, 12, 4, 17, 30), 0) == at(2026, 12, 7, 7)
+
+
+def test_pauses_move_the_end_by_the_paused_working_time(cal):
+    # N-4: Mon 7 Dec 2026 07:00 + 16 h ends Tue 8 Dec 17:00. Paused Mon 13:30 - Tue 13:30 (8 h of
+    # work): Mon 07:00-11:30 (4.5) + Tue 13:30-17:00 (3.5) + Wed 9 Dec whole (8) = 16 -> Wed 17:00.
+    pause = (at(2026, 12, 7, 13, 30), at(2026, 12, 8, 13, 30))
+    assert cal.add_working_hours(at(2026, 12, 7, 7), 16) == at(2026, 12, 8, 17)
+    assert cal.add_working_hours(at(2026, 12, 7, 7), 16, [pause]) == at(2026, 12, 9, 17)
+    # Tue 1 Dec 07:00 + 3 days with Wed 2 Dec paused: Tue, Thu, Fri -> Fri 4 Dec 17:00.
+    wed = (at(2026, 12, 2, 7), at(2026, 12, 2, 17))
+    assert cal.add_working_days(at(2026, 12, 1, 7), 3, [wed]) == at(2026, 12, 4, 17)
+    # A count using up the time before a pause exactly ends there: Mon 07:00 + 4.5 h with a pause
+    # from 11:30 ends 11:30; 5 h resumes at the pause's end 15:00 and ends 15:30.
+    lunch_on = (at(2026, 12, 7, 11, 30), at(2026, 12, 7, 15))
+    assert cal.add_working_hours(at(2026, 12, 7, 7), 4.5, [lunch_on]) == at(2026, 12, 7, 11, 30)
+    assert cal.add_working_hours(at(2026, 12, 7, 7), 5, [lunch_on]) == at(2026, 12, 7, 15, 30)
+    # Pauses before the start, or a start inside a pause: only what lies after the start counts.
+    early = (at(2026, 12, 1, 7), at(2026, 12, 7, 9))
+    assert cal.add_working_hours(at(2026, 12, 7, 8), 1, [early]) == at(2026, 12, 7, 10)
+    with pytest.raises(ValueError, match="ends before it starts"):
+        cal.add_working_hours(at(2026, 12, 7, 7), 1, [(at(2026, 12, 7, 9), at(2026, 12, 7, 8))])
