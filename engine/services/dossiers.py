@@ -8,7 +8,8 @@ from typing import Any, Callable, NoReturn
 
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
-from engine.domain.dossier_status import Channel, DossierStatus
+from engine.domain.deadline import DeadlineBasis
+from engine.domain.dossier_status import Channel, DossierStatus, change_status
 from engine.domain.timeliness import classify, open_is_late
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, StartMessageNeeded
 from engine.persistence.models import Dossier, ReadyTask
@@ -134,9 +135,9 @@ class DossierService:
                                f"{received_at.isoformat()}")
             meta = version.meta
             agency = meta["agency_id"]
-            started_at = cal.next_working_time(received_at)
-            days = int(meta["statutory_days"])
-            due_at = cal.add_working_days(started_at, days) if days else started_at
+            # counted from the next working time after receipt; 0 days = result on the spot
+            deadline = DeadlineBasis(received_at, working_days=int(meta["statutory_days"]))
+            started_at, due_at = deadline.started(cal), deadline.due(cal)
             receipt_day = received_at.astimezone(cal.tz).date()
             code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
             wf_data = {
@@ -164,12 +165,15 @@ class DossierService:
                 if problems:
                     raise InvalidInput(f"the data of message {started_by.name!r} has {len(problems)} problem(s)",
                                        [(f"data.{f}" if f != "data" else f, m) for f, m in problems])
-            status = DossierStatus.PROCESSED if dw.completed else DossierStatus.PROCESSING
+            # N-8: registering is submitted (1), accepted (2) and handed to processing (4) at once;
+            # a diagram that ends at its start is processed (9) too.
+            status = change_status(DossierStatus.NEW, DossierStatus.ACCEPTED, DossierStatus.PROCESSING,
+                                   *([DossierStatus.PROCESSED] if dw.completed else []))
             values = dict(
                 code=code, procedure_version_id=version.id, procedure_code=procedure_code, agency_id=agency,
                 channel=channel.value, status=status.value, state=dw.dump(), version=1,
                 received_at=received_at, started_at=started_at, due_at=due_at,
-                due_basis={"from": started_at.isoformat(), "working_days": days},
+                due_basis=deadline.to_json(),
                 completed_at=now if dw.completed else None,
                 applicant=applicant or {}, created_by=actor, updated_at=now,
             )

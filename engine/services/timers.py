@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from engine.execution.dossier_workflow import ProcessError
-from engine.execution.script_engine import recompute
+from engine.domain.deadline import DeadlineBasis
 
 from .context import EngineContext
 from .errors import Conflict
@@ -113,21 +113,23 @@ class TimerService:
         for dossier_id, timers in by_dossier.items():
             moves = {}
             for task_id, basis, due in timers:
-                new_due = recompute(cal, basis)
+                new_due = DeadlineBasis.from_json(basis).due(cal)
                 if new_due != due:
                     moves[task_id] = new_due
             if moves:
                 report.timers_moved += self._move_timers(dossier_id, moves, now, report)
         with ctx.uow() as uow:
             for task in uow.tasks.with_due_basis():
-                due = recompute(cal, task.due_basis)
+                due = DeadlineBasis.from_json(task.due_basis).due(cal)
                 if due != task.due_at:
                     uow.tasks.set_due(task.task_id, due)
                     report.tasks_moved += 1
             for dossier in uow.dossiers.open_with_due_basis():
-                due = recompute(cal, dossier.due_basis)
-                if due != dossier.due_at:
-                    uow.dossiers.update_due(dossier.id, due)
+                # pauses and the re-appointment are part of the basis, so they carry over
+                basis = DeadlineBasis.from_json(dossier.due_basis)
+                due, started = basis.due(cal), basis.started(cal)
+                if due != dossier.due_at or started != dossier.started_at:
+                    uow.dossiers.update_due(dossier.id, due, started)
                     report.dossiers_moved += 1
             uow.commit()
         return report

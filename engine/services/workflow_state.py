@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from engine.domain.dossier_status import DossierStatus
+from engine.domain.deadline import DeadlineBasis
+from engine.domain.dossier_status import DossierStatus, StatusTransitionRefused, change_status
 from engine.domain.roles import LaneError, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
-from engine.execution.script_engine import compute_deadline
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import EngineContext
@@ -56,12 +56,8 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
         raise ProcessError(str(err), task.element_id) from None
     due_at = basis = None
     if task.working_hours is not None or task.working_days is not None:
-        due_at = compute_deadline(ctx.calendars(), now, task.working_hours, task.working_days)
-        basis = {"from": now.isoformat()}
-        if task.working_hours is not None:
-            basis["working_hours"] = task.working_hours
-        else:
-            basis["working_days"] = task.working_days
+        deadline = DeadlineBasis(now, working_hours=task.working_hours, working_days=task.working_days)
+        due_at, basis = deadline.due(ctx.calendars()), deadline.to_json()
     return {
         "task_id": task.id,
         "dossier_id": dossier.id,
@@ -104,10 +100,14 @@ def save_workflow(
     assigned). The caller must not commit after a Conflict."""
     after = Snapshot.of(dw)
     values: dict[str, Any] = {"state": dw.dump(), "updated_at": now}
-    if dw.completed:
-        values.update(status=DossierStatus.PROCESSED.value, completed_at=now)
-    elif status is not None:
-        values["status"] = status.value
+    target = DossierStatus.PROCESSED if dw.completed else status
+    if target is not None and target.value != dossier.status:
+        try:  # N-8: only along the transition table
+            values["status"] = change_status(dossier.status, target).value
+        except StatusTransitionRefused as err:
+            raise Conflict(f"dossier {dossier.code}: {err}") from None
+        if dw.completed:
+            values["completed_at"] = now
     # First statement of the transaction on this dossier: takes its row lock (PostgreSQL) and
     # fails if anyone saved since we loaded.
     if not uow.dossiers.save_state(dossier.id, dossier.version, **values):

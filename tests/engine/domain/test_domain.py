@@ -3,7 +3,6 @@ from datetime import date, datetime
 import pytest
 
 from engine.domain.dossier_code import format_dossier_code
-from engine.domain.dossier_status import DossierStatus
 from engine.domain.roles import LaneError, LaneRoute, parse_lane
 from engine.domain.timeliness import Timeliness, classify, open_is_late
 from tests.conftest import VN
@@ -56,12 +55,6 @@ def test_timeliness_n7():
     assert classify(due, None, VN) is None
     assert open_is_late(datetime(2026, 11, 28, tzinfo=VN), due)
     assert not open_is_late(datetime(2026, 11, 26, tzinfo=VN), due)
-
-
-def test_national_status_codes_n8():
-    assert DossierStatus.NEW.national_code == 1
-    assert DossierStatus.PROCESSING.national_code == 4
-    assert DossierStatus.RETURNED.national_code == 10
 
 
 def test_candidate_group_takes_precedence_over_the_lane():

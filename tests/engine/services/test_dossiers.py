@@ -39,7 +39,9 @@ def test_receipt_outside_working_hours_starts_at_next_working_hour(services, dir
     clock.set(datetime(2026, 11, 27, 17, 30, tzinfo=VN))  # Friday evening
     d = services.dossiers.start("P")
     assert d.started_at == datetime(2026, 11, 30, 7, 0, tzinfo=VN)
-    assert d.due_at == datetime(2026, 12, 3, 7, 0, tzinfo=VN)  # 3 working days
+    # 3 working days = Mon 30 Nov, Tue 1, Wed 2 Dec used up -> Wed 2 Dec 17:00. Appointment
+    # arithmetic (issue 9): this was Thu 3 Dec 07:00, the same working instant named the next day.
+    assert d.due_at == datetime(2026, 12, 2, 17, 0, tzinfo=VN)
     assert d.code.endswith("-261127-0001")  # the receipt date stays the day it arrived
 
 
@@ -169,3 +171,20 @@ def test_concurrent_receipts_get_unique_consecutive_codes(services, dirs):
     for t in threads:
         t.join()
     assert sorted(codes) == [f"000.00.12.H15-261126-{n:04d}" for n in range(1, 19)]
+
+
+def test_registration_walks_the_status_table_and_an_illegal_change_is_never_written(services, dirs):
+    # N-8: registering = 1 submitted -> 2 accepted -> 4 processing; the last task done = 4 -> 9.
+    publish(services, dirs, "P", sequential(1))
+    d = services.dossiers.start("P")
+    assert d.status == "processing"
+    # A dossier withdrawn by the applicant (status 7, as the lifecycle will record it) cannot be
+    # marked processed (9) by its last task: refused naming both statuses, nothing saved.
+    with services.ctx.uow() as uow:
+        uow.session.execute(update(Dossier).where(Dossier.id == d.id).values(status="withdrawn"))
+        uow.commit()
+    with pytest.raises(Conflict, match="7 withdrawn cannot change to 9 processed"):
+        services.dossiers.complete_task(d.current_tasks[0].task_id, {}, "u")
+    view = services.dossiers.get(d.id)
+    assert (view.status, view.version, view.completed_at) == ("withdrawn", 1, None)
+    assert len(view.current_tasks) == 1

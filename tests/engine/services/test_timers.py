@@ -192,3 +192,64 @@ def test_concurrent_sweeps_fire_each_dossier_once(services, dirs, clock):
         count = uow.session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.kind == "timers_fired"))
         assert count == 30
         assert uow.session.scalar(select(func.count()).select_from(Timer)) == 0
+
+
+def _calendar_we_can_edit(services, tmp_path):
+    calendar_file = tmp_path / "calendar.toml"
+    calendar_file.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
+    services.ctx.calendars.__init__(calendar_file)
+    return calendar_file
+
+
+def test_recalculate_moves_the_start_of_the_count_too(services, dirs, clock, tmp_path):
+    calendar_file = _calendar_we_can_edit(services, tmp_path)
+    write_procedure(dirs[0], "Q", Process("p").start().user("t", lane="one_stop_officer").end()
+                    .chain("start", "t", "end"), statutory_days=3)
+    services.procedures.sync()
+    services.procedures.publish("Q")
+    # received online Fri 4 Dec 2026 17:30 -> counted from Mon 7 Dec 07:00; 3 working days
+    # = Mon, Tue, Wed -> Wed 9 Dec 17:00.
+    clock.set(datetime(2026, 12, 4, 17, 30, tzinfo=VN))
+    d = services.dossiers.start("Q")
+    assert (d.started_at, d.due_at) == (datetime(2026, 12, 7, 7, tzinfo=VN), datetime(2026, 12, 9, 17, tzinfo=VN))
+    # Monday 7 December is announced off: the count starts Tue 8 Dec 07:00 and ends Thu 10 Dec 17:00
+    # (started_at stayed Monday before).
+    with calendar_file.open("a", encoding="utf-8") as f:
+        f.write('\n[[days_off]]\ndate = 2026-12-07\nreason = "Nghỉ do tỉnh công bố"\n')
+    assert services.timers.recalculate().dossiers_moved == 1
+    view = services.dossiers.get(d.id)
+    assert (view.started_at, view.due_at) == (datetime(2026, 12, 8, 7, tzinfo=VN), datetime(2026, 12, 10, 17, tzinfo=VN))
+    assert services.timers.recalculate().dossiers_moved == 0
+
+
+def test_recalculate_keeps_pauses_and_the_reappointment(services, dirs, clock, tmp_path):
+    from engine.domain.deadline import DeadlineBasis
+    from engine.persistence.models import Dossier
+
+    calendar_file = _calendar_we_can_edit(services, tmp_path)
+    write_procedure(dirs[0], "Q", Process("p").start().user("t", lane="one_stop_officer").end()
+                    .chain("start", "t", "end"), statutory_days=3)
+    services.procedures.sync()
+    services.procedures.publish("Q")
+    clock.set(datetime(2026, 12, 1, 7, tzinfo=VN))  # Tuesday
+    paused, moved = services.dossiers.start("Q"), services.dossiers.start("Q")
+    cal = services.ctx.calendars()
+    base = DeadlineBasis(datetime(2026, 12, 1, 7, tzinfo=VN), working_days=3)
+    # N-4: Wed 2 Dec paused all day (the pauses the lifecycle will record); N-6: one re-appointment.
+    with_pause = DeadlineBasis(base.start, working_days=3,
+                               pauses=[(datetime(2026, 12, 2, 7, tzinfo=VN), datetime(2026, 12, 2, 17, tzinfo=VN))])
+    reappointed = base.reappoint(cal, datetime(2026, 12, 15, 17, tzinfo=VN), "chờ ý kiến", base.start)
+    with services.ctx.uow() as uow:
+        for d, b in ((paused, with_pause), (moved, reappointed)):
+            uow.session.query(Dossier).filter(Dossier.id == d.id).update({"due_basis": b.to_json()})
+        uow.commit()
+    # Thursday 3 December is announced off. Paused: Tue 1, (Wed paused), Fri 4, Mon 7 -> Mon 7 Dec
+    # 17:00. Re-appointed: stays Tue 15 Dec 17:00, its basis unchanged.
+    with calendar_file.open("a", encoding="utf-8") as f:
+        f.write('\n[[days_off]]\ndate = 2026-12-03\nreason = "Nghỉ do tỉnh công bố"\n')
+    services.timers.recalculate()
+    assert services.dossiers.get(paused.id).due_at == datetime(2026, 12, 7, 17, tzinfo=VN)
+    assert services.dossiers.get(moved.id).due_at == datetime(2026, 12, 15, 17, tzinfo=VN)
+    with services.ctx.uow(write=False) as uow:
+        stored = {d.id: d.due_basis for d in uow.session.scalars(select(Dossier))}
+    assert stored == {paused.id: with_pause.to_json(), moved.id: reappointed.to_json()}

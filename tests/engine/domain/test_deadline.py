@@ -1,0 +1,107 @@
+"""The deadline basis value (issue 9): due instants worked out by hand on the shipped calendar.
+
+N-10 hours: 07:00-11:30 and 13:30-17:00 (8 working hours a day), Monday to Friday."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.calendar import WorkingCalendar
+from engine.domain.deadline import DeadlineBasis, DeadlineError, Reappointment, ReappointmentRefused
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+CAL = WorkingCalendar.load()
+
+
+def at(y, mo, d, h=0, mi=0):
+    return datetime(y, mo, d, h, mi, tzinfo=VN)
+
+
+def test_a_basis_stored_before_pauses_existed_reads_and_writes_back_unchanged():
+    # R-3.4, R-5.2: received online Fri 4 Dec 2026 17:30 -> the count starts Mon 7 Dec 07:00;
+    # 3 working days = Mon, Tue, Wed used up -> Wed 9 Dec 17:00 (appointment arithmetic).
+    stored = {"from": "2026-12-04T17:30:00+07:00", "working_days": 3}
+    basis = DeadlineBasis.from_json(stored)
+    assert basis.started(CAL) == at(2026, 12, 7, 7)
+    assert basis.due(CAL) == at(2026, 12, 9, 17)
+    assert basis.to_json() == stored
+    # R-3.3: 8 working hours from Thu 26 Nov 15:00 = Thu 15-17 (2) + Fri 07-11:30 (4.5) + 13:30-15 (1.5).
+    hours = DeadlineBasis.from_json({"from": "2026-11-26T15:00:00+07:00", "working_hours": 8})
+    assert hours.due(CAL) == at(2026, 11, 27, 15)
+
+
+def test_crossing_tet_2026():
+    # R-5.2, N-10: Thu 12 Feb 2026 07:00 + 3 days: Thu 12, Fri 13, (Tết 14-22 Feb off), Mon 23 Feb.
+    assert DeadlineBasis(at(2026, 2, 12, 7), working_days=3).due(CAL) == at(2026, 2, 23, 17)
+
+
+def test_pauses_are_not_counted_and_round_trip():
+    # N-4: Tue 1 Dec 2026 07:00 + 3 days is Thu 3 Dec 17:00; with Wed 2 Dec paused all day the
+    # count uses Tue, Thu and Fri -> Fri 4 Dec 17:00 (moved by exactly the 8 paused hours).
+    plain = DeadlineBasis(at(2026, 12, 1, 7), working_days=3)
+    paused = DeadlineBasis(at(2026, 12, 1, 7), working_days=3, pauses=[(at(2026, 12, 2, 7), at(2026, 12, 2, 17))])
+    assert plain.due(CAL) == at(2026, 12, 3, 17)
+    assert paused.due(CAL) == at(2026, 12, 4, 17)
+    assert paused.to_json()["pauses"] == [["2026-12-02T07:00:00+07:00", "2026-12-02T17:00:00+07:00"]]
+    assert DeadlineBasis.from_json(paused.to_json()) == paused
+    # In hours: Mon 7 Dec 07:00 + 10 h paused Mon 13:30 - Tue 09:00 (3.5 + 2 = 5.5 h):
+    # Mon 07:00-11:30 (4.5), Tue 09:00-11:30 (2.5 -> 7), Tue 13:30-16:30 (3 -> 10) -> Tue 16:30.
+    h = DeadlineBasis(at(2026, 12, 7, 7), working_hours=10, pauses=((at(2026, 12, 7, 13, 30), at(2026, 12, 8, 9)),))
+    assert h.due(CAL) == at(2026, 12, 8, 16, 30)
+
+
+def test_one_reappointment_then_refused():
+    # N-6: due Thu 3 Dec 2026 17:00 (Tue 1 Dec 07:00 + 3 days). Asked Tue 1 Dec 16:00: + 1 working
+    # day = Wed 2 Dec 16:00, not after the due instant, so in time.
+    basis = DeadlineBasis(at(2026, 12, 1, 7), working_days=3)
+    moved = basis.reappoint(CAL, at(2026, 12, 8, 17), "  chờ ý kiến cơ quan phối hợp ", at(2026, 12, 1, 16))
+    assert moved.reappointment == Reappointment(at(2026, 12, 8, 17), "chờ ý kiến cơ quan phối hợp", at(2026, 12, 1, 16))
+    assert moved.due(CAL) == at(2026, 12, 8, 17)
+    assert moved.statutory_due(CAL) == at(2026, 12, 3, 17)  # the original appointment stays known
+    assert DeadlineBasis.from_json(moved.to_json()) == moved
+    with pytest.raises(ReappointmentRefused, match="only once"):
+        moved.reappoint(CAL, at(2026, 12, 10, 17), "again", at(2026, 12, 2, 9))
+
+
+def test_reappointment_must_come_a_working_day_early_and_move_the_date_later():
+    basis = DeadlineBasis(at(2026, 12, 1, 7), working_days=3)  # due Thu 3 Dec 17:00
+    # Wed 2 Dec 17:00 + 1 day = Thu 3 Dec 17:00: exactly 1 working day before, accepted.
+    assert basis.reappoint(CAL, at(2026, 12, 8, 17), "r", at(2026, 12, 2, 17)).reappointment is not None
+    # Thu 3 Dec 09:00 + 1 day = Fri 4 Dec 09:00, past the due instant: refused, naming it.
+    with pytest.raises(ReappointmentRefused, match="2026-12-03T17:00:00"):
+        basis.reappoint(CAL, at(2026, 12, 8, 17), "r", at(2026, 12, 3, 9))
+    with pytest.raises(ReappointmentRefused, match="later than the current"):
+        basis.reappoint(CAL, at(2026, 12, 3, 17), "r", at(2026, 12, 1, 9))
+    with pytest.raises(ReappointmentRefused, match="reason"):
+        basis.reappoint(CAL, at(2026, 12, 8, 17), "  ", at(2026, 12, 1, 9))
+
+
+@pytest.mark.parametrize("kwargs, problem", [
+    ({"working_hours": 8, "working_days": 1}, "exactly one"),
+    ({}, "exactly one"),
+    ({"working_hours": -1}, "working_hours"),
+    ({"working_hours": float("nan")}, "working_hours"),
+    ({"working_hours": True}, "working_hours"),
+    ({"working_days": 1.5}, "working_days"),
+    ({"working_days": 1, "pauses": [(at(2026, 12, 2, 9), at(2026, 12, 2, 8))]}, "ends before it starts"),
+])
+def test_bad_bases_are_refused(kwargs, problem):
+    with pytest.raises(DeadlineError, match=problem):
+        DeadlineBasis(at(2026, 12, 1, 7), **kwargs)
+
+
+@pytest.mark.parametrize("data, problem", [
+    ({"working_days": 1}, "'from'"),
+    ([], "'from'"),
+    ({"from": "yesterday", "working_days": 1}, "not an ISO"),
+    ({"from": "2026-12-01T07:00", "working_days": 1}, "no offset"),
+    ({"from": "2026-12-01T07:00+07:00", "working_days": 1, "pauses": ["x"]}, "pairs"),
+    ({"from": "2026-12-01T07:00+07:00", "working_days": 1, "reappointment": {"due": "x"}}, "reappointment"),
+])
+def test_bad_json_is_refused_naming_the_key(data, problem):
+    with pytest.raises(DeadlineError, match=problem):
+        DeadlineBasis.from_json(data)
+
+
+def test_whole_days_read_back_as_float_stay_days():
+    assert DeadlineBasis.from_json({"from": "2026-12-01T07:00+07:00", "working_days": 3.0}).working_days == 3
