@@ -15,7 +15,9 @@ rule task), never a silent first match:
 | RULE ORDER | every match, in table order | — |
 | OUTPUT ORDER | every match, ordered as PRIORITY | — |
 
-No match under a single-hit policy gives each output its default output entry, or null.
+No match under a single-hit policy gives each output its default output entry, or null. Required
+decisions (a decision requirements diagram) are evaluated first; their results are in scope for
+the decision's expressions (`DecisionEngine._in_scope`).
 
 Where the result goes (`result` config, from the business rule task):
 - ``{"shape": "merge"}`` (SpiffWorkflow and Camunda without a result variable): each output sets
@@ -48,16 +50,44 @@ def _is_number(v: Any) -> bool:
 class DecisionEngine:
     """Stands where SpiffWorkflow's BusinessRuleTask expects a DMNEngine (``result(task)``)."""
 
-    def __init__(self, decision: dict[str, Any], result: dict[str, Any] | None = None):
+    def __init__(self, decision: dict[str, Any], result: dict[str, Any] | None = None,
+                 required: list[dict[str, Any]] | None = None):
         self.decision = decision
         self.result_config = result or {"shape": "merge"}
+        self.required = required or []  # decisions to evaluate first, each after those it requires
 
     def to_dict(self) -> dict[str, Any]:
-        return {"decision": self.decision, "result": self.result_config}
+        return {"decision": self.decision, "result": self.result_config, "required": self.required}
 
     @classmethod
     def from_dict(cls, dct: dict[str, Any]) -> "DecisionEngine":
-        return cls(dct["decision"], dct["result"])
+        return cls(dct["decision"], dct["result"], dct.get("required"))
+
+    # ------------------------------------------------------------ required decisions
+
+    def _in_scope(self, task: Any) -> Any:
+        """The task as this decision sees it: its data plus the results of the decisions it requires.
+
+        A required decision's result goes by its id and its variable name (DMN 1.3 §6.3.3: a single
+        output's value, else a map of outputs; a list for several matches); a single match also
+        puts each output under its own name, as Camunda 7 does."""
+        if not self.required:
+            return task
+        scope: dict[str, Any] = {}
+        for decision in self.required:
+            kind, value = DecisionEngine(decision).evaluate(_TaskView(task, scope))
+            names = [o["name"] or o["id"] for o in decision["outputs"]]
+
+            def one(entry: dict[str, Any] | None) -> Any:
+                return entry if entry is None or len(names) > 1 else entry[names[0]]
+
+            result = [one(v) for v in value] if kind == "list" else value if kind == "aggregate" else one(value)
+            for name in {decision["id"], decision.get("variable") or ""}:
+                if name.isidentifier():
+                    scope[name] = result
+            if kind == "single" and value:
+                scope.update(value)
+        return _TaskView(task, scope)
 
     # ------------------------------------------------------------ evaluation
 
@@ -153,7 +183,7 @@ class DecisionEngine:
         """Write the decision's result into the task data (replacing, not merging, earlier values).
 
         Returns {} for SpiffWorkflow's merge step, which would otherwise merge lists element-wise."""
-        kind, value = self.evaluate(task)
+        kind, value = self.evaluate(self._in_scope(task))
         shape, variable = self.result_config["shape"], self.result_config.get("variable")
         outputs = [o["name"] or o["id"] for o in self.decision["outputs"]]
         if shape == "merge":
@@ -190,3 +220,14 @@ class DecisionEngine:
         else:  # resultList
             task.data[variable] = entries
         return {}
+
+
+class _TaskView:
+    """A task whose data has extra names (required decisions' results); all else is the task's."""
+
+    def __init__(self, task: Any, scope: dict[str, Any]):
+        self._task = task
+        self.data = {**task.data, **scope}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._task, name)

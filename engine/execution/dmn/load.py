@@ -1,9 +1,10 @@
 """Read DMN files (1.1-1.3, as Camunda Modeler saves them) into decision tables the engine runs.
 
 Every decision of a file is read (a decision requirements diagram holds several), each addressable
-by its id. A decision comes out as a plain, JSON-ready dict (stored with the procedure version):
+by its id, with the ids of the decisions it requires. A decision comes out as a plain, JSON-ready
+dict (stored with the procedure version):
 
-    {"id", "name", "file", "hit_policy", "aggregation",
+    {"id", "name", "file", "hit_policy", "aggregation", "requires": [id, ...], "variable",
      "inputs":  [{"id", "label", "expr": operand}],
      "outputs": [{"id", "name", "label", "values": [literal, ...] | None, "default": operand | None}],
      "rules":   [{"id", "row", "when": [cell, ...], "then": [operand | None, ...]}]}
@@ -151,10 +152,9 @@ class _Reader:
 
     def decision(self, el: etree._Element) -> dict[str, Any] | None:
         did = el.get("id")
-        for req in el.iterfind("dmn:informationRequirement/dmn:requiredDecision", self.ns):
-            required = (req.get("href") or "").lstrip("#")
-            self.refuse(el, f"decision {did!r} requires decision {required!r}: chained decisions are not run; "
-                        "call each decision from its own business rule task, in order, and pass the result in the data")
+        requires = [(req.get("href") or "").split("#")[-1]
+                    for req in el.iterfind("dmn:informationRequirement/dmn:requiredDecision", self.ns)]
+        variable = el.find("dmn:variable", self.ns)
         table = el.find("dmn:decisionTable", self.ns)
         if table is None:
             kinds = sorted({etree.QName(c).localname for c in el if isinstance(c.tag, str)}
@@ -186,7 +186,8 @@ class _Reader:
         rules = [self.rule(r, n, inputs, outputs, policy, language)
                  for n, r in enumerate(table.iterfind("dmn:rule", self.ns), start=1)]
         return {"id": did, "name": el.get("name") or did, "file": self.file, "hit_policy": policy,
-                "aggregation": aggregation, "inputs": inputs, "outputs": outputs, "rules": rules}
+                "aggregation": aggregation, "inputs": inputs, "outputs": outputs, "rules": rules,
+                "requires": requires, "variable": variable.get("name") if variable is not None else el.get("name")}
 
     def input(self, el: etree._Element, language: str) -> dict[str, Any]:
         expr_el = el.find("dmn:inputExpression", self.ns)

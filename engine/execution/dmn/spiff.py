@@ -76,6 +76,7 @@ class DecisionBpmnParser(SpiffBpmnParser):
         if decision is None:
             known = ", ".join(sorted(self.decisions)) or "none"
             raise refuse(f"calls decision {decision_ref!r}, which is in none of the DMN files (decisions: {known})")
+        required = self._required(decision_ref, refuse)
         result = _result_config(node)
         outputs = decision["outputs"]
         if result["shape"] in ("singleEntry", "collectEntries") and len(outputs) > 1:
@@ -87,7 +88,32 @@ class DecisionBpmnParser(SpiffBpmnParser):
         if unnamed and needs_names:
             raise refuse(f"decision {decision_ref!r} ({decision['file']}): output {unnamed[0]!r} has no name; "
                          "name it after the variable it sets")
-        return DecisionEngine(decision, result)
+        return DecisionEngine(decision, result, required)
+
+    def _required(self, decision_ref: str, refuse: Any) -> list[dict[str, Any]]:
+        """The decisions `decision_ref` requires, transitively, each after those it requires."""
+        order: list[dict[str, Any]] = []
+        visiting: list[str] = []
+
+        def visit(did: str) -> None:
+            if did in visiting:
+                raise refuse(f"decision {did!r} requires itself through {' → '.join(visiting)}")
+            if any(d["id"] == did for d in order):
+                return
+            decision = self.decisions.get(did)
+            if decision is None and did in self._refused:
+                return  # its file's problems fail the check already
+            if decision is None:
+                raise refuse(f"decision {visiting[-1]!r} requires decision {did!r}, which is in none of the DMN files")
+            visiting.append(did)
+            for req in decision.get("requires", []):
+                visit(req)
+            visiting.pop()
+            if did != decision_ref:
+                order.append(decision)
+
+        visit(decision_ref)
+        return order
 
 
 class DecisionTaskConverter(BusinessRuleTaskConverter):

@@ -184,3 +184,20 @@ def test_single_entry_with_several_results_is_an_incident(services, dirs):
     assert services.dossiers.start("R", data={"score": 55}).current_tasks  # one result: fine
     with pytest.raises(ProcessFailure, match="at most one result"):
         services.dossiers.start("R", data={"score": 70})
+
+
+def test_required_decisions_are_evaluated_first_and_their_results_are_in_scope(services, dirs):
+    # a decision requirements diagram: size ← category ← fee; fee reads `category` (Camunda 7: the
+    # required decision's output name) and `size` (DMN: the required decision's id)
+    size = table("size", ["premises.area"], ["size_class"], [(["<= 50"], ['"small"']), (["> 50"], ['"big"'])])
+    category = table("category", ["size_class"], ["category"],
+                     [(['"small"'], ['"household"']), (['"big"'], ['"enterprise"'])], requires="size")
+    fee = table("fee", ["category", "size"], ["fee"],
+                [(['"household"', "-"], ["100000"]), (['"enterprise"', '"big"'], ["500000"])], requires="category")
+    files = {"r.bpmn": rule_process("fee"), "r.dmn": definitions(size, category, fee)}
+    assert sync(services, dirs, "R", files) == []
+    for area, expected in ((30, 100000), (80, 500000)):
+        [t] = services.dossiers.start("R", data={"premises": {"area": area}}).current_tasks
+        data = services.dossiers.get_task(t.task_id).data
+        assert data["fee"] == expected
+        assert "category" not in data  # a required decision's result is in scope, not written to the data

@@ -28,11 +28,14 @@ def test_a_missing_decision_is_reported_on_the_business_rule_task():
     assert "'nope'" in p.message and "decisions: d" in p.message
 
 
-def test_required_decisions_are_refused_with_a_way_out():
-    dmn = definitions(table("base", ["x"], ["a"], RULES), table("d", ["a"], ["b"], RULES, requires="base"))
-    [p] = problems(dmn)
-    assert (p.file, p.element_id) == ("rules.dmn", "d")
-    assert "requires decision 'base'" in p.message and "own business rule task" in p.message
+def test_required_decisions_load_and_a_missing_or_circular_one_is_refused():
+    base, d = table("base", ["x"], ["a"], RULES), table("d", ["a"], ["b"], RULES, requires="base")
+    assert compile_process({"p.bpmn": rule_process("d")}, {"rules.dmn": definitions(base, d)}).process_id == "rules"
+    [p] = problems(definitions(d))
+    assert (p.file, p.element_id) == ("p.bpmn", "decide") and "requires decision 'base', which is in none" in p.message
+    loop = table("base", ["x"], ["a"], RULES, requires="d")
+    [p] = problems(definitions(loop, d))
+    assert p.element_id == "decide" and "requires itself" in p.message
 
 
 @pytest.mark.parametrize("decision,element,expected", [
