@@ -203,10 +203,7 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
             ref = _ref_of(event_definitions(el)[0], "messageRef")
             name = messages.get(ref, ref) if ref else el.get("name")
             if name not in caught_messages:
-                problems.append(warning(file, el.get("id"), f"nothing in this procedure receives message "
-                                        f"{name or '(unnamed)'!r}: "
-                                        "the engine delivers messages only within a dossier, so this event just "
-                                        "passes on", el.sourceline))
+                problems.append(warning(file, el.get("id"), _unreceived(name, "event"), el.sourceline))
         elif kind == "timer":
             definition = event_definitions(el)[0]
             times = [t for t in definition if is_bpmn(t, "timeDate", "timeDuration", "timeCycle")]
@@ -231,12 +228,18 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
         definition = el.find("bpmn:messageEventDefinition", NS)
         if ref is None and definition is not None:
             ref = _ref_of(definition, "messageRef")
-        name = messages.get(ref, ref) if ref else el.get("name")
-        if name not in caught_messages:
-            problems.append(warning(file, el.get("id"), f"nothing in this procedure receives message "
-                                    f"{name or '(unnamed)'!r}: the "
-                                    "engine delivers messages only within a dossier, so this task just passes on",
-                                    el.sourceline))
+        # SpiffWorkflow: a send task without a message sends nothing; a message definition without
+        # messageRef sends a message named like the task
+        name = messages.get(ref, ref) if ref else (el.get("name") if definition is not None else None)
+        if name is None or name not in caught_messages:
+            problems.append(warning(file, el.get("id"), _unreceived(name, "task"), el.sourceline))
+
+
+def _unreceived(name: str | None, what: str) -> str:
+    if not name:
+        return f"this {what} names no message, so it sends nothing: it just passes on"
+    return (f"nothing in this procedure receives message {name!r}: the engine delivers messages only within a "
+            f"dossier, so this {what} just passes on")
 
 
 def _event_subprocess_start(problems: list[Problem], file: str, el: etree._Element, kind: str) -> None:
@@ -270,7 +273,8 @@ def _activities(used: _Used, problems: list[Problem]) -> None:
                  "do the work in a script task or give it to an official as a user task")
     for file, el in used.elements("scriptTask"):
         script = el.find("bpmn:script", NS)
-        if script is None or not (script.text or "").strip():
+        external = any(etree.QName(a).localname == "resource" for a in el.attrib)  # refused by camunda.py
+        if not external and (script is None or not (script.text or "").strip()):
             _problem(problems, file, el, "script task has no script: write the Python script inside the task "
                      "(external script resources are not supported)")
     for file, el in used.elements(*(t for t in ("task", "userTask", "manualTask", "scriptTask", "serviceTask",

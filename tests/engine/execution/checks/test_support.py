@@ -180,3 +180,8 @@ def test_an_error_event_subprocess_does_not_count_as_catching_an_error_end_event
                                                        b'</bpmn:process><bpmn:error id="E" errorCode="E1"/>')
     found = problems_of(xml)
     assert any("nothing catches error" in m for m in found["fail"]), found
+
+
+def test_a_send_task_naming_no_message_is_a_warning_that_it_sends_nothing():
+    xml = around('<bpmn:sendTask id="x" name="Báo người nộp"/>')
+    assert problems_of(xml) == {"x": ["warning: this task names no message, so it sends nothing: it just passes on"]}
