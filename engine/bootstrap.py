@@ -60,7 +60,8 @@ def build(
         upgrade(db)
     calendars = CalendarProvider(settings.calendar_path, calendar=calendar)
     ctx = EngineContext.create(UnitOfWorkFactory(db), clock or SystemClock(), calendars,
-                               settings.processes_dir, settings.forms_dir, settings.data_limits)
+                               settings.processes_dir, settings.forms_dir, settings.data_limits,
+                               settings.script_limits)
     hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
     policy = AccountPolicy(settings.lock_after_failures, timedelta(minutes=settings.lock_minutes),
                            settings.login_address_limit, timedelta(seconds=settings.login_address_window))

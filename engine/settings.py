@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.domain.json_values import JsonLimits
+from engine.execution.sandbox import ScriptLimits
 from engine.persistence.database import ROOT, default_url
 
 
@@ -44,10 +45,17 @@ class Settings:
     max_upload_bytes: int = 20 * 1024 * 1024
     max_json_depth: int = 32  # nesting of any JSON body, task data and start data (issue 7)
     max_data_bytes: int = 512 * 1024  # one completion's task data, a dossier's start data, as JSON
+    script_timeout_ms: int = 500  # budget of one BPMN expression or script (issue 7)
+    script_memory_mb: int = 128
+    script_workers: int = 4  # idle sandbox workers kept per server process
 
     @property
     def data_limits(self) -> JsonLimits:
         return JsonLimits(max_depth=self.max_json_depth, max_bytes=self.max_data_bytes)
+
+    @property
+    def script_limits(self) -> ScriptLimits:
+        return ScriptLimits(self.script_timeout_ms, self.script_memory_mb, self.script_workers)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -71,6 +79,9 @@ class Settings:
             "max_upload_bytes": int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             "max_json_depth": int(env.get("MOTCUA_MAX_JSON_DEPTH", "32")),
             "max_data_bytes": int(env.get("MOTCUA_MAX_DATA_BYTES", str(512 * 1024))),
+            "script_timeout_ms": int(env.get("MOTCUA_SCRIPT_TIMEOUT_MS", "500")),
+            "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "128")),
+            "script_workers": int(env.get("MOTCUA_SCRIPT_WORKERS", "4")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

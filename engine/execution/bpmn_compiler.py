@@ -28,6 +28,7 @@ from .checks.messages import MessageMeta, merge_messages, messages_of
 from .checks.model import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, is_executable
 from .checks.normalize import make_explicit, resolve_qualified_refs
 from .checks.problems import BpmnInvalid, Problem, errors_in
+from .checks.sandbox import sandbox_problems
 from .checks.spiff import MotcuaBpmnParser, translate
 from .checks.support import check_constructs
 from .checks.xml import read_bpmn, read_xml
@@ -190,10 +191,12 @@ def compile_process(
             parser.add_bpmn_xml(tree, name)
         except Exception as err:  # a modeler's odd output must not crash the loader
             _add_unless_repeated(problems, translate(err, name, trees))
+    dmn_trees: dict[str, etree._Element] = {}
     for name, content in sorted((dmn_files or {}).items()):
         tree = read_xml(name, content, problems)
         if tree is None:
             continue
+        dmn_trees[name] = tree
         # every decision of the file, or every problem of it, located (execution/dmn)
         problems += [Problem(name, f.element_id, f.message, f.line) for f in parser.add_dmn_tree(tree, name)]
 
@@ -208,6 +211,11 @@ def compile_process(
         try:
             spec = parser.get_spec(pid)
             subprocess_specs = parser.get_subprocess_specs(pid)
+            # every expression and script under the sandbox's policy (issue 7); before
+            # serializing, as bare ISO timer texts are rewritten to literals in the specs
+            refused = {(p.file, p.element_id) for p in problems if p.is_error}  # e.g. a syntax error
+            problems += [p for p in sandbox_problems([spec, *subprocess_specs.values()], {**trees, **dmn_trees})
+                         if not (p.is_error and (p.file, p.element_id) in refused)]
             spec_dict, subs_dict = spec_to_dict(spec, subprocess_specs)
         except Exception as err:
             _add_unless_repeated(problems, translate(err, catalogue[pid].file, trees))

@@ -14,6 +14,7 @@ from engine.calendar.config import resolve_path
 from engine.clock import Clock
 from engine.domain.json_values import JsonLimits
 from engine.execution.dossier_workflow import LoadedProcess
+from engine.execution.sandbox import ScriptLimits
 from engine.execution.script_engine import MotcuaScriptEngine, WorkingTimeFunctions
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -117,7 +118,8 @@ class EngineContext:
 
     @classmethod
     def create(cls, uow: Callable[..., UnitOfWork], clock: Clock, calendars: CalendarProvider,
-               processes_dir: Path, forms_dir: Path, data_limits: JsonLimits | None = None) -> "EngineContext":
-        engine = MotcuaScriptEngine(WorkingTimeFunctions(calendars, clock))
+               processes_dir: Path, forms_dir: Path, data_limits: JsonLimits | None = None,
+               script_limits: ScriptLimits | None = None) -> "EngineContext":
+        engine = MotcuaScriptEngine(WorkingTimeFunctions(calendars, clock), script_limits)
         return cls(uow, clock, calendars, ProcessCache(), engine, processes_dir, forms_dir,
                    data_limits or JsonLimits())

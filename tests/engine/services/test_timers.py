@@ -253,3 +253,23 @@ def test_recalculate_keeps_pauses_and_the_reappointment(services, dirs, clock, t
     with services.ctx.uow(write=False) as uow:
         stored = {d.id: d.due_basis for d in uow.session.scalars(select(Dossier))}
     assert stored == {paused.id: with_pause.to_json(), moved.id: reappointed.to_json()}
+
+
+def test_a_runaway_timer_dossier_is_an_incident_and_the_others_fire(services, dirs, clock):
+    # Issue 7: one due timer whose next step never ends used to block the whole sweep.
+    from engine.execution.sandbox import ScriptLimits
+    services.ctx.script_engine.environment.limits = ScriptLimits(timeout_ms=200, memory_mb=48)
+    runaway = (Process("p").start().timer("wait", "deadline(working_hours=1)").script("spin", "while True:\n    pass")
+               .end().chain("start", "wait", "spin", "end"))
+    publish(services, dirs, runaway, "RUNAWAY")
+    publish(services, dirs, escalation(1), "OK")
+    bad = services.dossiers.start("RUNAWAY")
+    good = [services.dossiers.start("OK") for _ in range(3)]
+    clock.advance(timedelta(hours=2))
+    report = services.timers.fire_due()
+    assert report.failed == [bad.code]
+    assert sorted(report.fired) == sorted(d.code for d in good)
+    [incident] = services.dossiers.get(bad.id).incidents
+    assert incident["element_id"] == "spin" and "200 ms" in incident["error"]
+    [row] = timers(services, bad.id)
+    assert row.next_attempt_at == clock.now() + backoff(1)

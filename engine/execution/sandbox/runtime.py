@@ -1,0 +1,115 @@
+"""Running one restricted expression or script: namespaces and guards (inside the worker process).
+
+Namespaces (issue 7): the engine's functions and the builtins are fixed; the dossier's data is
+layered under them, so a data field named like a function (``{"deadline": "x"}``) can never hide
+that function from later steps. A script's assignments become task data; functions it defines
+and the engine's names never do.
+"""
+from __future__ import annotations
+
+import builtins
+import operator
+import traceback
+from typing import Any, Callable
+
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+from .policy import BUILTIN_NAMES, EXCEPTION_NAMES, RESERVED, UNSAFE_ATTRIBUTES, Mode, compile_restricted
+
+# Attribute access is allowed on data values only: the methods of str, numbers and containers
+# (and an exception's args). Functions, modules, classes other than these, frames: nothing.
+_DATA_TYPES = frozenset({str, int, float, complex, bool, list, tuple, dict, set, frozenset})
+
+
+def _getattr_(obj: Any, name: Any, *default: Any) -> Any:
+    if type(name) is not str:
+        raise TypeError("attribute names must be strings")
+    if name.startswith("_") or name in INSPECT_ATTRIBUTES or name in UNSAFE_ATTRIBUTES:
+        raise AttributeError(f'attribute "{name}" is not available to scripts')
+    if not (type(obj) in _DATA_TYPES or (isinstance(obj, type) and obj in _DATA_TYPES)
+            or isinstance(obj, BaseException)):
+        raise AttributeError(f"attributes of a {type(obj).__name__} are not available to scripts")
+    return getattr(obj, name, *default)
+
+
+def _getitem_(obj: Any, key: Any) -> Any:
+    return obj[key]
+
+
+def _getiter_(obj: Any) -> Any:
+    return obj
+
+
+def _apply_(f: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return f(*args, **kwargs)
+
+
+_INPLACE = {"+=": operator.iadd, "-=": operator.isub, "*=": operator.imul, "/=": operator.itruediv,
+            "//=": operator.ifloordiv, "%=": operator.imod, "**=": operator.ipow, "|=": operator.ior,
+            "&=": operator.iand, "^=": operator.ixor, "<<=": operator.ilshift, ">>=": operator.irshift,
+            "@=": operator.imatmul}
+
+
+def _inplacevar_(op: str, x: Any, y: Any) -> Any:
+    return _INPLACE[op](x, y)
+
+
+BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in BUILTIN_NAMES + EXCEPTION_NAMES}
+
+GUARDS: dict[str, Any] = {
+    "_getattr_": _getattr_,
+    "_getitem_": _getitem_,
+    "_getiter_": _getiter_,
+    "_apply_": _apply_,
+    "_write_": full_write_guard,
+    "_inplacevar_": _inplacevar_,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+}
+
+
+class ScriptRaised(Exception):
+    """The script raised: `kind` is the exception's class name, `line` its line in the script."""
+
+    def __init__(self, kind: str, message: str, line: int | None):
+        self.kind, self.message, self.line = kind, message, line
+        super().__init__(f"{kind}: {message}")
+
+
+def _namespace(data: dict[str, Any], external: dict[str, Any], functions: dict[str, Any]) -> dict[str, Any]:
+    ns: dict[str, Any] = {**external, **data}
+    for name in RESERVED.intersection(ns):
+        del ns[name]  # data never shadows a builtin or an engine function
+    ns.update(functions)
+    ns.update(GUARDS)
+    ns["__builtins__"] = BUILTINS
+    return ns
+
+
+def run(mode: Mode, source: str, data: dict[str, Any], external: dict[str, Any] | None,
+        functions: dict[str, Any]) -> tuple[Any, dict[str, Any] | None]:
+    """(value, None) for an expression; (None, the task data after it) for a script.
+
+    Raises ScriptRefused (policy), ScriptRaised (the script failed) or MemoryError.
+    """
+    code = compile_restricted(source, mode)
+    external = external or {}
+    ns = _namespace(data, external, functions)
+    try:
+        if mode == "eval":
+            return eval(code, ns), None  # noqa: S307 - restricted bytecode, guarded namespace
+        exec(code, ns)  # noqa: S102
+    except MemoryError:
+        raise
+    except Exception as err:
+        line = None
+        for frame in traceback.extract_tb(err.__traceback__):
+            if frame.filename == "<script>":
+                line = frame.lineno
+        raise ScriptRaised(type(err).__name__, str(err), line) from None
+    after = {k: v for k, v in ns.items()
+             if k not in RESERVED and k not in GUARDS and k != "__builtins__" and not callable(v)
+             and (k in data or k not in external)}
+    after.update({k: data[k] for k in RESERVED.intersection(data)})  # hidden, kept as they were
+    return None, after

@@ -1,0 +1,114 @@
+"""Escapes from BPMN scripts and expressions: each refused at check time AND at run time (issue 7).
+
+Run time is tested with the check bypassed (a compiled spec whose script was replaced afterwards,
+as a tampered stored version would be), so the runtime guard itself is exercised.
+"""
+import copy
+import os
+from datetime import datetime
+
+import pytest
+
+from engine.calendar import WorkingCalendar
+from engine.clock import ManualClock
+from engine.execution.bpmn_compiler import BpmnInvalid, compile_process
+from engine.execution.dossier_workflow import DossierWorkflow, LoadedProcess, ProcessError
+from engine.execution.sandbox import ScriptLimits
+from engine.execution.script_engine import MotcuaScriptEngine, WorkingTimeFunctions
+from tests.conftest import VN
+from tests.support.bpmn import Process
+
+CAL = WorkingCalendar.load()
+LIMITS = ScriptLimits(timeout_ms=2000, memory_mb=64)
+MARKER = "/tmp/motcua-sandbox-escaped"
+
+ESCAPES = {
+    "import builtin": f"leak = __import__('os').system('touch {MARKER}')",
+    "import statement": f"import os\nos.system('touch {MARKER}')",
+    "from import": "from os import environ\nleak = dict(environ)",
+    "open": "leak = open('/etc/passwd').read()",
+    "subclasses": "leak = ().__class__.__mro__[1].__subclasses__()",
+    "mro without underscore": "leak = str.mro()",
+    "environment copy": "import os\nenv = dict(os.environ)",
+    "format string": 'leak = "{0.__class__.__init__.__globals__}".format(1)',
+    "format_map": 'leak = "{x.__class__}".format_map({"x": 1})',
+    "f-string attribute": 'leak = f"{(1).__class__}"',
+    "generator frame": "g = (x for x in [1])\nleak = g.gi_frame.f_back.f_globals",
+    "generator code": "g = (x for x in [1])\nleak = g.gi_code",
+    "traceback frame": "try:\n    1 / 0\nexcept Exception as e:\n    leak = e.__traceback__.tb_frame.f_globals",
+    "function globals": "leak = (lambda: 0).__globals__",
+    "engine function internals": "leak = deadline.__self__.calendar",
+    "getattr": "leak = getattr(1, '__class__')",
+    "eval": "leak = eval('1')",
+    "exec": "exec('leak = 1')",
+    "compile": "leak = compile('1', 'x', 'eval')",
+    "globals": "leak = globals()",
+    "vars": "leak = vars()",
+    "class definition": "class A:\n    pass",
+    "guard shadowed by positional-only parameter": "def f(_getattr_, /):\n    return ().__class__\nleak = f(1)",
+    "builtins name": "leak = __builtins__",
+    "rebinding an engine function": "deadline = 'x'",
+    "print": "print('x')",
+}
+
+
+def script_process(script: str) -> Process:
+    return Process("p").start().script("s", script).user("u").end().chain("start", "s", "u", "end")
+
+
+def tampered(script: str) -> LoadedProcess:
+    """A version whose script was replaced after it passed the check."""
+    compiled = compile_process({"p.bpmn": script_process("x = 1").xml()})
+    spec = copy.deepcopy(compiled.spec)
+    spec["task_specs"]["s"]["script"] = script
+    return LoadedProcess.from_stored(spec, compiled.subprocess_specs,
+                                     {k: vars(v) for k, v in compiled.human_tasks.items()})
+
+
+@pytest.mark.parametrize("script", ESCAPES.values(), ids=ESCAPES.keys())
+def test_escape_refused_at_check_time(script):
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"p.bpmn": script_process(script).xml()})
+    assert [(p.file, p.element_id) for p in info.value.problems][0] == ("p.bpmn", "s")
+    assert all("refused" in p.message for p in info.value.problems)
+
+
+@pytest.mark.parametrize("script", ESCAPES.values(), ids=ESCAPES.keys())
+def test_escape_refused_at_run_time(script):
+    if os.path.exists(MARKER):
+        os.remove(MARKER)
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(tampered(script), engine, clock, {"secret": "data"})
+    assert info.value.element_id == "s"
+    assert "not data" not in str(info.value)  # refused, not merely unable to return what it took
+    assert not os.path.exists(MARKER)
+
+
+def test_runtime_guard_refuses_attributes_the_compiler_cannot_see():
+    # Compiles (no underscore, no known-bad name); only the runtime attribute guard stops it.
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(tampered("g = (x for x in [1])\nleak = g.gi_running"), engine, clock, {})
+    assert "attributes of a generator are not available" in str(info.value)
+
+
+@pytest.mark.parametrize("expression", [
+    "__import__('os').getenv('MOTCUA_SECRET_KEY')",
+    "open('/etc/passwd').read() != ''",
+    "().__class__.__mro__[1].__subclasses__() == []",
+    "'{0.__class__}'.format(complete) == ''",
+])
+def test_escape_in_a_condition_or_a_timer_is_refused_at_check_time(expression):
+    gateway = (Process("p").start().xor("gw", default="f_b").user("a").user("b").end("e1").end("e2")
+               .flow("start", "gw").flow("gw", "a", expression, id="f_a").flow("gw", "b", id="f_b")
+               .chain("a", "e1").chain("b", "e2"))
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"p.bpmn": gateway.xml()})
+    assert {p.element_id for p in info.value.problems} == {"f_a"}
+    timer = Process("p").start().timer("t", expression).end().chain("start", "t", "end")
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"p.bpmn": timer.xml()})
+    assert {p.element_id for p in info.value.problems} == {"t"}
