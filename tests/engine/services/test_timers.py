@@ -266,9 +266,12 @@ def test_a_runaway_timer_dossier_is_an_incident_and_the_others_fire(services, di
     bad = services.dossiers.start("RUNAWAY")
     good = [services.dossiers.start("OK") for _ in range(3)]
     clock.advance(timedelta(hours=2))
-    report = services.timers.fire_due()
+    report = TimerScheduler(services.timers, interval_seconds=60, name="sweeper").sweep()
     assert report.failed == [bad.code]
     assert sorted(report.fired) == sorted(d.code for d in good)
+    with services.ctx.uow(write=False) as uow:
+        beat = uow.scheduler.latest()
+    assert (beat.name, beat.fired, beat.failed) == ("sweeper", 3, 1)  # the sweep finished
     [incident] = services.dossiers.get(bad.id).incidents
     assert incident["element_id"] == "spin" and "200 ms" in incident["error"]
     [row] = timers(services, bad.id)
