@@ -168,8 +168,8 @@ class ScriptPool:
         _, kind, exc, message, line = reply
         if kind == "memory":
             worker.kill()  # a worker that hit its cap may be left fragmented: start afresh
-            raise ScriptBudgetExceeded(f"the script needed more than its budget of {limits.memory_mb} MiB "
-                                       "(MOTCUA_SCRIPT_MEMORY_MB)")
+            raise ScriptBudgetExceeded(message or f"the script needed more than its budget of {limits.memory_mb} "
+                                       "MiB (MOTCUA_SCRIPT_MEMORY_MB)")
         self._give_back(worker)
         if kind == "refused":
             raise ScriptRefused(message)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import os
 import sys
 
+MAX_REPLY_BYTES = 16 * 2**20
+
 
 def _main() -> None:
     root, memory_mb = sys.argv[1], int(sys.argv[2])
@@ -89,6 +91,9 @@ def _main() -> None:
             except Exception as err:
                 payload = pickle.dumps(("error", "output", type(err).__name__,
                                         "the result is not data (it cannot leave the script)", None))
+            if len(payload) > MAX_REPLY_BYTES:  # it would become task data, stored with every step
+                payload = pickle.dumps(("error", "memory", "MemoryError",
+                                        f"the result takes more than {MAX_REPLY_BYTES // 2**20} MiB", None))
         except ScriptRefused as err:
             payload = pickle.dumps(("error", "refused", "ScriptRefused", str(err), None))
         except ScriptRaised as err:

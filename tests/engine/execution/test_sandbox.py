@@ -90,6 +90,12 @@ def test_a_huge_allocation_is_stopped_at_the_memory_budget():
     assert run("eval", "len('x' * 1000)")[0] == 1000
 
 
+def test_a_result_too_large_for_task_data_is_refused():
+    limits = ScriptLimits(timeout_ms=5000, memory_mb=96)
+    with pytest.raises(ScriptBudgetExceeded, match="more than 16 MiB"):
+        run("exec", "x = 'x' * (20 * 1024 * 1024)", limits=limits)
+
+
 def test_a_runaway_script_task_is_a_process_error_naming_the_element(clock):
     p = Process("p").start().script("spin", "while True:\n    pass").end().chain("start", "spin", "end")
     with pytest.raises(ProcessError) as info:
