@@ -214,8 +214,9 @@ def compile_process(
             # every expression and script under the sandbox's policy (issue 7); before
             # serializing, as bare ISO timer texts are rewritten to literals in the specs
             refused = {(p.file, p.element_id) for p in problems if p.is_error}  # e.g. a syntax error
-            problems += [p for p in sandbox_problems([spec, *subprocess_specs.values()], {**trees, **dmn_trees})
-                         if not (p.is_error and (p.file, p.element_id) in refused)]
+            found = sandbox_problems([spec, *subprocess_specs.values()], {**trees, **dmn_trees},
+                                     getattr(parser, "decisions", None))
+            problems += [p for p in found if not (p.is_error and (p.file, p.element_id) in refused)]
             spec_dict, subs_dict = spec_to_dict(spec, subprocess_specs)
         except Exception as err:
             _add_unless_repeated(problems, translate(err, catalogue[pid].file, trees))

@@ -49,18 +49,7 @@ def _dmn_expressions(task_spec: Any) -> Iterator[tuple[str, str, str]]:
         for entry in rule.inputEntries:
             expr = entry.input.expression or ""
             for lhs in entry.lhs:
-                if not lhs or not lhs.strip() or lhs.strip() == "-":
-                    continue
-                match = _DMN_INPUT.sub("dmninputexpr", lhs)
-                if "dmninputexpr" in match:
-                    yield rule.id, "input entry", match
-                    continue
-                try:
-                    ast.parse(lhs.strip(), mode="eval")
-                    combined = f"({expr}) == ({lhs})"
-                except SyntaxError:
-                    combined = expr + lhs
-                yield rule.id, "input entry", combined
+                yield from ((rule.id, "input entry", e) for e in _python_cell(expr, lhs or ""))
         for out in rule.outputEntries:
             if out.text and out.text.strip():
                 yield rule.id, "output entry", out.text
@@ -79,9 +68,58 @@ def locations(trees: dict[str, etree._Element]) -> Where:
     return where
 
 
-def sandbox_problems(specs: list[Any], trees: dict[str, etree._Element]) -> list[Problem]:
-    """Problems for every expression of `specs` (parsed process specs), located in `trees` (the
-    procedure's BPMN and DMN files by name); rewrites bare ISO timer texts in the specs."""
+def _decision_expressions(decision: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(element id, what, Python expression) of a decision table as engine/execution/dmn/load.py
+    stores it: FEEL cells come translated ({"py": ...}), Python cells as SpiffWorkflow runs them."""
+    def operands(value: Any) -> Iterator[str]:
+        if isinstance(value, dict):
+            if isinstance(value.get("py"), str):
+                yield value["py"]
+            for v in value.values():
+                if isinstance(v, (dict, list)):
+                    yield from operands(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from operands(v)
+
+    inputs = decision.get("inputs", [])
+    for inp in inputs:
+        for py in operands(inp.get("expr")):
+            yield inp.get("id") or decision["id"], f"input expression of decision {decision['id']}", py
+    for out in decision.get("outputs", []):
+        for py in operands(out.get("default")):
+            yield out.get("id") or decision["id"], "output default", py
+    for rule in decision.get("rules", []):
+        for cell, inp in zip(rule.get("when", []), inputs):
+            if isinstance(cell, dict) and isinstance(cell.get("python"), str):
+                expr = (inp.get("expr") or {}).get("py") or ""
+                yield from ((rule["id"], "input entry", e) for e in _python_cell(expr, cell["python"]))
+            else:
+                yield from ((rule["id"], "input entry", py) for py in operands(cell))
+        for py in operands(rule.get("then")):
+            yield rule["id"], "output entry", py
+
+
+def _python_cell(expr: str, lhs: str) -> Iterator[str]:
+    """The expression SpiffWorkflow's DMN engine builds from a Python cell and its input."""
+    if not lhs.strip() or lhs.strip() == "-":
+        return
+    match = _DMN_INPUT.sub("dmninputexpr", lhs)
+    if "dmninputexpr" in match:
+        yield match
+        return
+    try:
+        ast.parse(lhs.strip(), mode="eval")
+        yield f"({expr}) == ({lhs})"
+    except SyntaxError:
+        yield expr + lhs
+
+
+def sandbox_problems(specs: list[Any], trees: dict[str, etree._Element],
+                     decisions: dict[str, dict[str, Any]] | None = None) -> list[Problem]:
+    """Problems for every expression of `specs` (parsed process specs) and `decisions` (DMN
+    tables by id, engine/execution/dmn), located in `trees` (the procedure's BPMN and DMN files
+    by name); rewrites bare ISO timer texts in the specs."""
     where = locations(trees)
     findings: list[Problem] = []
 
@@ -148,4 +186,7 @@ def sandbox_problems(specs: list[Any], trees: dict[str, etree._Element]) -> list
                     check(eid, file, "service task parameter", "eval", param["value"])
             for element_id, what, expression in _dmn_expressions(ts):
                 check(element_id, file, f"DMN {what}", "eval", expression)
+    for decision in (decisions or {}).values():
+        for element_id, what, expression in _decision_expressions(decision):
+            check(element_id, decision.get("file"), f"DMN {what}", "eval", expression)
     return findings

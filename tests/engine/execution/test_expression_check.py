@@ -85,8 +85,11 @@ def test_pre_and_post_scripts_are_checked():
     assert p.element_id == "u" and p.message.startswith("post-script refused: imports are not allowed")
 
 
+# Python cells (expressionLanguage="python"): FEEL cells are translated and refused by their own
+# parser (engine/execution/dmn); Python ones reach the sandbox's policy.
 DMN = b"""<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x">
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" name="d" namespace="x"
+             expressionLanguage="python">
   <decision id="fee" name="Fee">
     <decisionTable id="table">
       <input id="in1" label="Kind"><inputExpression id="ie1" typeRef="string"><text>kind</text></inputExpression></input>
