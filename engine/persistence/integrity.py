@@ -70,22 +70,30 @@ class IntegrityRepository(_Repository):
         return [StoredDossier(*r) for r in rows]
 
     def derived_rows(self, dossier_ids: Sequence[int]) -> DerivedRows:
-        ids = list(dossier_ids)
+        """The ready-task, timer and step rows of these dossiers. Selected by the id range they span
+        (two bind parameters, whatever the batch: `IN` with one parameter per id failed past
+        psycopg's 65,535, e.g. `db check --batch 100000`), then kept for these ids only."""
+        ids = set(dossier_ids)
         tasks: dict[int, list[TaskRow]] = defaultdict(list)
         timers: dict[int, list[TimerRow]] = defaultdict(list)
         steps: dict[int, list[StepRow]] = defaultdict(list)
         if ids:
+            low, high = min(ids), max(ids)
             r, t, s = ReadyTask.__table__.c, Timer.__table__.c, Step.__table__.c
             for dossier_id, task_id, element_id in self.session.execute(
-                select(r.dossier_id, r.task_id, r.element_id).where(r.dossier_id.in_(ids))
+                select(r.dossier_id, r.task_id, r.element_id).where(r.dossier_id.between(low, high))
             ):
-                tasks[dossier_id].append(TaskRow(task_id, element_id))
+                if dossier_id in ids:
+                    tasks[dossier_id].append(TaskRow(task_id, element_id))
             for dossier_id, task_id, element_id, due_at in self.session.execute(
-                select(t.dossier_id, t.task_id, t.element_id, t.due_at).where(t.dossier_id.in_(ids))
+                select(t.dossier_id, t.task_id, t.element_id, t.due_at).where(t.dossier_id.between(low, high))
             ):
-                timers[dossier_id].append(TimerRow(task_id, element_id, due_at))
+                if dossier_id in ids:
+                    timers[dossier_id].append(TimerRow(task_id, element_id, due_at))
             for dossier_id, step_id, task_id, element_id in self.session.execute(
-                select(s.dossier_id, s.id, s.task_id, s.element_id).where(s.dossier_id.in_(ids)).order_by(s.id)
+                select(s.dossier_id, s.id, s.task_id, s.element_id).where(s.dossier_id.between(low, high))
+                .order_by(s.id)
             ):
-                steps[dossier_id].append(StepRow(step_id, task_id, element_id))
+                if dossier_id in ids:
+                    steps[dossier_id].append(StepRow(step_id, task_id, element_id))
         return DerivedRows(dict(tasks), dict(timers), dict(steps))

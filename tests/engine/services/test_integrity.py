@@ -184,3 +184,19 @@ def test_a_dossier_saved_during_the_check_is_not_reported(services, world, monke
     monkeypatch.setattr(IntegrityRepository, "derived_rows", derived_rows_after_a_save)
     summary, found = findings(services)
     assert saved and found == [] and summary.dossiers == 4
+
+
+def test_a_batch_of_any_size_reads_its_rows(services, world):
+    """`db check --batch 100000` on a big province: the rows of a batch were selected with one bind
+    parameter per dossier, which PostgreSQL's driver refuses past 65,535. Rows of dossiers outside
+    the batch (inside its id range) must not be counted either."""
+    with services.ctx.uow(write=False) as uow:
+        ids = [d.id for d in uow.integrity.dossiers_after(0, 10)]
+        assert len(ids) == 4
+        everything = uow.integrity.derived_rows(ids)
+        picked = [ids[0], ids[2], *range(10**6, 10**6 + 70_000)]  # ids[1]'s rows lie inside the range
+        rows = uow.integrity.derived_rows(picked)
+    for kind in ("tasks", "timers", "steps"):
+        expected = {i: r for i, r in getattr(everything, kind).items() if i in (ids[0], ids[2])}
+        assert getattr(rows, kind) == expected
+    assert everything.tasks.get(ids[1]) and everything.steps.get(ids[3])  # the world has rows to lose
