@@ -71,6 +71,14 @@ _REWRITES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r'No "calledElement" attribute'), "call activity names no process to call (calledElement)"),
     (re.compile(r"Unsupported Catch Event"), "a boundary event needs a trigger (timer, message, error, escalation "
      "or signal)"),
+    (re.compile(r"A loopMaximum or loopCondition must be specified"),
+     "a loop needs a maximum number of loops (loopMaximum) or a loop condition (loopCondition)"),
+    (re.compile(r"A multiinstance task must specify a cardinality or a (loop input data reference|collection)"),
+     "a multi-instance activity needs a number of instances (loopCardinality) or a collection to go over "
+     "(loopDataInputRef)"),
+    (re.compile(r"A multiinstance task must specify exactly one of"),
+     "a multi-instance activity needs a number of instances (loopCardinality) or a collection "
+     "(loopDataInputRef), not both"),
     (re.compile(r"Duplicate process ID: (.+)"), "process id {0!s} is used twice (in this file or another of the procedure)"),
     (re.compile(r"Process (\S+) is not executable"), "process {0!s} is called but is not executable: "
      "set isExecutable=\"true\""),

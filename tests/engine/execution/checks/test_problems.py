@@ -102,3 +102,10 @@ def test_a_file_without_process_points_at_its_definitions():
 def test_a_process_id_used_twice_is_reported_once():
     found = refused({"a.bpmn": sequential(1, "one").xml(), "b.bpmn": sequential(1, "one").xml()})
     assert [(p.file, p.element_id) for p in found] == [("b.bpmn", "one")] and "already used in a.bpmn" in found[0].message
+
+
+def test_a_loop_without_maximum_or_condition_is_told_in_a_modelers_words():
+    p = Process("p").start().element('<bpmn:userTask id="t"><bpmn:standardLoopCharacteristics/></bpmn:userTask>') \
+        .end().chain("start", "t", "end")
+    [problem] = refused({"p.bpmn": p.xml()})
+    assert problem.element_id == "t" and problem.message.startswith("a loop needs a maximum number of loops")
