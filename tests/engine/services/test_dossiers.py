@@ -188,3 +188,17 @@ def test_registration_walks_the_status_table_and_an_illegal_change_is_never_writ
     view = services.dossiers.get(d.id)
     assert (view.status, view.version, view.completed_at) == ("withdrawn", 1, None)
     assert len(view.current_tasks) == 1
+
+
+def test_a_result_on_the_last_allowed_day_is_on_time_not_early(services, dirs, clock):
+    # N-7 with appointment arithmetic: received Tue 1 Dec 2026 07:00, 3 working days -> due
+    # Thu 3 Dec 17:00. Processed Thu 16:00 is on the due day, by the due instant: on time. When the
+    # due instant was named Fri 4 Dec 07:00, the same result counted as early.
+    publish(services, dirs, "P", sequential(1), statutory_days=3)
+    clock.set(datetime(2026, 12, 1, 7, 0, tzinfo=VN))
+    d = services.dossiers.start("P")
+    assert d.due_at == datetime(2026, 12, 3, 17, 0, tzinfo=VN)
+    clock.set(datetime(2026, 12, 3, 16, 0, tzinfo=VN))
+    services.dossiers.complete_task(d.current_tasks[0].task_id, {}, "u")
+    view = services.dossiers.get(d.id)
+    assert (view.status, view.timeliness) == ("processed", "on_time")
