@@ -24,8 +24,6 @@ from .sandbox import ScriptBudgetExceeded, ScriptFailed, ScriptLimits, ScriptRef
 from .working_time import (  # noqa: F401 - re-exported for the service layer
     BASIS_KEY,
     WorkingTimeFunctions,
-    compute_deadline,
-    recompute,
     record,
     recording,
 )

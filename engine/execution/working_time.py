@@ -3,8 +3,8 @@
 Plain Python without SpiffWorkflow: the script sandbox's worker process imports this module to
 run ``deadline(...)`` and friends next to the script that calls them.
 
-When ``deadline`` is evaluated, what it was computed from (start instant and amount) is appended
-to the sink set by ``recording()``, so that the engine can keep it on the timer's task and
+When ``deadline`` is evaluated, what it was computed from (the deadline basis: start instant and
+amount, engine/domain/deadline.py) is appended to the sink set by ``recording()``, so that the engine can keep it on the timer's task and
 ``motcua timers recalculate`` can recompute the deadline after the calendar changes (R-5.2).
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
+from engine.domain.deadline import DeadlineBasis
 
 BASIS_KEY = "motcua_deadline_basis"
 
@@ -54,30 +55,6 @@ def _instant(value: Any, name: str) -> datetime:
     return t
 
 
-def compute_deadline(
-    calendar: WorkingCalendar,
-    start: datetime,
-    working_hours: float | None = None,
-    working_days: int | None = None,
-) -> datetime:
-    """The one place a working-time amount becomes an instant (also used by recalculation)."""
-    if (working_hours is None) == (working_days is None):
-        raise ValueError("give exactly one of working_hours or working_days")
-    if working_hours is not None:
-        return calendar.add_working_hours(start, working_hours)
-    return calendar.add_working_days(start, int(working_days))  # type: ignore[arg-type]
-
-
-def recompute(calendar: WorkingCalendar, basis: dict[str, Any]) -> datetime:
-    """Recompute a deadline from the basis recorded when it was first computed."""
-    return compute_deadline(
-        calendar,
-        _instant(basis["from"], "from"),
-        working_hours=basis.get("working_hours"),
-        working_days=basis.get("working_days"),
-    )
-
-
 class WorkingTimeFunctions:
     """The functions offered to BPMN expressions and scripts (all instants as ISO strings).
 
@@ -105,15 +82,12 @@ class WorkingTimeFunctions:
         start: Any = None,
     ) -> str:
         """ISO instant `working_hours` or `working_days` of working time after `start` (default now)."""
-        cal = self.calendar()
         t0 = self.clock.now() if start is None else _instant(start, "start")
-        due = compute_deadline(cal, t0, working_hours, working_days)
-        basis: dict[str, Any] = {"from": t0.isoformat()}
-        if working_hours is not None:
-            basis["working_hours"] = working_hours
-        else:
-            basis["working_days"] = int(working_days)  # type: ignore[arg-type]
-        record(basis)
+        if isinstance(working_days, float) and working_days.is_integer():
+            working_days = int(working_days)  # deadline(working_days=2.0) from a computed value
+        basis = DeadlineBasis(t0, working_hours=working_hours, working_days=working_days)
+        due = basis.due(self.calendar())
+        record(basis.to_json())
         return due.isoformat()
 
     def add_working_hours(self, start: Any, hours: float) -> str:
