@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
 MIN_PASSWORD_LENGTH = 10
+MAX_DISPLAY_NAME = 255  # accounts.display_name
 
 
 # Roles a province SSO token may grant by default: those who handle dossiers. Oversight (admin,
@@ -107,6 +108,8 @@ class AccountService:
             problems.append(("username", "1-128 letters, digits, '.', '-', '_' or '@'"))
         if not AGENCY_ID_RE.match(agency_id or ""):
             problems.append(("agency", "an agency electronic id (up to 35 characters)"))
+        if display_name is not None and (len(display_name) > MAX_DISPLAY_NAME or not display_name.isprintable()):
+            problems.append(("display_name", f"at most {MAX_DISPLAY_NAME} printable characters"))
         unknown = [r for r in roles if r not in ROLE_CODES]
         if unknown or not roles:
             problems.append(("roles", f"unknown {unknown}" if unknown else "at least one role"))

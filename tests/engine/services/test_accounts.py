@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 
 from engine.domain.access import Official
 from engine.services.accounts import AccountPolicy, AccountService, TokenClaims
-from engine.services.errors import TooManyRequests, Unauthorized
+from engine.services.errors import InvalidInput, TooManyRequests, Unauthorized
 
 AGENCY = "000.00.12.H15"
 PASSWORD = "mật-khẩu-đủ-dài-1"
@@ -183,3 +183,14 @@ def test_deactivation_ends_every_session_and_reactivation_does_not_revive_them(s
     with pytest.raises(Unauthorized, match="revoked"):
         accounts.session(session)
     assert accounts.authenticate("an", PASSWORD, "192.0.2.1").token_generation == 2
+
+
+@pytest.mark.parametrize("name", ["N" * 256, "a\x00b", "tab\there"])
+def test_a_display_name_the_directory_cannot_hold_is_refused(services, name):
+    """`motcua users add --name` with 300 characters crashed with a DataError on PostgreSQL (the
+    column holds 255) and was stored on SQLite; NUL cannot be stored in PostgreSQL text at all."""
+    with pytest.raises(InvalidInput) as err:
+        services.accounts.add("ten.dai", AGENCY, ["official"], display_name=name, password=PASSWORD)
+    assert [f for f, _ in err.value.problems] == ["display_name"]
+    assert services.accounts.official("ten.dai") is None
+    services.accounts.add("ten.dai", AGENCY, ["official"], display_name="Trần Thị " + "Ngọc " * 40, password=PASSWORD)
