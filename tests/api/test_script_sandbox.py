@@ -63,3 +63,16 @@ def test_a_stored_version_tampered_to_copy_the_environment_leaks_nothing(api, di
     assert r.status_code == 422 and "copy" in r.json["detail"] and "imports are not allowed" in r.json["detail"]
     assert "s3cret" not in r.get_data(as_text=True)
     assert dossiers(api) == before
+
+
+def test_a_script_whose_result_cannot_be_stored_answers_422_and_saves_nothing(api, dirs):
+    # 10**5000 made the save a 500 (Python refuses to print such an integer as JSON).
+    publish(api, dirs, "B", Process("p").start().user("receive", lane="one_stop_officer")
+            .script("big", "x = 10 ** 5000").user("after", lane="one_stop_officer").end()
+            .chain("start", "receive", "big", "after", "end"))
+    d = api.register(procedure_code="B")
+    task = d["current_tasks"][0]
+    r = api.post("desk", f"/api/tasks/{task['task_id']}/complete", {"data": {}})
+    assert r.status_code == 422 and r.json["element_id"] == "big"
+    assert "x: integer out of range" in r.json["detail"]
+    assert api.get("desk", f"/api/dossiers/{d['id']}").json["version"] == d["version"]

@@ -112,3 +112,42 @@ def test_escape_in_a_condition_or_a_timer_is_refused_at_check_time(expression):
     with pytest.raises(BpmnInvalid) as info:
         compile_process({"p.bpmn": timer.xml()})
     assert {p.element_id for p in info.value.problems} == {"t"}
+
+
+# Results the engine cannot store (issue 7: "results must be data"; the same rules as data entered
+# over the API, engine/domain/json_values.py). Each compiles, so only the run-time check stops it;
+# before, 10**5000, {(1, 2): 3}, bytes and 1j were a 500 after the script had run, and NaN or NUL
+# were stored where PostgreSQL's jsonb refuses them.
+NOT_DATA = {
+    "integer past 4300 digits": ("x = 10 ** 5000", "integer out of range"),
+    "integer past 64 bits": ("x = 2 ** 70", "integer out of range"),
+    "NaN": ("x = float('nan')", "not a finite number"),
+    "Infinity in a list": ("x = [1, float('inf')]", "x[1]: not a finite number"),
+    "tuple key": ("x = {(1, 2): 3}", "keys must be valid text"),
+    "integer key": ("x = {1: 3}", "keys must be valid text"),
+    "bytes": ("x = 'a'.encode()", "not a JSON value (bytes)"),
+    "complex": ("x = 1j", "not a JSON value (complex)"),
+    "NUL character": ("x = chr(0)", "invalid characters"),
+    "lone surrogate": ("x = chr(0xd800)", "invalid characters"),
+    "nested deeper than 64": ("x = []\nfor i in range(100):\n    x = [x]", "nested deeper than 64"),
+    "mutated in place": ("items.append(float('nan'))", "items[1]: not a finite number"),
+}
+
+
+@pytest.mark.parametrize("script, problem", NOT_DATA.values(), ids=NOT_DATA.keys())
+def test_a_result_the_engine_cannot_store_fails_the_step(script, problem):
+    compile_process({"p.bpmn": script_process(script).xml()})  # nothing to see at check time
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(tampered(script), engine, clock, {"items": [1]})
+    assert info.value.element_id == "s"
+    assert "the result is not data" in str(info.value) and problem in str(info.value)
+
+
+def test_an_expression_value_the_engine_cannot_store_fails_the_step():
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(Exception, match="result: not a JSON value \\(complex\\)"):
+        engine.environment.evaluate("1j", {})
+    assert engine.environment.evaluate("[{1, 2}, (3,), 'a']", {}) == [{1, 2}, (3,), "a"]  # sets, tuples: data

@@ -10,16 +10,47 @@ from __future__ import annotations
 import builtins
 import operator
 import traceback
+from datetime import date, datetime, time, timedelta
 from typing import Any, Callable
 
 from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, guarded_unpack_sequence
 from RestrictedPython.transformer import INSPECT_ATTRIBUTES
+
+from engine.domain.json_values import value_problems
 
 from .policy import BUILTIN_NAMES, EXCEPTION_NAMES, RESERVED, UNSAFE_ATTRIBUTES, Mode, compile_restricted
 
 # Attribute access is allowed on data values only: the methods of str, numbers and containers
 # (and an exception's args). Functions, modules, classes other than these, frames: nothing.
 _DATA_TYPES = frozenset({str, int, float, complex, bool, list, tuple, dict, set, frozenset})
+
+
+# Deepest nesting a result may have: above the API's default (32), so data an official could enter
+# under a raised MOTCUA_MAX_JSON_DEPTH still passes through a script.
+MAX_RESULT_DEPTH = 64
+_LEAVES = (datetime, date, time, timedelta)  # what translated FEEL/JUEL functions may return
+
+
+def _json_shape(value: Any, depth: int = 0) -> Any:
+    """`value` with sets and tuples as lists and dates as text: what the engine will store."""
+    if depth > MAX_RESULT_DEPTH:
+        return []  # value_problems reports the nesting above this level
+    if type(value) in (list, tuple, set, frozenset):
+        return [_json_shape(v, depth + 1) for v in value]
+    if type(value) is dict:
+        return {k: _json_shape(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, _LEAVES):
+        return value.isoformat()
+    return value
+
+
+def _refuse_non_data(value: Any, root: str) -> None:
+    """ScriptRaised(TypeError) naming each value the engine cannot store (NaN, integers past 64
+    bits, bytes, complex, non-text keys, NUL...): the same rules as data entered over the API."""
+    problems = value_problems(_json_shape(value), MAX_RESULT_DEPTH, root)
+    if problems:
+        raise ScriptRaised("TypeError", "the result is not data: "
+                           + "; ".join(f"{path}: {problem}" for path, problem in problems), None)
 
 
 def _getattr_(obj: Any, name: Any, *default: Any) -> Any:
@@ -98,8 +129,9 @@ def run(mode: Mode, source: str, data: dict[str, Any], external: dict[str, Any] 
     ns = _namespace(data, external, functions)
     try:
         if mode == "eval":
-            return eval(code, ns), None  # noqa: S307 - restricted bytecode, guarded namespace
-        exec(code, ns)  # noqa: S102
+            value = eval(code, ns)  # noqa: S307 - restricted bytecode, guarded namespace
+        else:
+            exec(code, ns)  # noqa: S102
     except MemoryError:
         raise
     except Exception as err:
@@ -108,8 +140,12 @@ def run(mode: Mode, source: str, data: dict[str, Any], external: dict[str, Any] 
             if frame.filename == "<script>":
                 line = frame.lineno
         raise ScriptRaised(type(err).__name__, str(err), line) from None
+    if mode == "eval":
+        _refuse_non_data(value, "result")
+        return value, None
     after = {k: v for k, v in ns.items()
              if k not in RESERVED and k not in GUARDS and k != "__builtins__" and not callable(v)
              and (k in data or k not in external)}
+    _refuse_non_data(after, "")
     after.update({k: data[k] for k in RESERVED.intersection(data)})  # hidden, kept as they were
     return None, after
