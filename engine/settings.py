@@ -48,6 +48,7 @@ class Settings:
     script_timeout_ms: int = 500  # budget of one BPMN expression or script (issue 7)
     script_memory_mb: int = 128
     script_workers: int = 4  # idle sandbox workers kept per server process
+    script_step_ms: int = 10_000  # budget of all expressions and scripts of one engine step together
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -55,7 +56,8 @@ class Settings:
 
     @property
     def script_limits(self) -> ScriptLimits:
-        return ScriptLimits(self.script_timeout_ms, self.script_memory_mb, self.script_workers)
+        return ScriptLimits(self.script_timeout_ms, self.script_memory_mb, self.script_workers,
+                            self.script_step_ms)
 
     @classmethod
     def from_env(cls, **overrides: object) -> "Settings":
@@ -82,6 +84,7 @@ class Settings:
             "script_timeout_ms": int(env.get("MOTCUA_SCRIPT_TIMEOUT_MS", "500")),
             "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "128")),
             "script_workers": int(env.get("MOTCUA_SCRIPT_WORKERS", "4")),
+            "script_step_ms": int(env.get("MOTCUA_SCRIPT_STEP_MS", "10000")),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

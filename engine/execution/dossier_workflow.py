@@ -23,6 +23,7 @@ from engine.clock import Clock
 from engine.domain.fields import FieldError, field_value
 
 from .bpmn_compiler import HumanTaskMeta, MessageMeta
+from .sandbox import script_step
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
 from .spiff_clock import using_clock
@@ -396,7 +397,7 @@ class DossierWorkflow:
         # do_engine_steps refreshes timers only after running the ready engine tasks, so a timer
         # that fires leaves its event READY: run again until nothing automatic is left.
         cycles = self._cycle_paths()
-        with using_clock(self._clock):
+        with using_clock(self._clock), script_step():
             try:
                 for _ in range(_MAX_ROUNDS):
                     self._wf.do_engine_steps()

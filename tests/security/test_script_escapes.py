@@ -151,3 +151,22 @@ def test_an_expression_value_the_engine_cannot_store_fails_the_step():
     with pytest.raises(Exception, match="result: not a JSON value \\(complex\\)"):
         engine.environment.evaluate("1j", {})
     assert engine.environment.evaluate("[{1, 2}, (3,), 'a']", {}) == [{1, 2}, (3,), "a"]  # sets, tuples: data
+
+
+def test_a_loop_of_scripts_each_within_budget_is_stopped_by_the_step_budget():
+    # Each evaluation takes milliseconds, so the per-script budget never trips: before, one request
+    # ran 1,000 evaluations (12 s here; minutes with heavier scripts) until SpiffWorkflow's task
+    # depth cap silently stalled the dossier. Now all of one step share ScriptLimits.step_ms.
+    loop = (Process("p").start().script("s", "n = n + 1").xor("gw", default="f_out").user("u").end()
+            .flow("start", "s").flow("s", "gw").flow("gw", "s", "n < 10 ** 9", id="f_back")
+            .flow("gw", "u", id="f_out").chain("u", "end"))
+    compiled = compile_process({"p.bpmn": loop.xml()})
+    process = LoadedProcess.from_stored(compiled.spec, compiled.subprocess_specs,
+                                        {k: vars(v) for k, v in compiled.human_tasks.items()})
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    limits = ScriptLimits(timeout_ms=2000, memory_mb=64, step_ms=1000)
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), limits)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(process, engine, clock, {"n": 0})
+    assert "ran longer than 1000 ms together (MOTCUA_SCRIPT_STEP_MS" in str(info.value)
+    assert info.value.element_id in {"s", "f_back", "gw"}

@@ -1,7 +1,7 @@
 """The script sandbox: every expression and script of a procedure runs restricted, in a worker
 process with a time and memory budget (issue 7; docs/bpmn-conventions.md, docs/operations.md)."""
 from .policy import Refusal, ScriptRefused, check_source, iso_timer_literal
-from .pool import ScriptBudgetExceeded, ScriptFailed, ScriptLimits, close_pools, pool_for
+from .pool import ScriptBudgetExceeded, ScriptFailed, ScriptLimits, close_pools, pool_for, script_step
 
 __all__ = [
     "Refusal",
@@ -13,4 +13,5 @@ __all__ = [
     "close_pools",
     "iso_timer_literal",
     "pool_for",
+    "script_step",
 ]

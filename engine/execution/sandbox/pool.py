@@ -13,11 +13,14 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from engine.calendar import WorkingCalendar
 
@@ -35,11 +38,33 @@ class ScriptLimits:
     timeout_ms: wall-clock milliseconds for one evaluation, round trip included.
     memory_mb: MiB of address space a worker may map beyond what it maps when idle.
     workers: idle workers kept per server process (more start when threads need them).
+    step_ms: wall-clock milliseconds of all evaluations of one engine step together
+      (MOTCUA_SCRIPT_STEP_MS): a loop of scripts and gateways, or a multi-instance of thousands,
+      each within timeout_ms, would otherwise hold a request and a worker without end.
     """
 
     timeout_ms: int = 500
     memory_mb: int = 128
     workers: int = 4
+    step_ms: int = 10_000
+
+
+# When the current engine step began (time.monotonic()), None outside a step; per thread.
+_step_started: ContextVar[float | None] = ContextVar("motcua_script_step", default=None)
+
+
+@contextmanager
+def script_step() -> Iterator[None]:
+    """Every evaluation inside shares the step budget (ScriptLimits.step_ms); nested steps join the
+    outermost one."""
+    if _step_started.get() is not None:
+        yield
+        return
+    token = _step_started.set(time.monotonic())
+    try:
+        yield
+    finally:
+        _step_started.reset(token)
 
 
 class ScriptBudgetExceeded(RuntimeError):
@@ -149,6 +174,16 @@ class ScriptPool:
         Raises ScriptRefused, ScriptFailed, or ScriptBudgetExceeded (time, memory, worker died).
         """
         timeout = limits.timeout_ms / 1000
+        over = f"the script ran longer than its budget of {limits.timeout_ms} ms (MOTCUA_SCRIPT_TIMEOUT_MS)"
+        started = _step_started.get()
+        if started is not None:
+            left = started + limits.step_ms / 1000 - time.monotonic()
+            if left < timeout:
+                over = (f"the step's scripts and expressions ran longer than {limits.step_ms} ms together "
+                        "(MOTCUA_SCRIPT_STEP_MS; a loop without a wait?)")
+                if left <= 0:
+                    raise ScriptBudgetExceeded(over)
+                timeout = left
         worker = self._take()
         try:
             worker.use_calendar(calendar)
@@ -157,8 +192,7 @@ class ScriptPool:
             try:
                 reply = worker.run(request, timeout)
             except TimeoutError:
-                raise ScriptBudgetExceeded(f"the script ran longer than its budget of {limits.timeout_ms} ms "
-                                           "(MOTCUA_SCRIPT_TIMEOUT_MS)") from None
+                raise ScriptBudgetExceeded(over) from None
         except BaseException:
             worker.kill()
             raise
