@@ -19,6 +19,12 @@ from .data_limits import check_data
 from .errors import Conflict, InvalidInput, NotFound, ProcessFailure
 from .workflow_state import EMPTY, Snapshot, get_dossier, save_workflow, write_rows
 
+# Data every dossier starts with (docs/bpmn-conventions.md §4): neither a message nor a task's
+# completion may overwrite it (a form-less task took any field, so scripts and timers reading
+# dossier_code or due_at saw what the official typed).
+RESERVED_FIELDS = frozenset({"dossier_code", "procedure_code", "competent_agency", "channel", "received_at",
+                             "started_at", "due_at", "applicant"})
+
 
 @dataclass(frozen=True)
 class TaskSummary:
@@ -247,6 +253,8 @@ class DossierService:
                 raise Conflict(f"task {task_id} is at version {row.version}, not {expected_version}: reload it")
             info = ctx.processes.info(uow, dossier.procedure_version_id)
             problems = info.form(row.form).problems(data)
+            problems += [(name, "is set at registration and cannot be changed by a task")
+                         for name in sorted(RESERVED_FIELDS & data.keys())] if isinstance(data, dict) else []
             if problems:
                 raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
             dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)

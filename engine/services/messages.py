@@ -23,15 +23,12 @@ from engine.domain.json_values import value_problems
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
-from .dossiers import TaskSummary, task_summary
+from .dossiers import RESERVED_FIELDS, TaskSummary, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure
 from .workflow_state import Snapshot, save_workflow
 
 MAX_PAYLOAD_BYTES = 64 * 1024  # as JSON, UTF-8
 MAX_PAYLOAD_DEPTH = 16
-# Data every dossier starts with (docs/bpmn-conventions.md §4): a message cannot overwrite it.
-RESERVED_FIELDS = frozenset({"dossier_code", "procedure_code", "competent_agency", "channel", "received_at",
-                             "started_at", "due_at", "applicant"})
 
 
 @dataclass(frozen=True)

@@ -76,3 +76,23 @@ def test_a_script_whose_result_cannot_be_stored_answers_422_and_saves_nothing(ap
     assert r.status_code == 422 and r.json["element_id"] == "big"
     assert "x: integer out of range" in r.json["detail"]
     assert api.get("desk", f"/api/dossiers/{d['id']}").json["version"] == d["version"]
+
+
+def test_a_formless_task_cannot_overwrite_the_data_a_dossier_starts_with(api, dirs):
+    # Before, {"dossier_code": "FAKE"} on a form-less task replaced the code every later script,
+    # condition and timer reads (a message was already refused the same fields).
+    publish(api, dirs, "F", Process("p").start().user("receive", lane="one_stop_officer")
+            .script("s", "seen = dossier_code").user("after", lane="one_stop_officer").end()
+            .chain("start", "receive", "s", "after", "end"))
+    d = api.register(procedure_code="F")
+    task = d["current_tasks"][0]
+    r = api.post("desk", f"/api/tasks/{task['task_id']}/complete",
+                 {"data": {"dossier_code": "FAKE", "due_at": "2000-01-01T00:00:00+07:00", "note": "ok"}})
+    assert r.status_code == 422
+    assert r.json["errors"] == [{"field": f, "problem": "is set at registration and cannot be changed by a task"}
+                                for f in ("dossier_code", "due_at")]
+    assert api.get("desk", f"/api/dossiers/{d['id']}").json["version"] == d["version"]
+    r = api.post("desk", f"/api/tasks/{task['task_id']}/complete", {"data": {"note": "ok"}})
+    assert r.status_code == 200
+    after = api.get("desk", f"/api/tasks/{r.json['current_tasks'][0]['task_id']}").json
+    assert after["data"]["seen"] == d["code"]
