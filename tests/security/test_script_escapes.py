@@ -170,3 +170,33 @@ def test_a_loop_of_scripts_each_within_budget_is_stopped_by_the_step_budget():
         DossierWorkflow.start(process, engine, clock, {"n": 0})
     assert "ran longer than 1000 ms together (MOTCUA_SCRIPT_STEP_MS" in str(info.value)
     assert info.value.element_id in {"s", "f_back", "gw"}
+
+
+@pytest.mark.parametrize("script", [
+    "x = ['a' * 10 ** 6] * 10 ** 4",  # 10 GB of JSON; pickled, the one string crosses once
+    "x = {'a': 'b' * 2 ** 20}\nfor i in range(5):\n    x = [x, x, x, x]",  # 1 MiB * 4**5, aliased
+])
+def test_a_result_larger_as_json_than_as_a_reply_fails_the_step(script):
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(tampered(script), engine, clock, {})
+    assert info.value.element_id == "s" and "more than 16 MiB as JSON" in str(info.value)
+
+
+def test_a_parallel_multi_instance_of_thousands_fails_its_step():
+    # Before: 20,000 user-task instances from a 120 KB list took 14 s and 3 GB of the server's memory.
+    process = (Process("p").start().script("s", "items = list(range(1001))").user("u", each="items", item="it")
+               .end().chain("start", "s", "u", "end"))
+    compiled = compile_process({"p.bpmn": process.xml()})
+    loaded = LoadedProcess.from_stored(compiled.spec, compiled.subprocess_specs,
+                                       {k: vars(v) for k, v in compiled.human_tasks.items()})
+    clock = ManualClock(datetime(2026, 11, 26, 9, 0, tzinfo=VN))
+    engine = MotcuaScriptEngine(WorkingTimeFunctions(lambda: CAL, clock), LIMITS)
+    with pytest.raises(ProcessError) as info:
+        DossierWorkflow.start(loaded, engine, clock, {})
+    assert info.value.element_id == "u" and "at most 1000 instances" in str(info.value)
+    ok = DossierWorkflow.start(LoadedProcess.from_stored(
+        compile_process({"p.bpmn": process.xml().replace(b"range(1001)", b"range(1000)")}).spec,
+        compiled.subprocess_specs, {k: vars(v) for k, v in compiled.human_tasks.items()}), engine, clock, {})
+    assert len(ok.ready_tasks()) == 1000

@@ -8,6 +8,7 @@ and the engine's names never do.
 from __future__ import annotations
 
 import builtins
+import json
 import operator
 import traceback
 from datetime import date, datetime, time, timedelta
@@ -28,6 +29,8 @@ _DATA_TYPES = frozenset({str, int, float, complex, bool, list, tuple, dict, set,
 # Deepest nesting a result may have: above the API's default (32), so data an official could enter
 # under a raised MOTCUA_MAX_JSON_DEPTH still passes through a script.
 MAX_RESULT_DEPTH = 64
+MAX_RESULT_CHARS = 16 * 2**20  # as the worker's reply (worker.MAX_REPLY_BYTES), counted as JSON text
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _LEAVES = (datetime, date, time, timedelta)  # what translated FEEL/JUEL functions may return
 
 
@@ -47,10 +50,19 @@ def _json_shape(value: Any, depth: int = 0) -> Any:
 def _refuse_non_data(value: Any, root: str) -> None:
     """ScriptRaised(TypeError) naming each value the engine cannot store (NaN, integers past 64
     bits, bytes, complex, non-text keys, NUL...): the same rules as data entered over the API."""
-    problems = value_problems(_json_shape(value), MAX_RESULT_DEPTH, root)
+    shape = _json_shape(value)
+    problems = value_problems(shape, MAX_RESULT_DEPTH, root)
     if problems:
         raise ScriptRaised("TypeError", "the result is not data: "
                            + "; ".join(f"{path}: {problem}" for path, problem in problems), None)
+    # Measured as JSON, not as the pickled reply: pickle stores a value repeated by reference once,
+    # so ["a" * 10**6] * 10**4 crossed as 1 MB and became 10 GB of JSON in the server.
+    size = 0
+    for chunk in _ENCODER.iterencode(shape):
+        size += len(chunk)
+        if size > MAX_RESULT_CHARS:
+            raise MemoryError(f"the result takes more than {MAX_RESULT_CHARS // 2**20} MiB as JSON "
+                              "(it would become task data, stored with every step)")
 
 
 def _getattr_(obj: Any, name: Any, *default: Any) -> Any:

@@ -98,8 +98,8 @@ def _main() -> None:
             payload = pickle.dumps(("error", "refused", "ScriptRefused", str(err), None))
         except ScriptRaised as err:
             payload = pickle.dumps(("error", "raised", err.kind, err.message, err.line))
-        except MemoryError:
-            payload = pickle.dumps(("error", "memory", "MemoryError", "", None))
+        except MemoryError as err:  # out of memory (no message), or a result too large (runtime.py)
+            payload = pickle.dumps(("error", "memory", "MemoryError", str(err), None))
         except Exception as err:  # an engine function failing (bad calendar...)
             payload = pickle.dumps(("error", "raised", type(err).__name__, str(err), None))
         outbox.send_bytes(payload)
