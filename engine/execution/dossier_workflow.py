@@ -1,6 +1,8 @@
 """A dossier's running workflow: the small interface the service layer uses instead of SpiffWorkflow."""
 from __future__ import annotations
 
+import ast
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -23,6 +25,7 @@ from engine.clock import Clock
 from engine.domain.fields import FieldError, field_value
 
 from .bpmn_compiler import HumanTaskMeta, MessageMeta
+from .expressions import ExpressionError
 from .sandbox import script_step
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
@@ -129,12 +132,27 @@ def _utc(value: str) -> datetime:
     return t.astimezone(timezone.utc)
 
 
+# A JUEL/FEEL condition runs as "<its Python>  # <as written>" (camunda.py); SpiffWorkflow quotes it.
+_TRANSLATED = re.compile(r"(expression ')[^\n]*?  # ")
+_DID_YOU_MEAN = re.compile(r"Did you mean one of '(\[[^\]]*\])'\?")
+
+
+def _names(match: re.Match[str]) -> str:
+    try:
+        return "Did you mean " + ", ".join(map(str, ast.literal_eval(match.group(1)))) + "?"
+    except (ValueError, SyntaxError):
+        return match.group(0)
+
+
 def _describe(err: SpiffWorkflowException) -> str:
-    """SpiffWorkflow's message plus the error that caused it (which it leaves out for expressions)."""
-    text = str(err).strip()
+    """SpiffWorkflow's message plus the error that caused it (which it leaves out for expressions),
+    in the analyst's words: a condition as written in the diagram (not its Python translation),
+    suggested names as a plain list, and no class name where the cause speaks for itself."""
+    text = _DID_YOU_MEAN.sub(_names, _TRANSLATED.sub(r"\1", str(err).strip()))
     cause = err.__context__
     if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in text:
-        text += f" ({type(cause).__name__}: {cause})"
+        plain = isinstance(cause, (NameError, ExpressionError))  # "name 'x' is not defined", "gave null"
+        text += f" ({cause})" if plain else f" ({type(cause).__name__}: {cause})"
     return text
 
 

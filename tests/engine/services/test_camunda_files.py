@@ -79,6 +79,26 @@ def test_non_boolean_juel_condition_is_an_incident_on_the_gateway(services, dirs
     assert "not true or false" in str(info.value)
 
 
+
+@pytest.mark.parametrize("condition, expected", [
+    ("${decison == 'accept'}", "expression '${decison == 'accept'}'"),   # a typo in the variable
+    ("${decision}", "expression '${decision}'"),                          # a string, not true or false
+    ('=decison = "accept"', "expression '=decison = \"accept\"'"),
+])
+def test_an_incident_quotes_the_condition_as_the_analyst_wrote_it(services, dirs, condition, expected):
+    """Not the Python it was translated into, nor Python reprs and exception class names."""
+    bpmn = (FIXTURES / "review.bpmn").read_text().replace(
+        "${decision == 'accept' &amp;&amp; score ge 50}", condition.replace('"', "&quot;"))
+    assert sync(services, dirs, "REVIEW", {"review.bpmn": bpmn}) == []
+    [t] = services.dossiers.start("REVIEW").current_tasks
+    with pytest.raises(ProcessFailure) as info:
+        services.dossiers.complete_task(t.task_id, {"decision": "accept", "score": 70}, "u1")
+    [incident] = services.dossiers.get(t.dossier_id).incidents
+    for text in (str(info.value), incident["error"]):
+        assert expected in text, text
+        assert not any(internal in text for internal in ("juel_", "feel_", "  # ", "['", "Error:")), text
+
+
 ZEEBE = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
     xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"
