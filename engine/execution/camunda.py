@@ -276,7 +276,7 @@ def _multi_instance(loop: etree._Element, findings: list[Finding]) -> None:
 def prepare_vendor_extensions(tree: etree._Element) -> list[Finding]:
     """Translate Camunda conditions and decision references in place; return what must be refused."""
     findings: list[Finding] = []
-    for tag in ("conditionExpression", "condition", "completionCondition"):
+    for tag in ("conditionExpression", "condition", "completionCondition", "loopCondition"):
         for el in list(tree.iter(_b(tag))):
             _condition(el, findings)
     for tag in ("userTask", "manualTask", "task"):

@@ -4,6 +4,7 @@ from lxml import etree
 
 from engine.execution.bpmn_compiler import BpmnInvalid, compile_process
 from engine.execution.camunda import prepare_vendor_extensions
+from tests.support.dossier_runner import run_dossier
 
 HEAD = ('<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
         'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" '
@@ -129,3 +130,30 @@ def test_compile_reports_every_problem_of_a_camunda_file():
     assert all(p.file == "a.bpmn" for p in info.value.problems)
 
 
+
+
+def looping(condition: str) -> bytes:
+    return (HEAD + '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="review"/>'
+            '<bpmn:userTask id="review"><bpmn:standardLoopCharacteristics><bpmn:loopCondition '
+            f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:loopCondition></bpmn:standardLoopCharacteristics>'
+            '</bpmn:userTask><bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="e"/><bpmn:endEvent id="e"/>'
+            + TAIL).encode()
+
+
+@pytest.mark.parametrize("condition", ["${rounds lt 3}", "=rounds &lt; 3", "rounds &lt; 3"])
+def test_a_loop_condition_runs_in_the_language_it_is_written_in(condition):
+    """BPMN 2.0 §10.3.8: the activity loops while its loopCondition is true. It was passed to
+    SpiffWorkflow untranslated, so a JUEL or FEEL condition passed check and failed at run time."""
+    rounds = iter(range(1, 10))
+    result = run_dossier(compile_process({"p.bpmn": looping(condition)}), data=lambda _: {"rounds": next(rounds)})
+    assert (result.outcome, result.steps) == ("end", ["review", "review", "review"]), result
+
+
+@pytest.mark.parametrize("condition, expected", [
+    ("rounds &lt;", "not a valid expression"),
+    ("${rounds.size() lt 3}", "method call"),
+])
+def test_a_loop_condition_that_cannot_run_is_refused_on_its_task(condition, expected):
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"p.bpmn": looping(condition)})
+    assert [(p.element_id, expected in p.message) for p in info.value.problems] == [("review", True)]
