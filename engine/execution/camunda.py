@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from lxml import etree
 
-from .expressions import Unsupported, translate_condition
+from .expressions import Unsupported, translate_condition, translate_value
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -113,6 +113,31 @@ def _condition(el: etree._Element, findings: list[Finding]) -> None:
     # the original stays as a comment: incidents quote the expression, the analyst knows this one
     el.text = f"{python}  # {' '.join(text.split())}"
     el.attrib.pop("language", None)
+
+
+def _cardinality(el: etree._Element, findings: list[Finding]) -> None:
+    """A multi-instance loopCardinality is a value (how many instances): Python, ${...} or =...,
+    translated like a condition (it ran untranslated, so JUEL/FEEL failed at run time)."""
+    text = (el.text or "").strip()
+    if not text:
+        return
+    try:
+        if text.startswith("${") and text.endswith("}"):
+            python = translate_value(text[2:-1], "juel")
+        elif text.startswith("="):
+            python = translate_value(text[1:], "feel")
+        else:
+            try:
+                ast.parse(text, mode="eval")
+            except SyntaxError as err:
+                findings.append(Finding(_owner(el).get("id"), f"loop cardinality {text!r} is not a valid expression "
+                                        f"({err.msg}): write a number or a variable, e.g. 3 or ${{count}}",
+                                        el.sourceline))
+            return
+    except Unsupported as err:
+        findings.append(Finding(_owner(el).get("id"), f"loop cardinality {text!r} cannot run: {err}", el.sourceline))
+        return
+    el.text = f"{python}  # {' '.join(text.split())}"
 
 
 def _refuse(el: etree._Element, message: str, findings: list[Finding]) -> None:
@@ -279,6 +304,8 @@ def prepare_vendor_extensions(tree: etree._Element) -> list[Finding]:
     for tag in ("conditionExpression", "condition", "completionCondition", "loopCondition"):
         for el in list(tree.iter(_b(tag))):
             _condition(el, findings)
+    for el in list(tree.iter(_b("loopCardinality"))):
+        _cardinality(el, findings)
     for tag in ("userTask", "manualTask", "task"):
         for task in tree.iter(_b(tag)):
             _user_task(task, findings)

@@ -157,3 +157,28 @@ def test_a_loop_condition_that_cannot_run_is_refused_on_its_task(condition, expe
     with pytest.raises(BpmnInvalid) as info:
         compile_process({"p.bpmn": looping(condition)})
     assert [(p.element_id, expected in p.message) for p in info.value.problems] == [("review", True)]
+
+
+def instances(cardinality: str) -> bytes:
+    return (HEAD + '<bpmn:startEvent id="s"/><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="consult"/>'
+            '<bpmn:userTask id="consult"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality '
+            f'xsi:type="bpmn:tFormalExpression">{cardinality}</bpmn:loopCardinality>'
+            '</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>'
+            '<bpmn:sequenceFlow id="f2" sourceRef="consult" targetRef="e"/><bpmn:endEvent id="e"/>' + TAIL).encode()
+
+
+@pytest.mark.parametrize("cardinality", ["${3}", "${count}", "=count", "count", "3"])
+def test_a_loop_cardinality_runs_in_the_language_it_is_written_in(cardinality):
+    result = run_dossier(compile_process({"p.bpmn": instances(cardinality)}), start_data={"count": 3})
+    assert (result.outcome, result.steps) == ("end", ["consult"] * 3), result
+
+
+@pytest.mark.parametrize("cardinality, expected", [
+    ("3 +", "not a valid expression"),
+    ("${items.size()}", "method call"),
+])
+def test_a_loop_cardinality_that_cannot_run_is_refused_on_its_task(cardinality, expected):
+    with pytest.raises(BpmnInvalid) as info:
+        compile_process({"p.bpmn": instances(cardinality)})
+    assert [(p.element_id, expected in p.message) for p in info.value.problems] == [("consult", True)], \
+        info.value.problems
