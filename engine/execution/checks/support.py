@@ -18,7 +18,8 @@ RUNS, LIMITS, REFUSED = "runs", "runs with limits", "refused at check"
 # element or event (as modelers name them) -> (status, what to know)
 SUPPORT: dict[str, tuple[str, str]] = {
     "startEvent (none)": (RUNS, "a dossier starts at registration"),
-    "startEvent (timer)": (LIMITS, "the dossier waits for the timer before its first step"),
+    "startEvent (timer)": (LIMITS, "the dossier waits for the timer before its first step; a cycle is refused (a "
+                           "dossier starts once)"),
     "startEvent (message)": (RUNS, "started by registration; with several, the registration names the message"),
     "startEvent (signal, conditional, multiple)": (REFUSED, "a dossier is started by its registration only"),
     "endEvent (none)": (RUNS, ""),
@@ -34,7 +35,8 @@ SUPPORT: dict[str, tuple[str, str]] = {
     "intermediateThrowEvent (escalation)": (RUNS, ""),
     "intermediateThrowEvent / intermediateCatchEvent (link)": (RUNS, "the throw continues at the catch of the same "
                                                                "name on the same process level"),
-    "intermediateCatchEvent (timer)": (RUNS, "timeDate, timeDuration, timeCycle: Python expressions (§4)"),
+    "intermediateCatchEvent (timer)": (LIMITS, "timeDate, timeDuration: Python expressions (§4); a cycle is refused "
+                                       "(it waits once)"),
     "intermediateCatchEvent (message), receiveTask": (RUNS, "delivered through the API (docs/api.md)"),
     "intermediateCatchEvent (signal)": (LIMITS, "refused unless the procedure throws that signal: signals from "
                                         "outside a dossier are not delivered"),
@@ -210,6 +212,14 @@ def _events(used: _Used, trees: dict[str, etree._Element], problems: list[Proble
             if not times or not all((t.text or "").strip() for t in times):
                 _problem(problems, file, el, "timer has no time: give it a date (timeDate), a duration "
                          "(timeDuration) or a cycle (timeCycle)")
+            elif any(is_bpmn(t, "timeCycle") for t in times) and (
+                    tag == "intermediateCatchEvent" or (tag == "startEvent" and is_bpmn(parent, "process"))):
+                # SpiffWorkflow fires such a cycle again and again on the same path: a start event added a
+                # new path (a second first step) at every occurrence of the dossier's one start
+                where = "a dossier starts once" if tag == "startEvent" else "an intermediate timer waits once"
+                _problem(problems, file, el, f"a cycle (timeCycle) repeats, but {where}: give it a date (timeDate) "
+                         "or a duration (timeDuration); for reminders, draw the cycle on a non-interrupting "
+                         "boundary event or the timer start event of an event sub-process")
         elif kind == "none" and tag == "boundaryEvent":
             _problem(problems, file, el, "a boundary event needs a trigger (timer, message, error, escalation "
                      "or signal)")
