@@ -432,11 +432,28 @@ class DossierWorkflow:
                 raise ProcessError(_describe(err), element) from err
             except Exception as err:  # a script raising something SpiffWorkflow did not wrap
                 raise ProcessError(f"{type(err).__name__}: {err}") from err
+        self._refuse_deadlock()
         for task_id, before in cycles.items():
             task = self._wf.get_task_from_id(UUID(task_id))
             spawned = cycle_occurrences(task) - before if task is not None else 0
             if spawned > 0:
                 self._cycle_firings[task_id] = self._cycle_firings.get(task_id, 0) + spawned
+
+
+    def _refuse_deadlock(self) -> None:
+        """A process not finished with nothing to do, no timer and no message to wait for would stay
+        open forever: e.g. a parallel gateway joining the branches of an exclusive one waits for a
+        branch that was never taken (BPMN 2.0 §10.6.4). Raise, so the step is refused with an
+        incident on the element that waits, instead of a dossier nobody can move."""
+        if self._wf.completed or any(t.state == TaskState.READY and t.task_spec.manual for t in self._all_tasks()):
+            return
+        if self.waiting_timers() or self._message_waits():
+            return
+        waiting = sorted({element_id(t.task_spec) for t in self._all_tasks()
+                          if t.state == TaskState.WAITING and getattr(t.task_spec, "bpmn_id", None)})
+        raise ProcessError(f"the process cannot go on: {', '.join(waiting) or 'it'} waits for a path that will "
+                           "never come (a parallel gateway joins every incoming flow: after an exclusive gateway, "
+                           "join with an exclusive or inclusive gateway)", waiting[0] if waiting else None)
 
 
 def _gateway_timers(task: Any, definition: GatewayEvents) -> list[WaitingTimer]:

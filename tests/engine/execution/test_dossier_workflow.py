@@ -130,3 +130,17 @@ def test_restored_process_runs_like_the_parsed_one(clock):
         dw = DossierWorkflow.restore(dw.process, dw.dump(), engine, clock)
         dw.complete(dw.ready_tasks()[0].id, {})
     assert dw.completed
+
+
+def exclusive_choice_joined_by_a_parallel_gateway() -> Process:
+    return (Process("p").start().xor("choose", default="to_b").user("a").user("b").parallel("join").end()
+            .flow("start", "choose").flow("choose", "a", "x == 1").flow("choose", "b", id="to_b")
+            .flow("a", "join").flow("b", "join").flow("join", "end"))
+
+
+def test_a_step_that_leaves_the_process_waiting_for_nothing_is_refused(clock):
+    """The dossier sat open forever: no ready task, no timer, no message (issue 8: never stuck)."""
+    dw, _ = start(exclusive_choice_joined_by_a_parallel_gateway(), clock, {"x": 1})
+    with pytest.raises(ProcessError) as info:
+        dw.complete(dw.ready_tasks()[0].id, {})
+    assert info.value.element_id == "join" and "never come" in str(info.value)

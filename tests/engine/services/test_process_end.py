@@ -81,3 +81,15 @@ def test_terminate_end_event_ends_a_task_and_its_boundary_timer_still_waiting(se
     assert rows(services, d.id) == (["verify_late"], ["decide", "verify"])
     assert complete(services, d.id, "decide").status == "processed"
     finished(services, d.id, clock)
+
+
+def test_a_dossier_that_could_never_move_again_is_an_incident_not_a_silent_wait(services, dirs):
+    from engine.services.errors import ProcessFailure
+    from tests.engine.execution.test_dossier_workflow import exclusive_choice_joined_by_a_parallel_gateway
+    publish(services, dirs, exclusive_choice_joined_by_a_parallel_gateway())
+    d = services.dossiers.start("P", data={"x": 1})
+    with pytest.raises(ProcessFailure):
+        complete(services, d.id, "a")
+    view = services.dossiers.get(d.id)
+    assert [t.element_id for t in view.current_tasks] == ["a"]  # nothing saved: the task is still there
+    assert [(i["element_id"], "never come" in i["error"]) for i in view.incidents] == [("join", True)]
