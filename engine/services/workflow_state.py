@@ -57,7 +57,12 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
     due_at = basis = None
     if task.working_hours is not None or task.working_days is not None:
         deadline = DeadlineBasis(now, working_hours=task.working_hours, working_days=task.working_days)
-        due_at, basis = deadline.due(ctx.calendars()), deadline.to_json()
+        try:
+            due_at, basis = deadline.due(ctx.calendars()), deadline.to_json()
+        except (ValueError, OverflowError) as err:  # e.g. 10**9 working days: past the calendar's years
+            amount = (f"{task.working_hours} working hours" if task.working_hours is not None
+                      else f"{task.working_days} working days")
+            raise ProcessError(f"the step deadline ({amount}) cannot be computed: {err}", task.element_id) from None
     return {
         "task_id": task.id,
         "dossier_id": dossier.id,

@@ -89,3 +89,13 @@ def test_an_item_without_its_deadline_is_an_incident_not_a_crash(services, dirs)
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data={"consultations": [{"agency": A20}]})
     assert info.value.extra["element_id"] == "consult" and "consultation.days" in info.value.detail
+
+
+def test_a_deadline_past_the_calendar_is_an_incident_on_the_task_not_a_crash(services, dirs):
+    """10**9 working days from an item's data: the calendar raised ValueError, which went out as a 500."""
+    process = consultations(days="{consultation.days}", lane="Sở [official@{consultation.agency}]",
+                            item="consultation", each="consultations")
+    publish(services, dirs, process)
+    with pytest.raises(ProcessFailure) as info:
+        services.dossiers.start("P", data={"consultations": [{"agency": A20, "days": 10**9}]})
+    assert info.value.extra["element_id"] == "consult" and "1000000000 working days" in str(info.value)
