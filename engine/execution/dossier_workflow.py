@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import re
+import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
@@ -16,6 +17,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
@@ -431,7 +433,7 @@ class DossierWorkflow:
                 element = element_id(task.task_spec) if task is not None else None
                 raise ProcessError(_describe(err), element) from err
             except Exception as err:  # a script raising something SpiffWorkflow did not wrap
-                raise ProcessError(f"{type(err).__name__}: {err}") from err
+                raise _unwrapped(err) from err
         self._refuse_deadlock()
         for task_id, before in cycles.items():
             task = self._wf.get_task_from_id(UUID(task_id))
@@ -454,6 +456,23 @@ class DossierWorkflow:
         raise ProcessError(f"the process cannot go on: {', '.join(waiting) or 'it'} waits for a path that will "
                            "never come (a parallel gateway joins every incoming flow: after an exclusive gateway, "
                            "join with an exclusive or inclusive gateway)", waiting[0] if waiting else None)
+
+
+def _unwrapped(err: Exception) -> ProcessError:
+    """An error SpiffWorkflow raised without its task (e.g. a multi-instance collection that is not
+    a list): located on the innermost task being run, as SpiffWorkflow's specs name it `my_task`."""
+    task = None
+    for frame, _ in traceback.walk_tb(err.__traceback__):
+        task = frame.f_locals.get("my_task", task)
+    spec = getattr(task, "task_spec", None)
+    if spec is None:
+        return ProcessError(f"{type(err).__name__}: {err}")
+    collection = getattr(getattr(spec, "data_input", None), "bpmn_id", None)
+    if isinstance(spec, MultiInstanceTask) and collection and isinstance(err, TypeError):
+        value = task.data.get(collection)
+        return ProcessError(f"the multi-instance collection {collection!r} is "
+                            f"{'missing' if value is None else type(value).__name__}, not a list", element_id(spec))
+    return ProcessError(f"{type(err).__name__}: {err}", element_id(spec))
 
 
 def _gateway_timers(task: Any, definition: GatewayEvents) -> list[WaitingTimer]:

@@ -99,3 +99,13 @@ def test_a_deadline_past_the_calendar_is_an_incident_on_the_task_not_a_crash(ser
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data={"consultations": [{"agency": A20, "days": 10**9}]})
     assert info.value.extra["element_id"] == "consult" and "1000000000 working days" in str(info.value)
+
+
+@pytest.mark.parametrize("data, expected", [({}, "'agencies' is missing, not a list"),
+                                            ({"agencies": 5}, "'agencies' is int, not a list")])
+def test_a_collection_that_is_not_a_list_is_an_incident_on_the_task(services, dirs, data, expected):
+    """It was "TypeError: 'NoneType' object is not iterable", with no element."""
+    publish(services, dirs, consultations())
+    with pytest.raises(ProcessFailure) as info:
+        services.dossiers.start("P", data=data)
+    assert info.value.extra["element_id"] == "consult" and expected in str(info.value)
