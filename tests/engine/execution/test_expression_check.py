@@ -64,7 +64,10 @@ def test_a_bare_iso_timer_is_calendar_time_with_a_warning(kind, text, due):
 
 
 def test_a_bare_cycle_is_accepted_with_a_warning():
-    c = compile_process({"p.bpmn": timer("R3/PT1H", "timeCycle").xml()})
+    # on a non-interrupting boundary event: a cycle on an intermediate catch event is refused (it waits once)
+    p = (Process("p").start().user("u").boundary_timer("t", "u", "R3/PT1H", interrupting=False, kind="timeCycle")
+         .user("remind").end().end("e2").chain("start", "u", "end").chain("t", "remind", "e2"))
+    c = compile_process({"p.bpmn": p.xml()})
     assert [w.element_id for w in c.warnings] == ["t"]
 
 
