@@ -152,7 +152,9 @@ def _describe(err: SpiffWorkflowException) -> str:
     suggested names as a plain list, and no class name where the cause speaks for itself."""
     text = _DID_YOU_MEAN.sub(_names, _TRANSLATED.sub(r"\1", str(err).strip()))
     cause = err.__context__
-    if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in text:
+    # ", in expression" is the script engine's own wrapping, which already says what the cause said
+    if cause is not None and not isinstance(cause, SpiffWorkflowException) and str(cause) not in text \
+            and ", in expression " not in text:
         plain = isinstance(cause, (NameError, ExpressionError))  # "name 'x' is not defined", "gave null"
         text += f" ({cause})" if plain else f" ({type(cause).__name__}: {cause})"
     return text

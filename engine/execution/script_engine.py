@@ -20,6 +20,7 @@ from SpiffWorkflow.bpmn.script_engine import BasePythonScriptEngineEnvironment, 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from .expressions import ExpressionError
 from .sandbox import ScriptBudgetExceeded, ScriptFailed, ScriptLimits, ScriptRefused, pool_for
 from .working_time import (  # noqa: F401 - re-exported for the service layer
     BASIS_KEY,
@@ -75,8 +76,13 @@ class MotcuaScriptEngine(PythonScriptEngine):
             except SpiffWorkflowException:
                 raise
             except Exception as err:
-                what = str(err) if isinstance(err, _SANDBOX_ERRORS) else f"{type(err).__name__}: {err}"
-                raise WorkflowTaskException(f"{what}, in expression {expression.strip()!r}", task=task,
+                plain = isinstance(err, (*_SANDBOX_ERRORS, NameError, ExpressionError))  # they speak for themselves
+                what = str(err) if plain else f"{type(err).__name__}: {err}"
+                for kind in ("NameError: ", "ExpressionError: "):  # the sandbox's wording of them
+                    what = what.removeprefix(kind)
+                # a JUEL/FEEL condition runs as "<Python>  # <as written>" (camunda.py): quote it as written
+                shown = expression.strip().split("  # ", 1)[-1]
+                raise WorkflowTaskException(f"{what}, in expression {shown!r}", task=task,
                                             exception=err) from err
         if len(sink) == 1:
             task.internal_data[BASIS_KEY] = sink[0]

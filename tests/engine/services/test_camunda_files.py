@@ -81,9 +81,9 @@ def test_non_boolean_juel_condition_is_an_incident_on_the_gateway(services, dirs
 
 
 @pytest.mark.parametrize("condition, expected", [
-    ("${decison == 'accept'}", "expression '${decison == 'accept'}'"),   # a typo in the variable
-    ("${decision}", "expression '${decision}'"),                          # a string, not true or false
-    ('=decison = "accept"', "expression '=decison = \"accept\"'"),
+    ("${decison == 'accept'}", "${decison == 'accept'}"),   # a typo in the variable
+    ("${decision}", "${decision}"),                          # a string, not true or false
+    ('=decison = "accept"', '=decison = "accept"'),
 ])
 def test_an_incident_quotes_the_condition_as_the_analyst_wrote_it(services, dirs, condition, expected):
     """Not the Python it was translated into, nor Python reprs and exception class names."""
