@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
 )
 
-from ..sandbox import check_source, iso_timer_literal
+from ..sandbox import check_source, iso_timer_literal, timer_shape_refusal
 from .problems import ERROR, WARNING, Problem
 
 Where = dict[str, tuple[str, "int | None", str]]
@@ -176,6 +176,8 @@ def sandbox_problems(specs: list[Any], trees: dict[str, etree._Element],
                                                 "deadline write deadline(working_hours=...) or "
                                                 "deadline(working_days=...) (R-5.2)", line, WARNING))
                         continue
+                    if refusal is None:
+                        refusal = timer_shape_refusal(kind, expression)
                     if refusal is not None:
                         f, line = locate(eid, file)
                         findings.append(problem(f, eid, refusal.message, line))

@@ -229,3 +229,41 @@ def iso_timer_literal(kind: str, text: str) -> tuple[str | None, Refusal | None]
             return None, Refusal(f"{kind} needs {_KIND_EXAMPLE.get(kind, 'an expression')}; "
                                  f"{text} is {_KIND_EXAMPLE[other]} (write it as {other})")
     return None, None
+
+
+# Functions that give an instant: only a timeDate can wait for one.
+_INSTANT_FUNCTIONS = {"deadline", "now", "add_working_hours", "add_working_days"}
+
+
+def timer_shape_refusal(kind: str, text: str) -> Refusal | None:
+    """A timer expression whose value can be seen at check time to be of the wrong shape.
+
+    A quoted ISO text must be the form `kind` takes ("P1X" in a timeDuration is refused), and a
+    timeDuration or timeCycle cannot wait for an instant (``deadline(...)`` gives one: draw a timeDate).
+    None when nothing can be said before run time.
+    """
+    try:
+        node = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError:
+        return None  # the compile check reports it
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        if kind == "timeDate" and _is_iso_instant(node.value):
+            return None
+        literal, refusal = iso_timer_literal(kind, node.value)
+        if literal is None and refusal is None:
+            return Refusal(f"{kind} needs {_KIND_EXAMPLE.get(kind, 'an expression')}; {node.value!r} is not one")
+        return refusal
+    if (kind != "timeDate" and isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in _INSTANT_FUNCTIONS):
+        return Refusal(f"{kind} needs {_KIND_EXAMPLE[kind]}, but {node.func.id}() gives an instant: "
+                       "draw this timer as a timeDate (a date) to wait until that instant")
+    return None
+
+
+def _is_iso_instant(text: str) -> bool:
+    from datetime import datetime
+    try:
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        return False
+    return True

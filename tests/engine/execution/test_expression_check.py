@@ -116,3 +116,35 @@ def test_dmn_cells_are_checked_and_located_in_the_dmn_file():
     found = problems(process, {"fee.dmn": DMN})
     assert {(p.file, p.element_id) for p in found} == {("fee.dmn", "rule_bad")}
     assert all("DMN output entry refused" in p.message for p in found)
+
+
+@pytest.mark.parametrize("kind, expression, message", [
+    # a quoted text of the wrong shape would fail only when a dossier reaches the timer (issue 8)
+    ("timeDuration", '"P1X"', "timeDuration needs a duration such as PT2H or P7D; 'P1X' is not one"),
+    ("timeDuration", '"R3/PT1H"', "write it as timeCycle"),
+    # deadline() gives an instant: a duration or a cycle cannot wait for one
+    ("timeDuration", "deadline(working_hours=8)", "deadline() gives an instant: draw this timer as a timeDate"),
+    ("timeCycle", "add_working_days(now(), 2)", "add_working_days() gives an instant"),
+])
+def test_a_timer_value_of_the_wrong_shape_is_refused_at_check(kind, expression, message):
+    [p] = problems(timer_of_kind(kind, expression))
+    assert (p.file, p.element_id, p.severity) == ("p.bpmn", "t", "error") and p.line
+    assert message in p.message
+
+
+@pytest.mark.parametrize("kind, expression", [
+    ("timeDuration", '"PT2H"'),
+    ("timeDate", '"2026-12-01T08:00:00+07:00"'),
+    ("timeDate", "deadline(working_hours=8)"),
+    ("timeCycle", '"R3/PT1H"'),
+])
+def test_a_timer_value_of_the_right_shape_passes(kind, expression):
+    compile_process({"p.bpmn": timer_of_kind(kind, expression).xml()})
+
+
+def timer_of_kind(kind: str, expression: str) -> Process:
+    if kind != "timeCycle":
+        return timer(expression, kind)
+    # a cycle only on a non-interrupting boundary event (an intermediate timer waits once)
+    return (Process("p").start().user("u").boundary_timer("t", "u", expression, interrupting=False, kind=kind)
+            .user("remind").end().end("e2").chain("start", "u", "end").chain("t", "remind", "e2"))
