@@ -33,7 +33,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInstanceTask
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import ParallelMultiInstanceTask, SequentialMultiInstanceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
@@ -221,3 +221,23 @@ def _bounded_create_child(self: Any, my_task: Any, item: Any, key_or_index: Any 
 
 
 ParallelMultiInstanceTask.create_child = _bounded_create_child  # type: ignore[method-assign]
+
+
+# A BPMN collection is a list (or a mapping). Text is iterable in Python, so "ab" made one instance
+# per character; a missing or scalar value failed with a TypeError (parallel) or SpiffWorkflow's own
+# wording (sequential). Checked where the instances are made, after the task has inherited its data.
+def _refusing_text(stock: Any) -> Any:
+    def made_from_a_collection(self: Any, my_task: Any) -> Any:
+        if self.data_input is not None:
+            value = self.data_input.get(my_task)
+            if not isinstance(value, (list, tuple, set, frozenset, dict)):
+                kind = "missing" if value is None else "text" if isinstance(value, (str, bytes)) else type(value).__name__
+                raise WorkflowTaskException(f"the multi-instance collection {self.data_input.bpmn_id!r} is {kind}, "
+                                            "not a list", task=my_task)
+        return stock(self, my_task)
+    return made_from_a_collection
+
+
+ParallelMultiInstanceTask.create_children = _refusing_text(ParallelMultiInstanceTask.create_children)  # type: ignore[method-assign]
+SequentialMultiInstanceTask.init_remaining_items = _refusing_text(  # type: ignore[method-assign]
+    SequentialMultiInstanceTask.init_remaining_items)

@@ -102,10 +102,13 @@ def test_a_deadline_past_the_calendar_is_an_incident_on_the_task_not_a_crash(ser
 
 
 @pytest.mark.parametrize("data, expected", [({}, "'agencies' is missing, not a list"),
-                                            ({"agencies": 5}, "'agencies' is int, not a list")])
-def test_a_collection_that_is_not_a_list_is_an_incident_on_the_task(services, dirs, data, expected):
+                                            ({"agencies": 5}, "'agencies' is int, not a list"),
+                                            # text is iterable: it made one consultation per character
+                                            ({"agencies": "ab"}, "'agencies' is text, not a list")])
+@pytest.mark.parametrize("sequential", [False, True])
+def test_a_collection_that_is_not_a_list_is_an_incident_on_the_task(services, dirs, data, expected, sequential):
     """It was "TypeError: 'NoneType' object is not iterable", with no element."""
-    publish(services, dirs, consultations())
+    publish(services, dirs, consultations(sequential=sequential))
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data=data)
     assert info.value.extra["element_id"] == "consult" and expected in str(info.value)
