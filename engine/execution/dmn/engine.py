@@ -33,7 +33,7 @@ from typing import Any
 
 from SpiffWorkflow.dmn.engine.DMNEngine import DMNEngine
 
-from ..expressions.runtime import feel_and, feel_eq, feel_ge, feel_gt, feel_le, feel_lt, feel_ne
+from ..expressions.runtime import feel_and, feel_eq, feel_ge, feel_gt, feel_le, feel_lt, feel_ne, is_number
 
 _COMPARE = {"==": feel_eq, "!=": feel_ne, "<": feel_lt, "<=": feel_le, ">": feel_gt, ">=": feel_ge}
 SINGLE_HIT = ("UNIQUE", "ANY", "FIRST", "PRIORITY")
@@ -41,10 +41,6 @@ SINGLE_HIT = ("UNIQUE", "ANY", "FIRST", "PRIORITY")
 
 class DecisionError(RuntimeError):
     """The rule set broke its hit policy, or its values cannot be aggregated (an incident)."""
-
-
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 class DecisionEngine:
@@ -169,10 +165,10 @@ class DecisionEngine:
         if not values:
             return None
         if how == "SUM":
-            if not all(_is_number(v) for v in values):
+            if not all(is_number(v) for v in values):
                 raise DecisionError(f"{name}: SUM needs numbers, got {values!r}")
             return sum(values)
-        kinds = {"number" if _is_number(v) else type(v).__name__ for v in values}
+        kinds = {"number" if is_number(v) else type(v).__name__ for v in values}
         if len(kinds) != 1 or kinds - {"number", "str"}:
             raise DecisionError(f"{name}: {how} needs values of one kind (numbers or texts), got {values!r}")
         return min(values) if how == "MIN" else max(values)

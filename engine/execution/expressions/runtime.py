@@ -31,7 +31,8 @@ class ExpressionError(TypeError):
     """A value that the expression language cannot use as the expression asks (an incident)."""
 
 
-def _is_number(v: Any) -> bool:
+def is_number(v: Any) -> bool:
+    """A JSON number: int or float, never a boolean (bool is an int in Python)."""
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
@@ -45,7 +46,7 @@ def _kind(v: Any) -> str:
 def _juel_number(v: Any, as_float: bool) -> int | float:
     if v is None or v == "":
         return 0
-    if _is_number(v):
+    if is_number(v):
         return float(v) if as_float else int(v)
     if isinstance(v, str):
         try:
@@ -89,7 +90,7 @@ def juel_eq(a: Any, b: Any) -> bool:
         return True
     if a is None or b is None:
         return False
-    if _is_number(a) or _is_number(b):
+    if is_number(a) or is_number(b):
         if isinstance(a, bool) or isinstance(b, bool):
             raise ExpressionError("cannot compare a boolean with a number")
         x, y = _juel_numbers(a, b)
@@ -109,7 +110,7 @@ def _juel_order(a: Any, b: Any) -> int | None:
     """-1, 0, 1; None when a side is null (every ordering is then false)."""
     if a is None or b is None:
         return None
-    if _is_number(a) or _is_number(b):
+    if is_number(a) or is_number(b):
         if isinstance(a, bool) or isinstance(b, bool):
             raise ExpressionError("cannot order a boolean and a number")
         x, y = _juel_numbers(a, b)
@@ -181,7 +182,7 @@ def juel_condition(v: Any) -> bool:
 def _feel_kind(v: Any) -> str:
     if isinstance(v, bool):
         return "boolean"
-    if _is_number(v):
+    if is_number(v):
         return "number"
     return type(v).__name__
 
