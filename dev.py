@@ -49,7 +49,12 @@ def main(argv: list[str]) -> int:
     if command == "run":
         # Development: drafts loaded from processes/ are published at once so they can be tried;
         # in production the control office publishes (motcua procedures publish).
-        return subprocess.call([str(_bin("motcua")), "serve", "--publish-drafts", *rest], cwd=ROOT)
+        argv = [str(_bin("motcua")), "serve", "--publish-drafts", *rest]
+        if os.name == "posix":
+            # Become the server: SIGTERM/SIGINT reach it directly and its exit status is ours.
+            os.chdir(ROOT)
+            os.execv(argv[0], argv)
+        return subprocess.call(argv, cwd=ROOT)
     # pytest exits 5 when it collected nothing: that is a failure too.
     return subprocess.call([str(_bin("python")), "-m", "pytest", *rest], cwd=ROOT)
 

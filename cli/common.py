@@ -30,3 +30,8 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
+
+
+def province_time(svc: Services, t: datetime) -> str:
+    """An instant as a person in the province reads it: its zone's time with the offset (2026-11-26T09:00:00+07:00)."""
+    return t.astimezone(svc.ctx.calendars.get().tz).isoformat(timespec="seconds")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from engine.bootstrap import build
 from engine.settings import Settings
@@ -11,18 +12,26 @@ from engine.settings import Settings
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the API and the timer scheduler (migrates, loads processes/)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=int, default=8000, help="0: any free port (the log says which)")
     p.add_argument("--threads", type=int, default=8)
+    p.add_argument("--drain-seconds", type=float, default=30.0,
+                   help="on SIGTERM/SIGINT, how long requests in flight may take to finish (default 30)")
     p.add_argument("--publish-drafts", action="store_true",
                    help="development: publish every new draft at once (in production the control office publishes)")
     p.set_defaults(func=_serve)
 
 
-def _serve(args: argparse.Namespace) -> None:
-    import waitress
-
+def _serve(args: argparse.Namespace) -> int:
     from api.app import create_app
 
+    from .serving import GracefulServer, PortTaken, StopSignals, listen
+
+    try:  # first of all: a taken port must stop us before any migration, scheduler or sweep
+        sock = listen(args.host, args.port)
+    except PortTaken as err:
+        print(f"motcua serve: error: {err}", file=sys.stderr)
+        return 1
+    stop = StopSignals().install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "alembic"):  # a line per sweep / per health check is noise
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -42,8 +51,16 @@ def _serve(args: argparse.Namespace) -> None:
                         services.procedures.publish(entry.folder, v.number, actor="serve --publish-drafts")
                         log.info("%s version %s published", entry.folder, v.number)
     app = create_app(services)
-    log.info("API on http://%s:%d/api (docs: /api/docs)", args.host, args.port)
-    waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="motcua")
+    server = GracefulServer(app, sock, args.threads, stop, args.drain_seconds)
+    host, port = sock.getsockname()[:2]
+    log.info("API on http://%s:%d/api (docs: /api/docs)", host, port)
+    drained = server.run()
+    scheduler = app.extensions.get("motcua_scheduler")
+    if scheduler is not None:
+        scheduler.shutdown()  # waits for a sweep in progress, then marks the heartbeat stopped
+    services.close()
+    log.info("stopped on %s: %d request(s) in flight finished, scheduler stopped", stop.name, drained)
+    return 0
 
 
 def _redact(url: str) -> str:

@@ -12,6 +12,7 @@ from engine.persistence.database import Database, connect, upgrade
 from engine.persistence.unit_of_work import UnitOfWorkFactory
 from engine.services.accounts import AccountPolicy, AccountService
 from engine.services.attachments import AttachmentService
+from engine.services.audit import AuditService
 from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
@@ -39,6 +40,7 @@ class Services:
     backups: BackupService
     limiter: RateLimiter  # attempt limits shared by every process (logins; public lookups)
     messages: MessageService
+    audit: AuditService  # verifying the tamper-evident audit chain
 
     @property
     def clock(self) -> Clock:
@@ -82,4 +84,5 @@ def build(
         backups=BackupService(db, ctx.clock),
         limiter=limiter,
         messages=MessageService(ctx),
+        audit=AuditService(ctx),
     )

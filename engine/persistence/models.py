@@ -268,6 +268,20 @@ class AuditRecord(Base):
     request_id: Mapped[str] = mapped_column(String(64), index=True)
     outcome: Mapped[int] = mapped_column(Integer)  # HTTP status
     detail: Mapped[dict] = mapped_column(Json)
+    # Hash chain (engine/domain/audit_chain.py): the previous record's hash and this one's.
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """One row (id 1): the last audit record's id and hash. Appends lock it, so records from
+    several processes form one chain in id order (R-8.5)."""
+
+    __tablename__ = "audit_chain_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int | None] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigInteger)
 
 
 class Comment(Base):

@@ -12,9 +12,12 @@ from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, lite
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from engine.domain import audit_chain
+
 from .models import (
     Account,
     Attachment,
+    AuditChainHead,
     AuditRecord,
     Comment,
     Dossier,
@@ -611,9 +614,51 @@ class RateCounterRepository(_Repository):
         self._core(delete(RateCounter.__table__).where(tuple_(c.scope, c.subject).in_(ended)))
 
 
+T_AUDIT = AuditRecord.__table__
+T_CHAIN_HEAD = AuditChainHead.__table__
+_AUDIT_FIELDS = [T_AUDIT.c[name] for name in audit_chain.FIELDS]
+
+
 class AuditRepository(_Repository):
     def add(self, **values: Any) -> None:
-        self.session.execute(insert(AuditRecord).values(**values))
+        """Append one record to the hash chain (R-8.5). The chain head row is locked until this
+        transaction ends (PostgreSQL: FOR UPDATE; SQLite: write transactions are BEGIN IMMEDIATE),
+        so appends from every process queue and ids follow the chain. Append the record last in
+        its transaction: the lock is then held only for the commit."""
+        head = self._lock_head()
+        prev = head.hash if head is not None else audit_chain.GENESIS
+        digest = audit_chain.record_hash(prev, values)
+        record_id = self._core(insert(T_AUDIT).values(**values, prev_hash=prev, hash=digest)
+                               .returning(T_AUDIT.c.id)).scalar_one()
+        if head is None:
+            self._core(insert(T_CHAIN_HEAD).values(id=1, record_id=record_id, hash=digest, count=1))
+        else:
+            self._core(update(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)
+                       .values(record_id=record_id, hash=digest, count=T_CHAIN_HEAD.c.count + 1))
+
+    def _lock_head(self) -> Any:
+        if self.dialect == "postgresql":
+            # The first append ever creates the row; a racing one waits on its key, then finds it.
+            self._core(self._upsert(T_CHAIN_HEAD).values(id=1, record_id=None, hash=audit_chain.GENESIS, count=0)
+                       .on_conflict_do_nothing(index_elements=["id"]))
+            return self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1).with_for_update()).one()
+        return self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()
+
+    def chain_head(self) -> audit_chain.Anchor | None:
+        row = self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()
+        return None if row is None else audit_chain.Anchor(row.record_id, row.hash, int(row.count))
+
+    def snapshot(self) -> None:
+        """Make the rest of this (read) transaction see one snapshot: the head and the records agree."""
+        if self.dialect == "postgresql":
+            self.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+    def chain(self, after_id: int, limit: int) -> list[audit_chain.ChainedRecord]:
+        """Up to `limit` records with id > `after_id`, in id order (the chain's order)."""
+        rows = self._core(select(T_AUDIT.c.id, T_AUDIT.c.prev_hash, T_AUDIT.c.hash, *_AUDIT_FIELDS)
+                          .where(T_AUDIT.c.id > after_id).order_by(T_AUDIT.c.id).limit(limit))
+        return [audit_chain.ChainedRecord(r.id, r.prev_hash, r.hash, {n: r._mapping[n] for n in audit_chain.FIELDS})
+                for r in rows]
 
     def for_request(self, request_id: str) -> Sequence[AuditRecord]:
         return self.session.scalars(select(AuditRecord).where(AuditRecord.request_id == request_id)).all()

@@ -23,6 +23,10 @@ MAX_REPLY_BYTES = 16 * 2**20
 
 def _main() -> None:
     root, memory_mb = sys.argv[1], int(sys.argv[2])
+    # Ctrl-C reaches the whole terminal process group: the server stops gracefully and may still
+    # need its workers for requests in flight; a worker ends when the server closes its pipe.
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.path[0] = root  # not this folder: its module names must not shadow anything
 
     import pickle

@@ -1,0 +1,27 @@
+"""gunicorn settings for production: `gunicorn -c python:api.gunicorn_conf 'api.wsgi:app'`.
+
+Every value can be overridden on the command line (`-w 8`, `-b 0.0.0.0:8000`) or through the
+environment variables below (docs/operations.md, "Deployment").
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+bind = os.environ.get("MOTCUA_BIND", "127.0.0.1:8000")  # behind the reverse proxy
+workers = int(os.environ.get("MOTCUA_WORKERS", "4"))
+worker_class = "gthread"  # threads per worker: a slow client does not hold a whole process
+threads = int(os.environ.get("MOTCUA_THREADS", "4"))
+# SIGTERM: workers stop accepting and get this long to finish the requests in flight.
+graceful_timeout = int(os.environ.get("MOTCUA_GRACEFUL_TIMEOUT", "30"))
+timeout = 120  # a worker silent this long is restarted (a step's scripts have their own budgets)
+# The app (and its scheduler) is loaded in each worker after the fork, never in the arbiter:
+# the arbiter binds the port first, so a taken port stops gunicorn before any side effect.
+preload_app = False
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Stop this worker's timer scheduler: a sweep in progress finishes, the heartbeat says stopped."""
+    scheduler = getattr(worker, "wsgi", None) and worker.wsgi.extensions.get("motcua_scheduler")
+    if scheduler is not None:
+        scheduler.shutdown()
