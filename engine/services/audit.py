@@ -49,7 +49,9 @@ class AuditService:
             if anchor and anchor.record_id:
                 walk.finish(None)  # an anchored record, yet no chain at all
             return ChainReport(0, None, walk.broken)
-        walk.finish(head or Anchor(None, "(no chain head row)", 0))
+        if head is None and not walk.broken:
+            walk.broken = Break(None, "the chain head row (audit_chain_head) is missing: it was deleted")
+        walk.finish(head)
         return ChainReport(walk.count, head, walk.broken)
 
     def anchor(self) -> Anchor:

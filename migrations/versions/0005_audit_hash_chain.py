@@ -47,7 +47,8 @@ def upgrade() -> None:
             digest = audit_chain.record_hash(prev, r._mapping)
             conn.execute(log.update().where(log.c.id == r.id).values(prev_hash=prev, hash=digest))
             prev, last_id, count = digest, r.id, count + 1
-    op.bulk_insert(head, [{'id': 1, 'record_id': last_id or None, 'hash': prev, 'count': count}])
+    if count:  # an empty database stays empty (restores refuse a target with rows): the first append creates it
+        op.bulk_insert(head, [{'id': 1, 'record_id': last_id, 'hash': prev, 'count': count}])
 
 
 def downgrade() -> None:

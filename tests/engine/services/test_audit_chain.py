@@ -115,3 +115,10 @@ def test_concurrent_appends_from_many_threads_keep_one_chain(services):
     assert errors == []
     report = services.audit.verify()
     assert report.ok and report.records == 20 and report.head.count == 20
+
+
+def test_a_deleted_chain_head_is_reported(services):
+    audit(services, 2)
+    with services.db.engine.begin() as conn:
+        conn.execute(delete(AuditChainHead))
+    assert "chain head row (audit_chain_head) is missing" in str(services.audit.verify().broken)
