@@ -8,6 +8,7 @@ from flask import Flask, Response, g, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from engine.domain.procedure_version import ProcedureRepealed
 from engine.services import errors as svc
 from engine.validation_errors import flatten_errors
 
@@ -29,6 +30,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "method-not-allowed": (405, "Method not allowed"),
     "not-acceptable": (406, "Not acceptable"),
     "conflict": (409, "Conflict"),
+    "procedure-repealed": (409, "Procedure repealed"),
     "too-large": (413, "Payload too large"),
     "unsupported-media-type": (415, "Unsupported media type"),
     "invalid-data": (422, "Invalid data"),
@@ -107,6 +109,12 @@ def register(app: Flask) -> None:
         if err.extra.get("reason") == "session-ended":
             return problem("unauthenticated", err.detail)
         return problem("invalid-credentials", err.detail)
+
+    @app.errorhandler(ProcedureRepealed)
+    def _repealed(err: ProcedureRepealed) -> Response:  # no new dossier on a repealed procedure
+        return problem("procedure-repealed", str(err), decision_number=err.decision.number,
+                       decision_date=err.decision.signed_on.isoformat(), repealed_from=err.effective_from.isoformat(),
+                       replaced_by=err.replaced_by)
 
     @app.errorhandler(svc.TooManyRequests)
     def _too_many(err: svc.TooManyRequests) -> Response:

@@ -1,4 +1,5 @@
-"""`motcua procedures …`: load processes/, check a folder, publish and retire versions (R-1)."""
+"""`motcua procedures …`: load processes/, check a folder, retire versions, list (R-1); the review
+(push, submit, publish with the decision, repeal, …) is in review_commands.py (issue 12)."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +8,8 @@ from pathlib import Path
 from engine.procedures.library import ProcedureInvalid, load_procedure
 from engine.settings import Settings
 
-from .common import instant, positive_int, services
+from . import review_commands
+from .common import positive_int, services
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,17 +24,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("folder", type=Path)
     c.set_defaults(func=_check)
 
-    c = cmds.add_parser("publish", help="publish a version (default: the newest draft)")
-    c.add_argument("code")
-    c.add_argument("--version", type=positive_int, help="version number (default: newest draft)")
-    c.add_argument("--effective", type=instant, help="effective-from instant (default: now)")
-    c.add_argument("--by", default="cli", help="who publishes (recorded)")
-    c.set_defaults(func=_publish)
-
     c = cmds.add_parser("retire", help="stop offering a version to new dossiers")
     c.add_argument("code")
     c.add_argument("--version", type=positive_int, required=True)
     c.set_defaults(func=_retire)
+
+    review_commands.register(cmds)  # push, pull, validate, diff, submit, return, publish, repeal, late, history
 
     c = cmds.add_parser("list", help="versions of a procedure, or the procedures in effect now")
     c.add_argument("code", nargs="?")
@@ -72,15 +69,6 @@ def _check(args: argparse.Namespace) -> int:
     print(f"{loaded.code}: valid ({len(loaded.compiled.human_tasks)} user tasks, "
           f"{len(loaded.compiled.timers)} timers, {len(loaded.warnings)} warnings, hash {loaded.content_hash[:12]})")
     return 0
-
-
-def _publish(args: argparse.Namespace) -> None:
-    svc = services()
-    try:
-        v = svc.procedures.publish(args.code, args.version, args.effective, actor=args.by)
-    finally:
-        svc.close()
-    print(f"{v.code} version {v.number} published, in effect from {v.effective_from.isoformat()}")
 
 
 def _retire(args: argparse.Namespace) -> None:

@@ -6,6 +6,7 @@ import logging
 import sys
 
 from engine.bootstrap import build
+from engine.domain.procedure_version import VersionState
 from engine.settings import Settings
 
 
@@ -47,7 +48,7 @@ def _serve(args: argparse.Namespace) -> int:
             log.info("%s: %s (version %s)", entry.folder, entry.outcome, entry.version)
             if args.publish_drafts:
                 for v in services.procedures.versions(entry.folder):
-                    if v.state == "draft" and v.number == entry.version:
+                    if v.state == VersionState.DRAFT.value and v.number == entry.version:
                         services.procedures.publish(entry.folder, v.number, actor="serve --publish-drafts")
                         log.info("%s version %s published", entry.folder, v.number)
     app = create_app(services)

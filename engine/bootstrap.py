@@ -16,6 +16,7 @@ from engine.services.audit import AuditService
 from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
+from engine.services.drafts import DraftService
 from engine.services.integrity import IntegrityService
 from engine.services.messages import MessageService
 from engine.services.procedures import ProcedureService
@@ -41,6 +42,7 @@ class Services:
     limiter: RateLimiter  # attempt limits shared by every process (logins; public lookups)
     messages: MessageService
     audit: AuditService  # verifying the tamper-evident audit chain (R-8.5)
+    drafts: DraftService  # analysts' drafts and the control office's review (issue 12)
 
     @property
     def clock(self) -> Clock:
@@ -85,4 +87,5 @@ def build(
         limiter=limiter,
         messages=MessageService(ctx),
         audit=AuditService(ctx),
+        drafts=DraftService(ctx, settings.setup_working_days),
     )

@@ -69,7 +69,7 @@ class Procedure(Base):
 
 
 class ProcedureVersion(Base):
-    """One loaded set of a procedure's files. States: draft, published, retired (R-1.2, R-1.3)."""
+    """One loaded set of a procedure's files. States: engine.domain.procedure_version.VersionState (R-1.2, R-1.3)."""
 
     __tablename__ = "procedure_versions"
     __table_args__ = (
@@ -91,6 +91,42 @@ class ProcedureVersion(Base):
     process_id: Mapped[str] = mapped_column(String(255))
     spec: Mapped[dict] = mapped_column(Json)  # serialized spec, subprocess specs, human-task metadata
     serializer_version: Mapped[str] = mapped_column(String(16))
+    # The review (issue 12): who submitted it, the announcing decision, why it takes effect in the past.
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_by: Mapped[str | None] = mapped_column(String(128))
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    backdate_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ProcedureRepeal(Base):
+    """From `effective_from` no new dossier starts on the procedure (R-1.2, 001 Đ19.6.e)."""
+
+    __tablename__ = "procedure_repeals"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    effective_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    decision_number: Mapped[str] = mapped_column(String(64))
+    decision_date: Mapped[date] = mapped_column(Date)
+    replaced_by: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    repealed_by: Mapped[str] = mapped_column(String(128))
+    repealed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ProcedureEvent(Base):
+    """What analysts and the control office did to a procedure: who, when, which decision (R-8.5)."""
+
+    __tablename__ = "procedure_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    procedure_id: Mapped[int] = mapped_column(ForeignKey("procedures.id"), index=True)
+    version_number: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    decision_number: Mapped[str | None] = mapped_column(String(64))
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    detail: Mapped[dict] = mapped_column(Json)
 
 
 class Dossier(Base):

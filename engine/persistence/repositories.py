@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from engine.domain import audit_chain
+from engine.domain.procedure_version import Decision, ProcedureRepealed, VersionState, repeal_applies
 
 from .models import (
     Account,
@@ -26,6 +27,7 @@ from .models import (
     NO_PASSWORD,
     Incident,
     Procedure,
+    ProcedureRepeal,
     ProcedureVersion,
     RateCounter,
     ReadyTask,
@@ -134,13 +136,31 @@ class ProcedureRepository(_Repository):
         ).all()
 
     def in_effect(self, code: str, at: datetime) -> ProcedureVersion | None:
-        """The published version whose effective_from is the latest not after `at` (R-1.3)."""
+        """The published version whose effective_from is the latest not after `at` (R-1.3).
+
+        Raises ProcedureRepealed (naming the decision) when a repeal is in force at `at` and no
+        version took effect after it (R-1.2: a repealed procedure stops being offered)."""
+        version = self._published_at(code, at)
+        repeal = self.session.scalar(
+            select(ProcedureRepeal)
+            .join(Procedure, Procedure.id == ProcedureRepeal.procedure_id)
+            .where(Procedure.code == code, ProcedureRepeal.effective_from <= at)
+            .order_by(ProcedureRepeal.effective_from.desc(), ProcedureRepeal.id.desc())
+            .limit(1)
+        )
+        if repeal is not None and repeal_applies(repeal.effective_from,
+                                                 version.effective_from if version is not None else None, at):
+            raise ProcedureRepealed(code, Decision(repeal.decision_number, repeal.decision_date),
+                                    repeal.effective_from, repeal.replaced_by)
+        return version
+
+    def _published_at(self, code: str, at: datetime) -> ProcedureVersion | None:
         return self.session.scalar(
             select(ProcedureVersion)
             .join(Procedure, Procedure.id == ProcedureVersion.procedure_id)
             .where(
                 Procedure.code == code,
-                ProcedureVersion.state == "published",
+                ProcedureVersion.state == VersionState.PUBLISHED.value,
                 ProcedureVersion.effective_from <= at,
             )
             .order_by(ProcedureVersion.effective_from.desc(), ProcedureVersion.number.desc())
@@ -148,9 +168,16 @@ class ProcedureRepository(_Repository):
         )
 
     def all_in_effect(self, at: datetime) -> list[ProcedureVersion]:
-        codes = self.session.scalars(select(Procedure.code).order_by(Procedure.code)).all()
-        found = (self.in_effect(code, at) for code in codes)
-        return [v for v in found if v is not None]
+        """The version in effect of every procedure that has one and is not repealed at `at`."""
+        found = []
+        for code in self.session.scalars(select(Procedure.code).order_by(Procedure.code)).all():
+            try:
+                version = self.in_effect(code, at)
+            except ProcedureRepealed:
+                continue
+            if version is not None:
+                found.append(version)
+        return found
 
     def procedure_codes(self) -> Sequence[str]:
         return self.session.scalars(select(Procedure.code).order_by(Procedure.code)).all()

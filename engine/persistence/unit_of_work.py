@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from .database import Database
 from .integrity import IntegrityRepository
+from .procedure_review import ProcedureReviewRepository
 from .repositories import (
     AccountRepository,
     AttachmentRepository,
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.comments = CommentRepository(s, d)
         self.attachments = AttachmentRepository(s, d)
         self.integrity = IntegrityRepository(s, d)
+        self.procedure_review = ProcedureReviewRepository(s, d)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -148,6 +148,9 @@ def _check_forms(wanted: list[tuple[str | None, str, str | None]], forms: dict[s
         except json.JSONDecodeError as err:
             problems.append(Problem(key, None, f"not valid JSON: {err.msg}", err.lineno))
             continue
+        except RecursionError:
+            problems.append(Problem(key, None, "nested too deeply to be a form"))
+            continue
         except SchemaError as err:
             problems.append(Problem(key, "/".join(str(p) for p in err.path) or None, f"not a valid JSON Schema: {err.message}"))
             continue

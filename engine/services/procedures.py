@@ -1,4 +1,9 @@
-"""Procedure versions: load processes/ into draft versions, publish, retire (R-1.2, R-1.3)."""
+"""Procedure versions: load processes/ into draft versions, publish, retire (R-1.2, R-1.3).
+
+`sync` (the server's start-up load of processes/) only creates drafts. `publish` here is the
+development convenience (`motcua serve --publish-drafts`, tests): it publishes a draft without the
+control office's review or decision. The review itself — upload, submit, publish with the
+announcing decision, repeal — is `engine/services/drafts.py` (issue 12)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -6,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from engine.domain.procedure_version import Action, TransitionRefused, VersionState, advance
 from engine.execution.bpmn_compiler import Problem
 from engine.execution.serialization import SERIALIZER_VERSION
 from engine.persistence.models import ProcedureVersion
@@ -14,7 +20,9 @@ from engine.procedures.library import LoadedProcedure, ProcedureInvalid, load_pr
 from .context import EngineContext
 from .errors import Conflict, InvalidInput, NotFound
 
-DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+DRAFT, SUBMITTED = VersionState.DRAFT.value, VersionState.SUBMITTED.value
+PUBLISHED, RETIRED = VersionState.PUBLISHED.value, VersionState.RETIRED.value
+DEVELOPMENT = "development"  # the actor recorded when nobody of the control office published
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class ProcedureService:
                 },
                 serializer_version=SERIALIZER_VERSION,
             )
+            uow.procedure_review.add_event(pid, version.number, now, "system", "upload",
+                                           detail={"outcome": "created", "source": folder or loaded.code})
             uow.commit()
             return SyncEntry(folder or loaded.code, "created", version.number)
 
@@ -105,10 +115,14 @@ class ProcedureService:
             version = self._pick(uow, code, number, DRAFT)
             if version.state != DRAFT:
                 raise Conflict(f"{code} version {version.number} is {version.state}, not a draft")
-            version.state = PUBLISHED
+            # draft -> submitted -> published in one go: the review is skipped, not the rules
+            version.state = advance(advance(version.state, Action.SUBMIT), Action.PUBLISH).value
             version.effective_from = effective_from
             version.published_at = now
-            version.published_by = actor
+            version.published_by = actor or DEVELOPMENT
+            uow.procedure_review.add_event(version.procedure_id, version.number, now, actor or DEVELOPMENT,
+                                           "publish", detail={"effective_from": effective_from.isoformat(),
+                                                              "development": True})
             uow.commit()
             return VersionView.of(code, version)
 
@@ -117,10 +131,12 @@ class ProcedureService:
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             version = self._pick(uow, code, number, None)
-            if version.state == RETIRED:
-                raise Conflict(f"{code} version {number} is already retired")
-            version.state = RETIRED
+            try:
+                version.state = advance(version.state, Action.RETIRE).value
+            except TransitionRefused as err:
+                raise Conflict(f"{code} version {number}: {err}") from None
             version.retired_at = now
+            uow.procedure_review.add_event(version.procedure_id, version.number, now, actor or "cli", "retire")
             uow.commit()
             return VersionView.of(code, version)
 

@@ -32,15 +32,22 @@ def test_db_upgrade_and_current(env, capsys):
     assert code == 0 and out.strip()
 
 
-def test_sync_publish_list(env, capsys):
+def test_sync_publish_list(env, capsys, monkeypatch):
     processes, _ = env
     write_procedure(processes, "P", sequential(2))
     code, out, _ = run(capsys, "procedures", "sync")
     assert code == 0 and "P: created (version 1)" in out
     code, out, _ = run(capsys, "procedures", "sync")
     assert "P: unchanged (version 1)" in out
-    code, out, _ = run(capsys, "procedures", "publish", "P", "--effective", "2099-01-01T00:00+07:00")
-    assert code == 0 and "version 1 published" in out
+    monkeypatch.setenv("MOTCUA_ARGON2_MEMORY_KIB", "1024")
+    monkeypatch.setenv("MOTCUA_ARGON2_TIME_COST", "1")
+    run(capsys, "users", "add", "ana", "--agency", "000.00.12.H15", "--roles", "analyst", "--password", "Mat-khau-tam-1")
+    run(capsys, "users", "add", "kiem", "--agency", "000.00.00.H00", "--roles", "control_office", "--password", "Mat-khau-tam-1")
+    code, out, _ = run(capsys, "procedures", "submit", "P", "--by", "ana")
+    assert code == 0 and "version 1 submitted" in out
+    code, out, _ = run(capsys, "procedures", "publish", "P", "--effective", "2099-01-01T00:00+07:00", "--by", "kiem",
+                       "--decision", "1/QĐ-UBND", "--decision-date", "2026-01-05")
+    assert code == 0 and "version 1 published by decision 1/QĐ-UBND of 2026-01-05" in out
     code, out, _ = run(capsys, "procedures", "list", "P")
     assert "published" in out and "2098-12-31T17:00:00+00:00" in out
 
@@ -83,8 +90,9 @@ def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(e
 
 
 def test_publish_errors_are_one_line(env, capsys):
-    code, _, err = run(capsys, "procedures", "publish", "NOPE")
-    assert code == 1 and err.startswith("motcua: error: procedure 'NOPE' has no draft version")
+    code, _, err = run(capsys, "procedures", "publish", "NOPE", "--by", "nobody", "--decision", "1/QĐ",
+                       "--decision-date", "2026-01-05")
+    assert code == 1 and err == "motcua: error: --by 'nobody': no active account of that name\n"
 
 
 def test_timers_fire_and_recalculate(env, capsys, clean_db):
