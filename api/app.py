@@ -10,9 +10,9 @@ from engine.bootstrap import Services, build
 from engine.scheduler import TimerScheduler
 from engine.settings import Settings
 
-from . import audit, json_body, problems
-from .routing import DatabaseId
+from . import audit, json_body, openapi, problems
 from .auth import TokenService
+from .endpoints import DatabaseId
 from .config import ApiSettings
 from .routes import auth as auth_routes
 from .routes import dossiers, procedures, system, tasks
@@ -35,8 +35,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     problems.register(app)
     audit.register(app)
     json_body.register(app, api_settings.max_json_bytes)
-    for bp in (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp):
-        app.register_blueprint(bp)
+    openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp))
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
         scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)

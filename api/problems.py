@@ -60,6 +60,14 @@ class ApiProblem(Exception):
         super().__init__(detail)
 
 
+def validation_problem(messages: Any) -> ApiProblem:
+    """A request that fails its marshmallow schema: 400 naming each field and its problem, or 422
+    when every fault is a well-formed value out of range (OutOfRange)."""
+    if _only_out_of_range(messages):  # well-formed, but a value no rule can work with
+        return ApiProblem("invalid-data", "a value is out of range", flatten_errors(messages))
+    return ApiProblem("malformed-request", "the request does not match its schema", flatten_errors(messages))
+
+
 def problem(code: str, detail: str, errors: list[tuple[str, str]] | None = None, **extra: Any) -> Response:
     status, title = PROBLEMS[code]
     body: dict[str, Any] = {
@@ -98,9 +106,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(err: ValidationError) -> Response:
-        if _only_out_of_range(err.messages):  # well-formed, but a value no rule can work with
-            return problem("invalid-data", "a value is out of range", flatten_errors(err.messages))
-        return problem("malformed-request", "the request does not match its schema", flatten_errors(err.messages))
+        invalid = validation_problem(err.messages)
+        return problem(invalid.code, invalid.detail, invalid.errors)
 
     @app.errorhandler(svc.Unauthorized)
     def _unauthorized(err: svc.Unauthorized) -> Response:

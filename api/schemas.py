@@ -7,7 +7,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate
 
-from .problems import OutOfRange
+from .problems import PROBLEMS, OutOfRange
 
 
 class LocalDateTime(fields.DateTime):
@@ -46,7 +46,8 @@ class ProblemFieldSchema(Schema):
 class ProblemSchema(Schema):
     """RFC 9457 problem details."""
 
-    type = fields.String(required=True, metadata={"example": "urn:motcua:problem:not-found"})
+    type = fields.String(required=True, validate=validate.OneOf([f"urn:motcua:problem:{code}" for code in PROBLEMS]),
+                         metadata={"example": "urn:motcua:problem:not-found"})
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, Response, request, send_file
+from flask import Response, request, send_file
 
 from engine.domain.roles import Role
 
+from ..access import current_user
+from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint
 from ..problems import ApiProblem
-from ..routing import current_user, json_response, operation
 from ..schemas import (
     AttachmentListSchema,
     AttachmentSchema,
@@ -17,15 +18,20 @@ from ..schemas import (
     MessageInSchema,
     StartDossierSchema,
 )
-from .common import if_match, services
+from .common import services
 
-bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers")
+bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers",
+               description="Dossiers: registration, status and timeline, messages, attachments")
 
 
-@operation(bp, "", "POST", summary="Register a dossier at the one-stop desk", tag="dossiers", body=StartDossierSchema,
-           responses={201: DossierSchema, 400: None, 401: None, 403: None, 404: None, 422: None})
-def register(body: dict) -> Response:
-    """Channel desk or postal (R-2.1). The dossier starts on the procedure version in effect at
+@bp.post("")
+@bp.arguments(StartDossierSchema)
+@bp.response(201, DossierSchema)
+@bp.problems(404)
+def register(body: dict) -> tuple:
+    """Register a dossier at the one-stop desk
+
+    Channel desk or postal (R-2.1). The dossier starts on the procedure version in effect at
     its receipt time (R-1.3); the clock starts at the next working hour (R-3.4); it gets its
     dossier code (N-1) and appointment date (due_at)."""
     user = current_user()
@@ -38,36 +44,46 @@ def register(body: dict) -> Response:
     view = svc.dossiers.start(body["procedure_code"], applicant=body["applicant"], data=body["data"],
                               channel=body["channel"], actor=user.username, received_at=received_at,
                               start_message=body.get("start_message"))
-    return json_response(DossierSchema(), view, 201, headers={"Location": f"/api/dossiers/{view.id}"})
+    return view, {"Location": f"/api/dossiers/{view.id}"}
 
 
-@operation(bp, "/<id:dossier_id>", "GET", summary="A dossier's status, current tasks and timeline", tag="dossiers",
-           responses={200: DossierSchema, 401: None, 403: None, 404: None})
-def get_dossier(dossier_id: int) -> Response:
-    """The timeline lists every step: who, received, due, done, early / on time / late (N-2, N-7)."""
-    return json_response(DossierSchema(), services().dossiers.get_for(current_user(), dossier_id))
+@bp.get("/<id:dossier_id>")
+@bp.response(200, DossierSchema)
+@bp.problems(404)
+def get_dossier(dossier_id: int) -> object:
+    """A dossier's status, current tasks and timeline
+
+    The timeline lists every step: who, received, due, done, early / on time / late (N-2, N-7)."""
+    return services().dossiers.get_for(current_user(), dossier_id)
 
 
-@operation(bp, "/<id:dossier_id>/messages/<message>", "POST", summary="Deliver a message the dossier waits for",
-           tag="dossiers", body=MessageInSchema,
-           responses={200: DeliverySchema, 400: None, 401: None, 403: None, 404: None, 409: None, 422: None})
-def deliver_message(dossier_id: int, message: str, body: dict) -> Response:
-    """`message` is the message's name in the diagram (URL-encoded, e.g. `fee%20paid`): it reaches the
+@bp.post("/<id:dossier_id>/messages/<message>")
+@bp.arguments(MessageInSchema)
+@bp.response(200, DeliverySchema)
+@bp.problems(404, 409)
+@bp.if_match
+def deliver_message(dossier_id: int, message: str, body: dict, expected_version: int | None) -> tuple:
+    """Deliver a message the dossier waits for
+
+    `message` is the message's name in the diagram (URL-encoded, e.g. `fee%20paid`): it reaches the
     receive task, message catch event, message boundary event or event sub-process waiting for it,
     and the dossier runs on. Who: officials with a working role (one-stop desk, official, agency head,
     approver) of the competent agency or of an agency holding one of the dossier's tasks; oversight
     roles get 403, officials who cannot see the dossier 404. 409 when the dossier is not waiting for
     this message (`waiting_for` lists what it waits for), is finished, or is not at the version in
     `If-Match`; 422 when the payload fails the message's form or the limits."""
-    done = services().messages.deliver(current_user(), dossier_id, message, body["payload"], if_match())
-    return json_response(DeliverySchema(), done, headers={"ETag": f'"{done.version}"'})
+    done = services().messages.deliver(current_user(), dossier_id, message, body["payload"], expected_version)
+    return done, {"ETag": f'"{done.version}"'}
 
 
-@operation(bp, "/<id:dossier_id>/attachments", "POST", summary="Attach a file to a dossier", tag="dossiers",
-           multipart=True, body=None, responses={201: AttachmentSchema, 400: None, 401: None, 403: None, 404: None,
-                                                 413: None, 415: None})
-def upload(dossier_id: int) -> Response:
-    """multipart/form-data with one part named `file`. The type is checked against the file's
+@bp.post("/<id:dossier_id>/attachments")
+@bp.doc(**UPLOAD_BODY)
+@bp.response(201, AttachmentSchema)
+@bp.problems(404, 413, 415)
+def upload(dossier_id: int) -> tuple:
+    """Attach a file to a dossier
+
+    multipart/form-data with one part named `file`. The type is checked against the file's
     real content, not only its declared type or name (R-8.4)."""
     if not (request.mimetype or "").startswith("multipart/form-data"):
         raise ApiProblem("unsupported-media-type", "send the file as multipart/form-data with a part named 'file'")
@@ -80,22 +96,24 @@ def upload(dossier_id: int) -> Response:
                          [(name, "unexpected part") for name in sorted(extra)] or [("file", "given more than once")])
     content = upload.read(services().settings.max_upload_bytes + 1)
     view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content)
-    return json_response(AttachmentSchema(), view, 201,
-                         headers={"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"})
+    return view, {"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"}
 
 
-@operation(bp, "/<id:dossier_id>/attachments", "GET", summary="A dossier's attachments", tag="dossiers",
-           responses={200: AttachmentListSchema, 401: None, 403: None, 404: None})
-def list_attachments(dossier_id: int) -> Response:
-    return json_response(AttachmentListSchema(), {"items": services().attachments.list(current_user(), dossier_id)})
+@bp.get("/<id:dossier_id>/attachments")
+@bp.response(200, AttachmentListSchema)
+@bp.problems(404)
+def list_attachments(dossier_id: int) -> dict:
+    """A dossier's attachments"""
+    return {"items": services().attachments.list(current_user(), dossier_id)}
 
 
-@operation(bp, "/<id:dossier_id>/attachments/<id:attachment_id>", "GET", summary="Download an attachment",
-           tag="dossiers", responses={200: "binary", 401: None, 403: None, 404: None})
+@bp.get("/<id:dossier_id>/attachments/<id:attachment_id>")
+@bp.doc(responses={"200": FILE_RESPONSE})
+@bp.problems(404)
 def download(dossier_id: int, attachment_id: int) -> Response:
+    """Download an attachment"""
     meta, content = services().attachments.download(current_user(), dossier_id, attachment_id)
     response = send_file(io.BytesIO(content), mimetype=meta.content_type, as_attachment=True,
                          download_name=meta.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-

@@ -1,18 +1,17 @@
 """/api/procedures: the published procedures in effect (R-1.1)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
-
-from ..routing import json_response, operation
+from ..endpoints import Blueprint
 from ..schemas import ProcedureListSchema
 from .common import services
 
-bp = Blueprint("procedures", __name__, url_prefix="/api/procedures")
+bp = Blueprint("procedures", __name__, url_prefix="/api/procedures", description="The procedure catalogue (R-1.1)")
 
 
-@operation(bp, "", "GET", summary="Published procedures in effect now", tag="procedures",
-           responses={200: ProcedureListSchema, 401: None, 403: None})
-def list_procedures() -> Response:
+@bp.get("")
+@bp.response(200, ProcedureListSchema)
+def list_procedures() -> dict:
+    """Published procedures in effect now"""
     items = []
     for v in services().procedures.in_effect():
         m = v.metadata
@@ -21,4 +20,4 @@ def list_procedures() -> Response:
             "level": m["level"], "statutory_days": m["statutory_days"], "online_level": m["online_level"],
             "effective_from": v.effective_from, "fees": m.get("fees", []), "components": m.get("components", []),
         })
-    return json_response(ProcedureListSchema(), {"items": items})
+    return {"items": items}

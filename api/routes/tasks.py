@@ -1,9 +1,11 @@
 """/api/tasks: the officials' inbox and everything done to a task (R-4.1, R-8)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import functools
+from typing import Any, Callable
 
-from ..routing import current_user, json_response, operation
+from ..access import current_user
+from ..endpoints import Blueprint
 from ..schemas import (
     CommentInSchema,
     CommentListSchema,
@@ -16,16 +18,29 @@ from ..schemas import (
     TaskSchema,
     UserRefSchema,
 )
-from .common import if_match, services
+from .common import services
 
-bp = Blueprint("tasks", __name__, url_prefix="/api/tasks")
-ACTION_ERRORS = {400: None, 401: None, 403: None, 404: None, 409: None}
+bp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="The officials' inbox and task actions (R-4.1)")
 
 
-@operation(bp, "", "GET", summary="The caller's inbox", tag="tasks", query=TaskListQuerySchema,
-           responses={200: TaskPageSchema, 400: None, 401: None, 403: None})
-def list_tasks(query: dict) -> Response:
-    """Only tasks of the caller's agency and roles, or assigned to or delegated by the caller
+
+def task_action(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An action on a task: answers the task with its version as ETag; If-Match optional; 404, 409."""
+    @functools.wraps(fn)
+    def with_etag(*args: Any, **kwargs: Any) -> tuple:
+        summary = fn(*args, **kwargs)
+        return summary, {"ETag": f'"{summary.version}"'}
+
+    return bp.response(200, TaskSchema)(bp.problems(404, 409)(bp.if_match(with_etag)))
+
+
+@bp.get("")
+@bp.arguments(TaskListQuerySchema, location="query")
+@bp.response(200, TaskPageSchema)
+def list_tasks(query: dict) -> dict:
+    """The caller's inbox
+
+    Only tasks of the caller's agency and roles, or assigned to or delegated by the caller
     (oversight roles see all). Filters combine."""
     user = current_user()
     filters: dict = {}
@@ -48,66 +63,80 @@ def list_tasks(query: dict) -> Response:
     page, per_page = query["page"], query["per_page"]
     items, total = services().dossiers.list_tasks(order=query["sort"], limit=per_page, offset=(page - 1) * per_page,
                                                   **filters)
-    return json_response(TaskPageSchema(), {"items": items, "total": total, "page": page, "per_page": per_page})
+    return {"items": items, "total": total, "page": page, "per_page": per_page}
 
 
-@operation(bp, "/<task_id>", "GET", summary="A task with its form schema, the dossier's data and history", tag="tasks",
-           responses={200: TaskDetailSchema, 401: None, 403: None, 404: None})
-def get_task(task_id: str) -> Response:
+@bp.get("/<task_id>")
+@bp.response(200, TaskDetailSchema)
+@bp.problems(404)
+def get_task(task_id: str) -> tuple:
+    """A task with its form schema, the dossier's data and history"""
     detail = services().tasks.detail(current_user(), task_id)
-    return json_response(TaskDetailSchema(), detail, headers={"ETag": f'"{detail.task.version}"'})
+    return detail, {"ETag": f'"{detail.task.version}"'}
 
 
-@operation(bp, "/<task_id>/claim", "POST", summary="Claim a task of one's agency and role", tag="tasks",
-           responses={200: TaskSchema, **ACTION_ERRORS})
-def claim(task_id: str) -> Response:
-    return _task(services().tasks.claim(current_user(), task_id, if_match()))
+@bp.post("/<task_id>/claim")
+@task_action
+def claim(task_id: str, expected_version: int | None) -> object:
+    """Claim a task of one's agency and role"""
+    return services().tasks.claim(current_user(), task_id, expected_version)
 
 
-@operation(bp, "/<task_id>/unclaim", "POST", summary="Release a claimed task (assignee or agency head)", tag="tasks",
-           responses={200: TaskSchema, **ACTION_ERRORS})
-def unclaim(task_id: str) -> Response:
-    return _task(services().tasks.unclaim(current_user(), task_id, if_match()))
+@bp.post("/<task_id>/unclaim")
+@task_action
+def unclaim(task_id: str, expected_version: int | None) -> object:
+    """Release a claimed task (assignee or agency head)"""
+    return services().tasks.unclaim(current_user(), task_id, expected_version)
 
 
-@operation(bp, "/<task_id>/assign", "POST", summary="The agency head assigns an official (R-4.1)", tag="tasks",
-           body=UserRefSchema, responses={200: TaskSchema, **ACTION_ERRORS, 422: None})
-def assign(task_id: str, body: dict) -> Response:
-    return _task(services().tasks.assign(current_user(), task_id, body["user"], if_match()))
+@bp.post("/<task_id>/assign")
+@bp.arguments(UserRefSchema)
+@task_action
+def assign(task_id: str, body: dict, expected_version: int | None) -> object:
+    """The agency head assigns an official (R-4.1)"""
+    return services().tasks.assign(current_user(), task_id, body["user"], expected_version)
 
 
-@operation(bp, "/<task_id>/delegate", "POST", summary="The assignee delegates the task to a colleague", tag="tasks",
-           body=UserRefSchema, responses={200: TaskSchema, **ACTION_ERRORS, 422: None})
-def delegate(task_id: str, body: dict) -> Response:
-    return _task(services().tasks.delegate(current_user(), task_id, body["user"], if_match()))
+@bp.post("/<task_id>/delegate")
+@bp.arguments(UserRefSchema)
+@task_action
+def delegate(task_id: str, body: dict, expected_version: int | None) -> object:
+    """The assignee delegates the task to a colleague"""
+    return services().tasks.delegate(current_user(), task_id, body["user"], expected_version)
 
 
-@operation(bp, "/<task_id>/resolve", "POST", summary="The delegate hands the task back to its owner", tag="tasks",
-           responses={200: TaskSchema, **ACTION_ERRORS})
-def resolve(task_id: str) -> Response:
-    return _task(services().tasks.resolve(current_user(), task_id, if_match()))
+@bp.post("/<task_id>/resolve")
+@task_action
+def resolve(task_id: str, expected_version: int | None) -> object:
+    """The delegate hands the task back to its owner"""
+    return services().tasks.resolve(current_user(), task_id, expected_version)
 
 
-@operation(bp, "/<task_id>/complete", "POST", summary="Complete a task with its form data", tag="tasks",
-           body=CompleteSchema, responses={200: CompletionSchema, **ACTION_ERRORS, 422: None})
-def complete(task_id: str, body: dict) -> Response:
-    """`data` is validated against the task's JSON Schema; every failing field is named (422).
+@bp.post("/<task_id>/complete")
+@bp.arguments(CompleteSchema)
+@bp.response(200, CompletionSchema)
+@bp.problems(404, 409)
+@bp.if_match
+def complete(task_id: str, body: dict, expected_version: int | None) -> object:
+    """Complete a task with its form data
+
+    `data` is validated against the task's JSON Schema; every failing field is named (422).
     Two officials completing at once: one succeeds, the other gets 409."""
-    done = services().tasks.complete(current_user(), task_id, body["data"], if_match())
-    return json_response(CompletionSchema(), done)
+    return services().tasks.complete(current_user(), task_id, body["data"], expected_version)
 
 
-@operation(bp, "/<task_id>/comments", "POST", summary="Comment on a task", tag="tasks", body=CommentInSchema,
-           responses={201: CommentSchema, 400: None, 401: None, 403: None, 404: None})
-def add_comment(task_id: str, body: dict) -> Response:
-    return json_response(CommentSchema(), services().tasks.add_comment(current_user(), task_id, body["body"]), 201)
+@bp.post("/<task_id>/comments")
+@bp.arguments(CommentInSchema)
+@bp.response(201, CommentSchema)
+@bp.problems(404)
+def add_comment(task_id: str, body: dict) -> object:
+    """Comment on a task"""
+    return services().tasks.add_comment(current_user(), task_id, body["body"])
 
 
-@operation(bp, "/<task_id>/comments", "GET", summary="Comments on a task", tag="tasks",
-           responses={200: CommentListSchema, 401: None, 403: None, 404: None})
-def list_comments(task_id: str) -> Response:
-    return json_response(CommentListSchema(), {"items": services().tasks.comments(current_user(), task_id)})
-
-
-def _task(summary: object) -> Response:
-    return json_response(TaskSchema(), summary, headers={"ETag": f'"{summary.version}"'})
+@bp.get("/<task_id>/comments")
+@bp.response(200, CommentListSchema)
+@bp.problems(404)
+def list_comments(task_id: str) -> dict:
+    """Comments on a task"""
+    return {"items": services().tasks.comments(current_user(), task_id)}
