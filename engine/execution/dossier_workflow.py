@@ -85,6 +85,10 @@ class LoadedProcess:
     human_tasks: dict[str, HumanTaskMeta]
     messages: dict[str, MessageMeta] = field(default_factory=dict)  # by message name
 
+    def has_lifecycle(self, effect: str) -> bool:
+        """Whether a human task of the diagram carries `lifecycle=<effect>` (e.g. a reception task)."""
+        return any((m.properties or {}).get("lifecycle") == effect for m in self.human_tasks.values())
+
     @classmethod
     def from_stored(cls, spec: dict[str, Any], subprocess_specs: dict[str, Any],
                     human_tasks: dict[str, dict[str, Any]],
@@ -208,6 +212,17 @@ class DossierWorkflow:
     @property
     def completed(self) -> bool:
         return self._wf.completed
+
+    def cancel(self) -> None:
+        """End the process without running anything more (the dossier ended by a lifecycle rule:
+        refused, stopped, withdrawn); afterwards it is completed and waits for nothing."""
+        self._wf.cancel()
+
+    def task_lifecycle(self, task_id: str) -> str | None:
+        """The `lifecycle` property of a ready human task's element (docs/lifecycle.md), or None."""
+        t = self._ready_task(task_id)
+        meta = self.process.human_tasks.get(f"{t.workflow.spec.name}/{element_id(t.task_spec)}")
+        return (meta.properties or {}).get("lifecycle") or None if meta else None
 
     @property
     def data(self) -> dict[str, Any]:

@@ -148,6 +148,22 @@ class Dossier(Base):
     applicant: Mapped[dict] = mapped_column(Json)
     created_by: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The lifecycle aggregate's fields (engine/domain/dossier.py), written only by its save.
+    applicant_name: Mapped[str | None] = mapped_column(String(255), index=True)  # R-7.1: find by name
+    applicant_id_number: Mapped[str | None] = mapped_column(String(12), index=True)  # citizen ID
+    on_the_spot: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # R-3.5
+    outcome: Mapped[str | None] = mapped_column(String(16))  # result, refused, stopped, ...
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    timeliness: Mapped[str | None] = mapped_column(String(16), index=True)  # N-7, stored at the end
+    timeliness_reappointed: Mapped[str | None] = mapped_column(String(16))
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # N-4: waiting for a supplement
+    supplements: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    forced_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    fee: Mapped[dict | None] = mapped_column(Json)  # R-6.2/6.3: amount, paid, refunded
+    result_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_channel: Mapped[str | None] = mapped_column(String(16))
+    tracking_number: Mapped[str | None] = mapped_column(String(64))
 
 
 class ReadyTask(Base):
@@ -216,6 +232,8 @@ class Step(Base):
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     timeliness: Mapped[str | None] = mapped_column(String(16))
     data: Mapped[dict] = mapped_column(Json)
+    back_entered: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # R-9.3
+    back_entry_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class DossierEvent(Base):
@@ -228,6 +246,26 @@ class DossierEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str | None] = mapped_column(String(128))
     detail: Mapped[dict] = mapped_column(Json)
+
+
+class OutboxEntry(Base):
+    """Events waiting to leave the system, written in the same transaction as the change (R-9.5).
+
+    topic `portal`: every status change with its national codes (N-8), for the national portal;
+    topic `notification`: every notice the applicant must get (R-3.1, N-6), for the senders."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "topic", "sent_at", "id"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    topic: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(32))
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())  # when it happened
+    payload: Mapped[dict] = mapped_column(Json)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DossierCodeCounter(Base):

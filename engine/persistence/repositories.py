@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import SimpleNamespace
 from typing import Any, Iterable, Sequence
 
 import functools
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.domain import audit_chain
 from engine.domain.procedure_version import Decision, ProcedureRepealed, VersionState, repeal_applies
 
+from .rows import DossierRow, TaskRow, build
 from .models import (
     Account,
     Attachment,
@@ -23,6 +23,7 @@ from .models import (
     Comment,
     Dossier,
     DossierCodeCounter,
+    OutboxEntry,
     DossierEvent,
     NO_PASSWORD,
     Incident,
@@ -46,8 +47,7 @@ T_READY = ReadyTask.__table__
 T_STEP = Step.__table__
 T_EVENT = DossierEvent.__table__
 T_TIMER = Timer.__table__
-_DOSSIER_COLS = [T_DOSSIER.c[n] for n in ("id", "code", "procedure_version_id", "procedure_code", "agency_id",
-                                          "state", "version", "status", "created_by")]
+_DOSSIER_COLS = list(T_DOSSIER.c)
 # Statements of the hot path are built once (SQLAlchemy then only binds values).
 _TASK_WITH_DOSSIER = (
     select(T_READY, *[c.label(f"d_{c.name}") for c in _DOSSIER_COLS])
@@ -205,6 +205,41 @@ class DossierRepository(_Repository):
     def get(self, dossier_id: int) -> Dossier | None:
         return self.session.get(Dossier, dossier_id)
 
+    def load(self, dossier_id: int | None = None, code: str | None = None) -> DossierRow | None:
+        """The dossier row by id or code, typed (the write path's read)."""
+        cond = T_DOSSIER.c.code == code if code is not None else T_DOSSIER.c.id == dossier_id
+        row = self._core(select(T_DOSSIER).where(cond)).mappings().first()
+        return build(DossierRow, row) if row is not None else None
+
+    def search(self, *, code: str | None = None, applicant: str | None = None, agencies: set[str] | None = None,
+               status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[DossierRow], int]:
+        """Dossiers by code prefix or applicant name / ID number (R-7.1), newest first."""
+        conds = []
+        if code:
+            conds.append(T_DOSSIER.c.code.startswith(code, autoescape=True))
+        if applicant:
+            needle = applicant.strip()
+            conds.append(or_(func.lower(T_DOSSIER.c.applicant_name).contains(needle.lower(), autoescape=True),
+                             T_DOSSIER.c.applicant_id_number == needle))
+        if agencies is not None:
+            conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))
+        if status:
+            conds.append(T_DOSSIER.c.status == status)
+        stmt = select(T_DOSSIER).where(*conds)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = self._core(stmt.order_by(T_DOSSIER.c.received_at.desc(), T_DOSSIER.c.id.desc())
+                          .limit(limit).offset(offset)).mappings().all()
+        return [build(DossierRow, r) for r in rows], int(total or 0)
+
+    def open_past(self, at: datetime, agencies: set[str] | None = None) -> list[DossierRow]:
+        """Open dossiers (not ended, not waiting for the applicant) due before `at`, earliest first."""
+        conds = [T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_at < at,
+                 T_DOSSIER.c.status.not_in(("supplement_requested",))]
+        if agencies is not None:
+            conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))
+        rows = self._core(select(T_DOSSIER).where(*conds).order_by(T_DOSSIER.c.due_at)).mappings().all()
+        return [build(DossierRow, r) for r in rows]
+
     def by_code(self, code: str) -> Dossier | None:
         return self.session.scalar(select(Dossier).where(Dossier.code == code))
 
@@ -264,6 +299,44 @@ class DossierRepository(_Repository):
                              .values(due_at=due_at, started_at=started_at))
 
 
+class OutboxRepository(_Repository):
+    """The outbox (R-9.5, N-8): rows are written with the change, read and marked by exporters."""
+
+    T = OutboxEntry.__table__
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self._core(self.T.insert(), rows)
+
+    def pending(self, topic: str, limit: int = 1000, lock: bool = False) -> list[dict[str, Any]]:
+        """Unsent rows of `topic`, oldest first. `lock`: FOR UPDATE SKIP LOCKED on PostgreSQL, so two
+        exporters never take the same rows."""
+        stmt = (select(self.T).where(self.T.c.topic == topic, self.T.c.sent_at.is_(None))
+                .order_by(self.T.c.id).limit(limit))
+        if lock and self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [dict(r) for r in self._core(stmt).mappings()]
+
+    def mark_sent(self, ids: list[int], at: datetime) -> None:
+        if ids:
+            self._core(self.T.update().where(self.T.c.id.in_(ids), self.T.c.sent_at.is_(None))
+                       .values(sent_at=at, attempts=self.T.c.attempts + 1, last_error=None))
+
+    def mark_failed(self, ids: list[int], error: str) -> None:
+        if ids:
+            self._core(self.T.update().where(self.T.c.id.in_(ids))
+                       .values(attempts=self.T.c.attempts + 1, last_error=error[:2000]))
+
+    def for_dossier(self, dossier_id: int) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._core(select(self.T).where(self.T.c.dossier_id == dossier_id)
+                                            .order_by(self.T.c.id)).mappings()]
+
+    def count_pending(self) -> dict[str, int]:
+        rows = self.session.execute(select(self.T.c.topic, func.count()).where(self.T.c.sent_at.is_(None))
+                                    .group_by(self.T.c.topic)).all()
+        return {topic: int(n) for topic, n in rows}
+
+
 class TaskRepository(_Repository):
     def for_dossier(self, dossier_id: int) -> Sequence[ReadyTask]:
         return self.session.scalars(select(ReadyTask).where(ReadyTask.dossier_id == dossier_id)).all()
@@ -281,22 +354,22 @@ class TaskRepository(_Repository):
     def for_action(self, task_id: str) -> Any | None:
         """The ready task's columns plus its dossier's `dossier_code` and `procedure_code`, or None."""
         row = self._core(_TASK_FOR_ACTION, {"task_id": task_id}).mappings().first()
-        return SimpleNamespace(**row) if row is not None else None
+        return build(TaskRow, row) if row is not None else None
 
-    def get_with_dossier(self, task_id: str) -> tuple[Any, Any] | None:
-        """The ready task and what its completion needs of its dossier, in one query."""
+    def get_with_dossier(self, task_id: str) -> tuple[TaskRow, DossierRow] | None:
+        """The ready task and its dossier, in one query."""
         row = self._core(_TASK_WITH_DOSSIER, {"task_id": task_id}).mappings().first()
         if row is None:
             return None
-        task = SimpleNamespace(**{c.name: row[c.name] for c in T_READY.c})
-        dossier = SimpleNamespace(**{c.name: row[f"d_{c.name}"] for c in _DOSSIER_COLS})
+        task = build(TaskRow, {c.name: row[c.name] for c in T_READY.c})
+        dossier = build(DossierRow, {c.name: row[f"d_{c.name}"] for c in _DOSSIER_COLS})
         return task, dossier
 
-    def rows(self, task_ids: Iterable[str]) -> list[Any]:
+    def rows(self, task_ids: Iterable[str]) -> list[TaskRow]:
         ids = list(task_ids)
         if not ids:
             return []
-        return [SimpleNamespace(**r) for r in self._core(_READY_ROWS, {"ids": ids}).mappings()]
+        return [build(TaskRow, r) for r in self._core(_READY_ROWS, {"ids": ids}).mappings()]
 
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
@@ -326,7 +399,7 @@ class TaskRepository(_Repository):
             conditions.append(col.is_(None) if value is None else col == value)
         stmt = T_READY.update().where(*conditions).values(version=T_READY.c.version + 1, **values).returning(*T_READY.c)
         row = self._core(stmt).mappings().first()
-        return SimpleNamespace(**row) if row is not None else None
+        return build(TaskRow, row) if row is not None else None
 
     @staticmethod
     def _candidate(roles_by_agency: dict[str, set[str]]) -> Any:
@@ -340,8 +413,12 @@ class TaskRepository(_Repository):
     def with_due_basis(self) -> Sequence[ReadyTask]:
         return self.session.scalars(select(ReadyTask).where(ReadyTask.due_basis.is_not(None))).all()
 
-    def set_due(self, task_id: str, due_at: datetime) -> None:
-        self.session.execute(update(ReadyTask).where(ReadyTask.task_id == task_id).values(due_at=due_at)
+    def set_due(self, task_id: str, due_at: datetime, basis: dict[str, Any] | None = None) -> None:
+        """A moved step deadline (calendar changed, or a supplement pause: then with its new basis)."""
+        values: dict[str, Any] = {"due_at": due_at}
+        if basis is not None:
+            values["due_basis"] = basis
+        self.session.execute(update(ReadyTask).where(ReadyTask.task_id == task_id).values(**values)
                              .execution_options(**_NO_SYNC))
 
     def query(
@@ -432,23 +509,24 @@ class TimerRepository(_Repository):
         ).all()
         return list(dict.fromkeys(ids))[:limit]
 
-    def lock_due_dossier(self, dossier_id: int, now: datetime) -> Dossier | None:
+    def lock_due_dossier(self, dossier_id: int, now: datetime) -> DossierRow | None:
         """Lock the dossier if it still has a due timer; skip it if another process holds it."""
         stmt = (
-            select(Dossier)
-            .where(Dossier.id == dossier_id)
+            select(T_DOSSIER)
+            .where(T_DOSSIER.c.id == dossier_id)
             .where(select(Timer.id).where(Timer.dossier_id == dossier_id, self._due(now)).exists())
         )
-        if self.dialect != "postgresql":
-            return self.session.scalar(stmt)  # SQLite: BEGIN IMMEDIATE already serializes writers
-        dossier = self.session.scalar(stmt.with_for_update(skip_locked=True))
-        if dossier is None:
+        if self.dialect != "postgresql":  # SQLite: BEGIN IMMEDIATE already serializes writers
+            row = self._core(stmt).mappings().first()
+            return build(DossierRow, row) if row is not None else None
+        row = self._core(stmt.with_for_update(skip_locked=True)).mappings().first()
+        if row is None:
             return None
         # Under READ COMMITTED the EXISTS above was judged on the statement's snapshot: if another
         # sweep fired this dossier and committed just before we got the lock, its timers were
         # already gone. A new statement sees that commit.
         still_due = select(Timer.id).where(Timer.dossier_id == dossier_id, self._due(now)).exists()
-        return dossier if self.session.scalar(select(still_due)) else None
+        return build(DossierRow, row) if self.session.scalar(select(still_due)) else None
 
     def record_failure(self, dossier_id: int, now: datetime, next_attempt_at: datetime, error: str) -> int:
         """Push the dossier's due timers back (backoff); returns the attempt number."""

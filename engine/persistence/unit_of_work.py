@@ -16,6 +16,7 @@ from .repositories import (
     CommentRepository,
     DossierRepository,
     IncidentRepository,
+    OutboxRepository,
     ProcedureRepository,
     RateCounterRepository,
     SchedulerRepository,
@@ -40,6 +41,7 @@ class UnitOfWork:
         self.tasks = TaskRepository(s, d)
         self.timers = TimerRepository(s, d)
         self.incidents = IncidentRepository(s, d)
+        self.outbox = OutboxRepository(s, d)
         self.scheduler = SchedulerRepository(s, d)
         self.accounts = AccountRepository(s, d)
         self.tokens = TokenRepository(s, d)

@@ -12,6 +12,7 @@ from typing import Callable
 from engine.calendar import WorkingCalendar
 from engine.calendar.config import resolve_path
 from engine.clock import Clock
+from engine.domain.dossier import LifecyclePolicy
 from engine.domain.json_values import JsonLimits
 from engine.execution.dossier_workflow import LoadedProcess
 from engine.execution.sandbox import ScriptLimits
@@ -115,6 +116,7 @@ class EngineContext:
     processes_dir: Path
     forms_dir: Path
     data_limits: JsonLimits = JsonLimits()  # task data and start data from any caller (issue 7)
+    lifecycle: LifecyclePolicy = LifecyclePolicy()  # the configurable lifecycle rules (N-3, N-4, N-7)
 
     @classmethod
     def create(cls, uow: Callable[..., UnitOfWork], clock: Clock, calendars: CalendarProvider,

@@ -2,22 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from datetime import datetime
 from typing import Any, Callable, NoReturn
 
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
-from engine.domain.deadline import DeadlineBasis
-from engine.domain.dossier_status import Channel, DossierStatus, change_status
+from engine.domain.dossier import Dossier, LifecycleRefused
+from engine.domain.dossier_status import Channel
 from engine.domain.timeliness import classify, open_is_late
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, StartMessageNeeded
-from engine.persistence.models import Dossier, ReadyTask
+from engine.persistence.rows import DossierRow, TaskRow
 
 from .context import EngineContext
 from .data_limits import check_data
-from .errors import Conflict, InvalidInput, NotFound, ProcessFailure
-from .workflow_state import EMPTY, Snapshot, get_dossier, save_workflow, write_rows
+from .errors import Conflict, InvalidInput, NotFound, ProcessFailure, lifecycle_error
+from .dossier_store import DossierRecord, save, to_aggregate, to_record
+from .lifecycle_effects import apply_task_effect
+from .workflow_state import EMPTY, Snapshot
 
 # Data every dossier starts with (docs/bpmn-conventions.md §4): neither a message nor a task's
 # completion may overwrite it (a form-less task took any field, so scripts and timers reading
@@ -66,6 +67,8 @@ class TimelineEntry:
     due_at: datetime | None
     done_at: datetime | None
     timeliness: str | None  # early / on_time / late; open steps: late once past due
+    back_entered: bool = False  # R-9.3: recorded after an outage, with its real time
+    back_entry_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,21 @@ class DossierView:
     completed_at: datetime | None
     timeliness: str | None
     applicant: dict[str, Any]
+    status_code: int = 0  # N-8 national status code
+    channel_code: int = 0  # N-8 channel code
+    outcome: str | None = None  # result, not_accepted, refused, stopped, withdrawn
+    status_reason: str | None = None
+    original_due_at: datetime | None = None  # the appointment before the re-appointment (N-6)
+    reappointment: dict[str, Any] | None = None
+    paused_since: datetime | None = None  # waiting for the applicant's supplement (N-4)
+    supplements: int = 0
+    pauses: list[dict[str, datetime]] = field(default_factory=list)
+    timeliness_reappointed: str | None = None
+    fee: dict[str, Any] | None = None
+    result_ready_at: datetime | None = None
+    returned_at: datetime | None = None
+    return_channel: str | None = None
+    tracking_number: str | None = None
     current_tasks: list[TaskSummary] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -141,11 +159,18 @@ class DossierService:
                                f"{received_at.isoformat()}")
             meta = version.meta
             agency = meta["agency_id"]
-            # R-3.4: counted from the next working time after receipt; 0 days = result on the spot
-            deadline = DeadlineBasis(received_at, working_days=int(meta["statutory_days"]))
-            started_at, due_at = deadline.started(cal), deadline.due(cal)
             receipt_day = received_at.astimezone(cal.tz).date()
             code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
+            # N-1: the code is given at registration (online: at submission, to track it); R-3.4:
+            # the appointment counts the statutory days from the next working time after reception.
+            dossier = Dossier.register(code=code, procedure_code=procedure_code, agency_id=agency, channel=channel,
+                                       received_at=received_at, statutory_days=int(meta["statutory_days"]),
+                                       on_the_spot=bool(meta.get("result_on_the_spot")), policy=ctx.lifecycle)
+            process = ctx.processes.get(uow, version.id)
+            if not process.has_lifecycle("reception"):
+                # No reception step drawn: registering at the desk is the reception (1 -> 2 -> 4).
+                dossier.receive(received_at, cal)
+            started_at, due_at = dossier.started(cal), dossier.due(cal)
             wf_data = {
                 **(data or {}),
                 "dossier_code": code,
@@ -157,7 +182,6 @@ class DossierService:
                 "due_at": due_at.isoformat(),
                 "applicant": applicant or {},
             }
-            process = ctx.processes.get(uow, version.id)
             try:
                 dw = DossierWorkflow.start(process, ctx.script_engine, ctx.clock, wf_data, start_message)
             except StartMessageNeeded as err:
@@ -171,42 +195,16 @@ class DossierService:
                 if problems:
                     raise InvalidInput(f"the data of message {started_by.name!r} has {len(problems)} problem(s)",
                                        [(f"data.{f}" if f != "data" else f, m) for f, m in problems])
-            # N-8: registering is submitted (1), accepted (2) and handed to processing (4) at once;
-            # a diagram that ends at its start is processed (9) too.
-            status = change_status(DossierStatus.NEW, DossierStatus.ACCEPTED, DossierStatus.PROCESSING,
-                                   *([DossierStatus.PROCESSED] if dw.completed else []))
-            values = dict(
-                code=code, procedure_version_id=version.id, procedure_code=procedure_code, agency_id=agency,
-                channel=channel.value, status=status.value, state=dw.dump(), version=1,
-                received_at=received_at, started_at=started_at, due_at=due_at,
-                due_basis=deadline.to_json(),
-                completed_at=now if dw.completed else None,
-                applicant=applicant or {}, created_by=actor, updated_at=now,
-            )
-            dossier = SimpleNamespace(id=uow.dossiers.add(**values), **values)
-            try:
-                new_tasks = write_rows(ctx, uow, dossier, dw, EMPTY, Snapshot.of(dw), now, actor)
-            except ProcessError as err:
-                raise ProcessFailure(str(err), element_id=err.element_id) from None
+            record = DossierRecord(dossier, version.id, None, applicant or {}, actor)
             event = {"channel": channel.value, "version": version.number}
             if dw.started_by:
                 event["message"] = dw.started_by
-            uow.dossiers.add_event(dossier.id, now, "received", actor, event)
+            try:
+                save(ctx, uow, record, dw, EMPTY, now, actor, event=("received", event))
+            except ProcessError as err:
+                raise ProcessFailure(str(err), element_id=err.element_id) from None
             uow.commit()
-        # Built from what was just written: no second round trip.
-        return DossierView(
-            id=dossier.id, code=code, procedure_code=procedure_code, procedure_version=version.number,
-            agency_id=agency, channel=channel.value, status=status.value, version=1, received_at=received_at,
-            started_at=started_at, due_at=due_at, completed_at=values["completed_at"],
-            timeliness=_value(classify(now, due_at, cal.tz)) if dw.completed else None,
-            applicant=applicant or {},
-            current_tasks=[task_summary(SimpleNamespace(**r, assignee=None, owner=None), code, procedure_code, now)
-                           for r in new_tasks],
-            timeline=[TimelineEntry(r["task_id"], r["element_id"], r["name"], r["candidate_role"],
-                                    r["candidate_agency"], None, now, r["due_at"], None, None) for r in new_tasks],
-            events=[{"at": now, "kind": "received", "actor": actor, "detail": event}]
-            + ([{"at": now, "kind": "processed", "actor": actor, "detail": {}}] if dw.completed else []),
-        )
+        return self.get(dossier.id)
 
     # ------------------------------------------------------------ tasks
 
@@ -223,7 +221,9 @@ class DossierService:
             row = uow.tasks.get(task_id)
             if row is None:
                 raise NotFound(f"task {task_id} is not waiting for anyone")
-            dossier = get_dossier(uow, row.dossier_id)
+            dossier = uow.dossiers.load(row.dossier_id)
+            if dossier is None:
+                raise NotFound(f"task {task_id} is not waiting for anyone")
             if check:
                 check(row, dossier)
             info = self.ctx.processes.info(uow, dossier.procedure_version_id)
@@ -257,13 +257,21 @@ class DossierService:
                          for name in sorted(RESERVED_FIELDS & data.keys())] if isinstance(data, dict) else []
             if problems:
                 raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
+            record = to_record(dossier, ctx.lifecycle)
+            if record.dossier.ended:  # N-8: an ended dossier changes no more (its tasks were cancelled)
+                raise Conflict(f"dossier {dossier.code} has ended (status {record.dossier.status.label}): "
+                               "its tasks can no longer be completed")
             dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)
             before = Snapshot.of(dw)
             if task_id not in before.ready:
                 raise Conflict(f"task {task_id} is no longer ready")
+            effect = dw.task_lifecycle(task_id)
             try:
                 dw.complete(task_id, data)
-                saved = save_workflow(ctx, uow, dossier, dw, before, now, actor, acted_on=(task_id, row.version))
+                apply_task_effect(record.dossier, effect, data, now, ctx.calendars())
+                saved = save(ctx, uow, record, dw, before, now, actor, acted_on=(task_id, row.version))
+            except LifecycleRefused as err:
+                raise lifecycle_error(err) from None
             except ProcessError as err:
                 uow.rollback()
                 self._incident(dossier.id, err, now)
@@ -276,7 +284,7 @@ class DossierService:
                 timeliness=_value(classify(now, row.due_at, ctx.calendars().tz)), data=data,
             )
             kept = [tid for tid in saved.after.ready if tid in before.ready]
-            current = [SimpleNamespace(**r, assignee=None, owner=None) for r in saved.new_tasks] + uow.tasks.rows(kept)
+            current = [new_task_row(r) for r in saved.new_tasks] + uow.tasks.rows(kept)
             uow.commit()
         return Completion(
             dossier.id, dossier.code, saved.status or dossier.status, saved.version, task_id,
@@ -292,9 +300,9 @@ class DossierService:
     # ------------------------------------------------------------ dossiers
 
     @staticmethod
-    def check_visible(uow: Any, user: Official, dossier_id: int) -> Dossier:
+    def check_visible(uow: Any, user: Official, dossier_id: int) -> DossierRow:
         """The dossier if `user` may see it; NotFound otherwise (other agencies' dossiers do not exist)."""
-        d = uow.dossiers.get(dossier_id)
+        d = uow.dossiers.load(dossier_id)
         if d is not None:
             agencies, users = uow.dossiers.involved(dossier_id)
             if can_see_dossier(user, d.agency_id, agencies, users | {d.created_by or ""}):
@@ -307,18 +315,22 @@ class DossierService:
         return self.get(dossier_id)
 
     def get(self, dossier_id: int | None = None, code: str | None = None) -> DossierView:
-        now = self.ctx.clock.now()
-        tz = self.ctx.calendars().tz
-        with self.ctx.uow(write=False) as uow:
-            d = uow.dossiers.by_code(code) if code is not None else uow.dossiers.get(dossier_id)
-            if d is None:
+        """The dossier view (the one read model of a dossier: API, slips and the CLI build on it)."""
+        ctx = self.ctx
+        now = ctx.clock.now()
+        cal = ctx.calendars()
+        with ctx.uow(write=False) as uow:
+            row = uow.dossiers.load(dossier_id, code)
+            if row is None:
                 raise NotFound(f"dossier {code or dossier_id} does not exist")
-            number = self.ctx.processes.info(uow, d.procedure_version_id).number  # cached per version
+            d = to_aggregate(row, ctx.lifecycle)
+            number = ctx.processes.info(uow, row.procedure_version_id).number  # cached per version
             ready = uow.tasks.for_dossier(d.id)
             steps = uow.dossiers.steps(d.id)
             timeline = [
                 TimelineEntry(s.task_id, s.element_id, s.name, s.candidate_role, s.candidate_agency,
-                              s.completed_by, s.created_at, s.due_at, s.completed_at, s.timeliness)
+                              s.completed_by, s.created_at, s.due_at, s.completed_at, s.timeliness,
+                              bool(s.back_entered), s.back_entry_reason)
                 for s in steps
             ] + [
                 TimelineEntry(t.task_id, t.element_id, t.name, t.candidate_role, t.candidate_agency,
@@ -326,15 +338,26 @@ class DossierService:
                               "late" if open_is_late(now, t.due_at) else None)
                 for t in sorted(ready, key=lambda t: t.created_at)
             ]
-            if d.completed_at is not None:
-                timeliness = _value(classify(d.completed_at, d.due_at, tz))
+            if d.ended:
+                timeliness = _value(d.timeliness)
             else:
-                timeliness = "late" if open_is_late(now, d.due_at) else None
+                timeliness = "late" if d.is_late(now, cal) else None
+            re = d.basis.reappointment
             return DossierView(
                 id=d.id, code=d.code, procedure_code=d.procedure_code, procedure_version=number,
-                agency_id=d.agency_id, channel=d.channel, status=d.status, version=d.version,
-                received_at=d.received_at, started_at=d.started_at, due_at=d.due_at,
-                completed_at=d.completed_at, timeliness=timeliness, applicant=d.applicant,
+                agency_id=d.agency_id, channel=d.channel.value, status=d.status.value, version=d.version,
+                received_at=d.received_at, started_at=row.started_at, due_at=row.due_at,
+                completed_at=d.completed_at, timeliness=timeliness, applicant=row.applicant,
+                status_code=d.status.national_code, channel_code=d.channel.national_code,
+                outcome=_value(d.outcome), status_reason=d.status_reason,
+                original_due_at=d.basis.statutory_due(cal) if re is not None else None,
+                reappointment=re.to_json() if re is not None else None,
+                paused_since=d.paused_since, supplements=d.supplements,
+                pauses=[{"from": a, "to": b} for a, b in d.basis.pauses],
+                timeliness_reappointed=_value(d.timeliness_reappointed),
+                fee=d.fee.to_json() if d.fee else None,
+                result_ready_at=d.result_ready_at, returned_at=d.returned_at, return_channel=d.return_channel,
+                tracking_number=d.tracking_number,
                 current_tasks=[task_summary(t, d.code, d.procedure_code, now) for t in ready],
                 timeline=timeline,
                 events=[{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail}
@@ -356,7 +379,12 @@ def _value(t: Any) -> str | None:
     return t.value if t is not None else None
 
 
-def task_summary(t: ReadyTask, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:
+def new_task_row(values: dict[str, Any]) -> TaskRow:
+    """The row of a task just inserted (nobody has claimed it yet)."""
+    return TaskRow(**values, assignee=None, owner=None)
+
+
+def task_summary(t: TaskRow, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:
     return TaskSummary(
         task_id=t.task_id, dossier_id=t.dossier_id, dossier_code=dossier_code, procedure_code=procedure_code,
         element_id=t.element_id, name=t.name, lane=t.lane, form=t.form, candidate_role=t.candidate_role,

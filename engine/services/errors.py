@@ -65,3 +65,16 @@ class TooManyRequests(ServiceError):
     def __init__(self, detail: str, retry_after: int, **extra: Any):
         super().__init__(detail, **extra)
         self.retry_after = retry_after
+
+
+def lifecycle_error(err: Exception, field_prefix: str = "") -> ServiceError:
+    """A refusal of the dossier aggregate as a service error: a bad value is InvalidInput naming the
+    field (422), a status that does not allow the action is Conflict (409), another rule (e.g. a
+    re-appointment asked too late, N-6) is InvalidInput naming the rule (422)."""
+    from engine.domain.dossier import LifecycleDataError, LifecycleStateError
+
+    if isinstance(err, LifecycleDataError):
+        return InvalidInput(str(err), [(f"{field_prefix}{err.field}", str(err))])
+    if isinstance(err, LifecycleStateError):
+        return Conflict(str(err))
+    return InvalidInput(str(err), [("", str(err))])

@@ -1,6 +1,6 @@
 """`motcua db check`: every dossier's stored state against the rows derived from it (R-9.2).
 
-`workflow_state.save_workflow` writes a dossier's state with its `ready_tasks` and `timers` rows
+`dossier_store.save` writes a dossier's state with its `ready_tasks` and `timers` rows
 in one transaction, and completing a task adds one `steps` row. This check recomputes what those
 rows must be from the state, through the same `DossierWorkflow.ready_tasks()` and
 `waiting_timers()` the writers use, and reports every difference. It never writes.

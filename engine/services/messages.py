@@ -14,18 +14,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any, Protocol
 
 from engine.domain import access
 from engine.domain.access import Official
+from engine.domain.dossier import LifecycleRefused
 from engine.domain.json_values import value_problems
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
-from .dossiers import RESERVED_FIELDS, TaskSummary, task_summary
-from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure
-from .workflow_state import Snapshot, save_workflow
+from .dossier_store import save, to_record
+from .dossiers import RESERVED_FIELDS, TaskSummary, new_task_row, task_summary
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure, lifecycle_error
+from .lifecycle_effects import apply_message_effect
+from .workflow_state import Snapshot
 
 MAX_PAYLOAD_BYTES = 64 * 1024  # as JSON, UTF-8
 MAX_PAYLOAD_DEPTH = 16
@@ -101,7 +103,8 @@ class MessageService:
         ctx = self.ctx
         now = ctx.clock.now()
         with ctx.uow() as uow:
-            dossier = uow.dossiers.by_code(dossier_ref) if isinstance(dossier_ref, str) else uow.dossiers.get(dossier_ref)
+            dossier = (uow.dossiers.load(code=dossier_ref) if isinstance(dossier_ref, str)
+                       else uow.dossiers.load(dossier_ref))
             if dossier is None:
                 raise NotFound(f"dossier {dossier_ref} does not exist")
             _authorise(sender, uow, dossier)
@@ -120,12 +123,16 @@ class MessageService:
             problems = info.form(meta.form if meta else None).problems(payload)
             if problems:
                 raise InvalidInput(f"the payload of message {message!r} has {len(problems)} problem(s)", problems)
+            record = to_record(dossier, ctx.lifecycle)
             before = Snapshot.of(dw)
             try:
                 caught = dw.deliver(message, payload)
-                saved = save_workflow(ctx, uow, dossier, dw, before, now, sender.actor)
+                apply_message_effect(record.dossier, message, payload, now)
+                saved = save(ctx, uow, record, dw, before, now, sender.actor)
             except NotWaiting:  # a correlation key of the diagram did not match
                 raise Conflict(f"dossier {dossier.code} is not waiting for this {message!r} message") from None
+            except LifecycleRefused as err:
+                raise lifecycle_error(err, "payload.") from None
             except ProcessError as err:
                 uow.rollback()
                 _incident(ctx, dossier.id, err, now)
@@ -134,7 +141,7 @@ class MessageService:
             uow.dossiers.add_event(dossier.id, now, "message", sender.actor,
                                    {"message": message, "caught_by": caught, "payload": payload})
             kept = [tid for tid in saved.after.ready if tid in before.ready]
-            current = [SimpleNamespace(**r, assignee=None, owner=None) for r in saved.new_tasks] + list(uow.tasks.rows(kept))
+            current = [new_task_row(r) for r in saved.new_tasks] + list(uow.tasks.rows(kept))
             uow.commit()
         return Delivery(dossier.id, dossier.code, message, caught, saved.status or dossier.status, saved.version,
                         [task_summary(t, dossier.code, dossier.procedure_code, now) for t in current])

@@ -17,7 +17,8 @@ from engine.domain.deadline import DeadlineBasis
 
 from .context import EngineContext
 from .errors import Conflict
-from .workflow_state import Snapshot, load_workflow, save_workflow
+from .dossier_store import load_workflow, save, to_record
+from .workflow_state import Snapshot
 
 log = logging.getLogger(__name__)
 
@@ -74,10 +75,11 @@ class TimerService:
                     report.skipped += 1
                     return
                 code = dossier.code
-                dw = load_workflow(ctx, uow, dossier)
+                record = to_record(dossier, ctx.lifecycle)
+                dw = load_workflow(ctx, uow, record)
                 before = Snapshot.of(dw)
                 dw.fire_due_timers()
-                after = save_workflow(ctx, uow, dossier, dw, before, now, None).after
+                after = save(ctx, uow, record, dw, before, now, None).after
                 still_due = [t.element_id for t in after.timers.values() if t.due_at < now and t.task_id in before.timers]
                 if still_due:
                     raise ProcessError(f"timer due at {now.isoformat()} did not fire", still_due[0])
@@ -106,18 +108,7 @@ class TimerService:
         cal = ctx.calendars.get(reload=True)
         now = ctx.clock.now()
         report = RecalculationReport()
-        with ctx.uow(write=False) as uow:
-            by_dossier: dict[int, list[Any]] = {}
-            for t in uow.timers.with_basis():
-                by_dossier.setdefault(t.dossier_id, []).append((t.task_id, t.basis, t.due_at))
-        for dossier_id, timers in by_dossier.items():
-            moves = {}
-            for task_id, basis, due in timers:
-                new_due = DeadlineBasis.from_json(basis).due(cal)
-                if new_due != due:
-                    moves[task_id] = new_due
-            if moves:
-                report.timers_moved += self._move_timers(dossier_id, moves, now, report)
+        # Dossiers and steps first: saving a dossier whose timers move recomputes its appointment too.
         with ctx.uow() as uow:
             for task in uow.tasks.with_due_basis():
                 due = DeadlineBasis.from_json(task.due_basis).due(cal)
@@ -132,6 +123,18 @@ class TimerService:
                     uow.dossiers.update_due(dossier.id, due, started)
                     report.dossiers_moved += 1
             uow.commit()
+        with ctx.uow(write=False) as uow:
+            by_dossier: dict[int, list[Any]] = {}
+            for t in uow.timers.with_basis():
+                by_dossier.setdefault(t.dossier_id, []).append((t.task_id, t.basis, t.due_at))
+        for dossier_id, timers in by_dossier.items():
+            moves = {}
+            for task_id, basis, due in timers:
+                new_due = DeadlineBasis.from_json(basis).due(cal)
+                if new_due != due:
+                    moves[task_id] = new_due
+            if moves:
+                report.timers_moved += self._move_timers(dossier_id, moves, now, report)
         return report
 
     def _move_timers(self, dossier_id: int, moves: dict[str, datetime], now: datetime,
@@ -139,13 +142,13 @@ class TimerService:
         for _ in range(attempts):
             try:
                 with self.ctx.uow() as uow:
-                    dossier = uow.dossiers.get(dossier_id)
-                    dw = load_workflow(self.ctx, uow, dossier)
+                    record = to_record(uow.dossiers.load(dossier_id), self.ctx.lifecycle)
+                    dw = load_workflow(self.ctx, uow, record)
                     before = Snapshot.of(dw)
                     present = {tid: due for tid, due in moves.items() if tid in before.timers}
                     for tid, due in present.items():
                         dw.set_timer_due(tid, due)
-                    save_workflow(self.ctx, uow, dossier, dw, before, now, None)
+                    save(self.ctx, uow, record, dw, before, now, None)
                     for row in uow.timers.for_dossier(dossier_id):
                         if row.task_id in present:
                             uow.timers.set_due(row.id, present[row.task_id])

@@ -1,4 +1,4 @@
-"""Saving a dossier's workflow: state, ready tasks and timers in one transaction.
+"""The rows derived from a dossier's workflow: ready tasks and timers (written by dossier_store.save).
 
 Invariant: the ready-task and timer rows of a dossier always match its stored state, because they
 are written in the same transaction, after the optimistic version check on the dossier row
@@ -12,13 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.deadline import DeadlineBasis
-from engine.domain.dossier_status import DossierStatus, StatusTransitionRefused, change_status
 from engine.domain.roles import LaneError, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import EngineContext
-from .errors import Conflict, NotFound
+from .errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -34,18 +33,6 @@ class Snapshot:
 
 
 EMPTY = Snapshot({}, {})
-
-
-def load_workflow(ctx: EngineContext, uow: UnitOfWork, dossier: Any) -> DossierWorkflow:
-    process = ctx.processes.get(uow, dossier.procedure_version_id)
-    return DossierWorkflow.restore(process, dossier.state, ctx.script_engine, ctx.clock)
-
-
-def get_dossier(uow: UnitOfWork, dossier_id: int) -> Any:
-    dossier = uow.dossiers.get(dossier_id)
-    if dossier is None:
-        raise NotFound(f"dossier {dossier_id} does not exist")
-    return dossier
 
 
 def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datetime) -> dict[str, Any]:
@@ -79,48 +66,6 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
     }
 
 
-@dataclass(frozen=True)
-class Saved:
-    after: Snapshot
-    new_tasks: list[dict[str, Any]]  # ready-task rows inserted
-    status: str | None  # the dossier's new status, if it changed
-    version: int
-
-
-def save_workflow(
-    ctx: EngineContext,
-    uow: UnitOfWork,
-    dossier: Any,
-    dw: DossierWorkflow,
-    before: Snapshot,
-    now: datetime,
-    actor: str | None,
-    status: DossierStatus | None = None,
-    acted_on: tuple[str, int] | None = None,
-) -> Saved:
-    """Persist the workflow after an operation; raises Conflict if the dossier changed meanwhile.
-
-    `acted_on`: (task id, version) of the ready task the operation read; Conflict unless that row
-    is still at that version (the dossier's version alone does not move when a task is claimed or
-    assigned). The caller must not commit after a Conflict."""
-    after = Snapshot.of(dw)
-    values: dict[str, Any] = {"state": dw.dump(), "updated_at": now}
-    target = DossierStatus.PROCESSED if dw.completed else status
-    if target is not None and target.value != dossier.status:
-        try:  # N-8: only along the transition table
-            values["status"] = change_status(dossier.status, target).value
-        except StatusTransitionRefused as err:
-            raise Conflict(f"dossier {dossier.code}: {err}") from None
-        if dw.completed:
-            values["completed_at"] = now
-    # First statement of the transaction on this dossier: takes its row lock (PostgreSQL) and
-    # fails if anyone saved since we loaded.
-    if not uow.dossiers.save_state(dossier.id, dossier.version, **values):
-        raise Conflict(f"dossier {dossier.code} was changed by someone else; reload and try again")
-    new_tasks = write_rows(ctx, uow, dossier, dw, before, after, now, actor, acted_on)
-    return Saved(after, new_tasks, values.get("status"), dossier.version + 1)
-
-
 def write_rows(
     ctx: EngineContext,
     uow: UnitOfWork,
@@ -134,8 +79,9 @@ def write_rows(
 ) -> list[dict[str, Any]]:
     """Bring the ready-task and timer rows from `before` to `after`; returns the new task rows.
 
-    Row locks are taken dossier first (save_workflow), then ready tasks, in every writer, so two
-    writers of one dossier never deadlock. Raises Conflict as save_workflow says for `acted_on`."""
+    Row locks are taken dossier first (dossier_store.save), then ready tasks, in every writer, so two
+    writers of one dossier never deadlock. Raises Conflict when `acted_on` (task id, version) is no
+    longer at that version."""
     gone = before.ready.keys() - after.ready.keys()
     if acted_on is not None:
         task_id, version = acted_on
@@ -164,6 +110,4 @@ def write_rows(
     fired = dw.fired([tid for tid in before.timers if tid not in after.timers] + [t.task_id for t in moved])
     if fired:
         uow.dossiers.add_event(dossier.id, now, "timers_fired", None, {"elements": fired})
-    if dw.completed:
-        uow.dossiers.add_event(dossier.id, now, "processed", actor, {})
     return new_tasks

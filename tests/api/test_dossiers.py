@@ -71,7 +71,8 @@ def test_dossier_timeline_who_received_due_done(api, clock):
     assert first["received_at"] == "2026-11-26T09:00:00+07:00" and first["done_at"] == "2026-11-26T10:00:00+07:00"
     assert first["due_at"] == "2026-11-27T09:00:00+07:00"  # 8 working hours
     assert second["done_at"] is None and second["role"] == "official"
-    assert [e["kind"] for e in view["events"]] == ["received"]
+    assert [e["kind"] for e in view["events"] if e["kind"] != "status"] == ["received", "notice.received"]
+    assert [e["detail"]["status_code"] for e in view["events"] if e["kind"] == "status"] == [1, 2, 4]  # N-8
 
 
 def test_dossiers_of_other_agencies_do_not_exist_for_the_caller(api):

@@ -75,7 +75,10 @@ def test_completion_that_cancels_a_due_unswept_timer_does_not_record_it_as_fired
     services.dossiers.complete_task(d.current_tasks[0].task_id, {}, "u")
     view = services.dossiers.get(d.id)
     assert view.status == "processed" and view.current_tasks == []
-    assert [e["kind"] for e in view.events] == ["received", "processed"]
+    kinds = [e["kind"] for e in view.events]
+    assert "timers_fired" not in kinds and kinds[0] == "received"
+    # N-8: 1 -> 2 -> 4 at registration, 4 -> 9 when the process ended
+    assert [e["detail"]["status_code"] for e in view.events if e["kind"] == "status"] == [1, 2, 4, 9]
     assert timers(services, d.id) == []
 
 

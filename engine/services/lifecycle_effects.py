@@ -1,0 +1,69 @@
+"""What a diagram's lifecycle steps do to the dossier (docs/lifecycle.md, "How a diagram says it").
+
+A user task with the property `lifecycle=<effect>` applies the effect when it is completed, with
+the data its form submitted; a message with a lifecycle name does when it is delivered. The rules
+themselves are the aggregate's (engine/domain/dossier.py): this module only reads the fields.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from engine.domain.dossier import Dossier, LifecycleDataError
+from engine.domain.dossier_status import Channel
+
+# Task effects and the form fields each reads (checked against the task's form at load).
+TASK_EFFECTS: dict[str, tuple[str, ...]] = {
+    "reception": ("outcome",),  # receive | guide | refuse; guide: missing + reason; refuse: reason
+    "supplement_request": ("missing", "reason"),  # R-4.6, N-4: 4 -> 5, clock paused
+    "payment_request": ("amount",),  # R-6.2: 4 -> 6
+    "result_ready": (),  # 4 -> 9, R-6.1
+    "refusal": ("reason",),  # R-4.6: 4 -> 8, refused with the written reason
+    "stop": ("reason",),  # 4 -> 8, notice of stopping
+    "result_return": ("return_channel",),  # 9 -> 10; postal: tracking_number
+}
+# Messages whose delivery is a lifecycle event (the applicant's actions, R-2.4, R-6.2).
+MESSAGE_EFFECTS = {"supplement_received", "fee_paid"}
+RECEPTION_OUTCOMES = ("receive", "guide", "refuse")
+
+
+def apply_task_effect(d: Dossier, effect: str | None, data: dict[str, Any], now: datetime, cal: Any) -> None:
+    """Apply a completed task's `lifecycle` effect. Raises LifecycleDataError naming the field,
+    LifecycleStateError when the dossier's status does not allow it, LifecycleRefused for a rule."""
+    if effect is None:
+        return
+    if effect == "reception":
+        outcome = data.get("outcome")
+        if outcome == "receive":
+            # R-3.4: an online dossier is received when announced valid (now); a paper one when
+            # it was handed in at the desk or arrived by post.
+            d.receive(now if d.channel is Channel.ONLINE else d.received_at, cal)
+        elif outcome == "guide":
+            d.guide_supplement(now, data.get("missing"), data.get("reason"))
+        elif outcome == "refuse":
+            d.refuse_reception(now, data.get("reason"))
+        else:
+            raise LifecycleDataError("outcome", f"outcome must be one of {', '.join(RECEPTION_OUTCOMES)}, "
+                                                f"got {outcome!r}")
+    elif effect == "supplement_request":
+        d.request_supplement(now, data.get("missing"), data.get("reason"), cal)
+    elif effect == "payment_request":
+        d.request_payment(now, data.get("amount"))
+    elif effect == "result_ready":
+        d.mark_result_ready(now, cal)
+    elif effect == "refusal":
+        d.refuse(now, data.get("reason"), cal)
+    elif effect == "stop":
+        d.stop(now, data.get("reason"), cal)
+    elif effect == "result_return":
+        d.return_result(now, data.get("return_channel"), data.get("tracking_number"), cal)
+    # other values are refused when the procedure is checked
+
+
+def apply_message_effect(d: Dossier, message: str, payload: dict[str, Any], now: datetime) -> None:
+    """`supplement_received`: 5 -> 4, the pause ends (N-4). `fee_paid`: 6 -> 4 with `reference`
+    and `method` (online by default)."""
+    if message == "supplement_received":
+        d.supplement_received(now)
+    elif message == "fee_paid":
+        d.record_payment(now, payload.get("reference"), payload.get("method", "online"))
