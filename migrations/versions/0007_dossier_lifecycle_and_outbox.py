@@ -5,8 +5,8 @@ status change and notice is queued in `outbox` in the same transaction (N-8, R-9
 dossiers are backfilled: applicant name and ID number from the applicant JSON (R-7.1 search), and
 finished ones get their stored N-7 class and outcome `result` (they could only end processed).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 20:50:00
 """
 from datetime import timezone
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 import engine.persistence.models
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
