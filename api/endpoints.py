@@ -172,6 +172,12 @@ class Blueprint(flask_smorest.Blueprint):
 
         return _mark("if_match", True)(view)
 
+    def paginate(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("lists page with api/paging.py (page/per_page in, {items, total, page, per_page} out)")
+
+    def etag(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("objects carry version numbers: answer ETag: \"<version>\" and take @bp.if_match")
+
     # ------------------------------------------------------------------ at run time
 
     def _admit(self) -> None:

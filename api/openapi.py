@@ -27,8 +27,16 @@ class Api(flask_smorest.Api):
 
     DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its own problem answers
 
+    # Components of smorest features the project does not use (Blueprint refuses them): its error
+    # body (problems are answered), its hashed ETags (versions are) and X-Pagination (api/paging.py).
     def _register_responses(self) -> None:
-        pass  # smorest's error answers (its own body) are never referenced: problems are
+        pass
+
+    def _register_etag_headers(self) -> None:
+        pass
+
+    def _register_pagination_header(self) -> None:
+        pass
 
     def _register_error_handlers(self) -> None:
         pass  # problems.register answers every error, smorest's and webargs' included

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from marshmallow import Schema, ValidationError, fields, validate
 
+from .paging import PageQuerySchema, PageSchema
 from .problems import PROBLEMS, OutOfRange
 
 
@@ -116,14 +117,11 @@ class TaskSchema(Schema):
     version = fields.Integer(required=True, metadata={"description": "also the ETag; send If-Match to act only on this version"})
 
 
-class TaskPageSchema(Schema):
+class TaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(TaskSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
-class TaskListQuerySchema(Schema):
+class TaskListQuerySchema(PageQuerySchema):
     assignee = fields.String(validate=validate.OneOf(["me"]), metadata={"description": "tasks assigned to the caller"})
     unassigned = fields.Boolean(metadata={"description": "only tasks nobody has claimed"})
     candidate = fields.String(validate=validate.OneOf(["me"]),
@@ -133,8 +131,6 @@ class TaskListQuerySchema(Schema):
     due_before = Instant()
     overdue = fields.Boolean()
     sort = fields.String(load_default="due", validate=validate.OneOf(["due", "created"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class UserRefSchema(Schema):

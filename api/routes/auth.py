@@ -57,7 +57,7 @@ def change_password(body: dict) -> dict:
 
 @bp.post("/logout")
 @bp.access(allow_password_change=True)
-@bp.response(204)
+@bp.response(204, description="No content")
 def logout() -> Response:
     """Revoke the token used for this call"""
     p = g.principal

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from ..access import current_user
 from ..endpoints import Blueprint
+from ..paging import page, window
 from ..schemas import (
     CommentInSchema,
     CommentListSchema,
@@ -60,10 +61,9 @@ def list_tasks(query: dict) -> dict:
         filters["due_before"] = query["due_before"]
     if query.get("overdue"):
         filters["overdue"] = True
-    page, per_page = query["page"], query["per_page"]
-    items, total = services().dossiers.list_tasks(order=query["sort"], limit=per_page, offset=(page - 1) * per_page,
-                                                  **filters)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+    limit, offset = window(query)
+    items, total = services().dossiers.list_tasks(order=query["sort"], limit=limit, offset=offset, **filters)
+    return page(items, total, query)
 
 
 @bp.get("/<task_id>")

@@ -61,7 +61,9 @@ def test_a_body_failing_its_schema_is_our_problem_not_webargs_422(api):
 
 def test_every_documented_error_is_a_problem(api):
     doc = api.client.get("/api/openapi.json").json
-    assert "Error" not in doc["components"]["schemas"]  # flask-smorest's error body is never answered
+    # flask-smorest's error body is never answered, nor its X-Pagination header or hashed ETags
+    assert not {"Error", "PaginationMetadata"} & set(doc["components"]["schemas"])
+    assert not {"headers", "responses", "parameters"} & set(doc["components"])
     for path, operations in doc["paths"].items():
         for method, op in operations.items():
             for status, answer in op["responses"].items():
@@ -138,3 +140,11 @@ def test_a_second_principal_kind_brings_its_security_scheme(visitor_app):
     assert {"400", "401", "403", "413", "415", "422", "500"} <= set(notes["responses"])
     hello_op = doc["paths"]["/api/visit/hello"]["get"]
     assert "security" not in hello_op and "401" not in hello_op["responses"]
+
+
+def test_smorest_pagination_and_etags_are_refused_for_ours():
+    # one contract each: api/paging.py (page/per_page) and version numbers with @bp.if_match
+    with pytest.raises(TypeError, match="api/paging.py"):
+        visitors.paginate()
+    with pytest.raises(TypeError, match="if_match"):
+        visitors.etag(lambda: None)
