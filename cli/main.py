@@ -7,7 +7,8 @@ from typing import Callable, NoReturn, Sequence
 
 from engine.services.errors import ServiceError
 
-from . import audit_commands, calendar_commands, db_commands, procedure_commands, serve_commands, timer_commands, user_commands
+from . import (audit_commands, calendar_commands, db_commands, incident_commands, procedure_commands, serve_commands,
+               timer_commands, user_commands)
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -17,6 +18,7 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     procedure_commands.register,
     timer_commands.register,
     user_commands.register,
+    incident_commands.register,
     serve_commands.register,
 ]
 

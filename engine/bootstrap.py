@@ -10,6 +10,7 @@ from engine.calendar import WorkingCalendar
 from engine.clock import Clock, SystemClock
 from engine.persistence.database import Database, connect, upgrade
 from engine.persistence.unit_of_work import UnitOfWorkFactory
+from engine.services.account_admin import AccountAdminService
 from engine.services.accounts import AccountPolicy, AccountService
 from engine.services.attachments import AttachmentService
 from engine.services.audit import AuditService
@@ -17,10 +18,12 @@ from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.drafts import DraftService
+from engine.services.incidents import IncidentService
 from engine.services.integrity import IntegrityService
 from engine.services.messages import MessageService
 from engine.services.procedures import ProcedureService
 from engine.services.rate_limit import RateLimiter
+from engine.services.reassignment import ReassignmentService
 from engine.services.tasks import TaskService
 from engine.services.timers import TimerService
 from engine.settings import Settings
@@ -43,6 +46,9 @@ class Services:
     messages: MessageService
     audit: AuditService  # verifying the tamper-evident audit chain (R-8.5)
     drafts: DraftService  # analysts' drafts and the control office's review (issue 12)
+    account_admin: AccountAdminService  # administrators: accounts (R-8)
+    reassignment: ReassignmentService  # agency heads: an official's tasks to a colleague (R-4.1)
+    incidents: IncidentService  # administrators: failed steps (R-9.1)
 
     @property
     def clock(self) -> Clock:
@@ -74,11 +80,12 @@ def build(
     limiter = RateLimiter(ctx)
     accounts = AccountService(ctx, hasher, policy, limiter)
     dossiers = DossierService(ctx)
+    timers = TimerService(ctx)
     return Services(
         settings, db, ctx,
         procedures=ProcedureService(ctx),
         dossiers=dossiers,
-        timers=TimerService(ctx),
+        timers=timers,
         accounts=accounts,
         tasks=TaskService(ctx, accounts.official, dossiers),
         attachments=AttachmentService(ctx, dossiers.check_visible, settings.max_upload_bytes),
@@ -88,4 +95,7 @@ def build(
         messages=MessageService(ctx),
         audit=AuditService(ctx),
         drafts=DraftService(ctx, settings.setup_working_days),
+        account_admin=AccountAdminService(ctx, accounts),
+        reassignment=ReassignmentService(ctx),
+        incidents=IncidentService(ctx, timers),
     )

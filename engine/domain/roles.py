@@ -28,7 +28,8 @@ class Role(str, Enum):
     APPROVER = "approver"  # người có thẩm quyền phê duyệt
     CONTROL_OFFICE = "control_office"  # Bộ phận kiểm soát TTHC
     ANALYST = "analyst"  # edits procedure diagrams
-    ADMIN = "admin"
+    AGENCY_ADMIN = "agency_admin"  # quản trị của cơ quan: accounts of its own agency only
+    ADMIN = "admin"  # system administrator: every agency
 
 
 ROLE_CODES = frozenset(r.value for r in Role)

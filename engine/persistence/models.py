@@ -213,6 +213,8 @@ class Incident(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(128))  # who closed it by hand (None: it fired again)
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Step(Base):

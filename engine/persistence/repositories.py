@@ -421,6 +421,14 @@ class TaskRepository(_Repository):
         self.session.execute(update(ReadyTask).where(ReadyTask.task_id == task_id).values(**values)
                              .execution_options(**_NO_SYNC))
 
+    def claimed_by(self, username: str) -> list[Any]:
+        """Ready tasks `username` holds (claimed, assigned or delegated to them), each with its
+        dossier's `dossier_code` and `procedure_code`, oldest first."""
+        stmt = (select(T_READY, T_DOSSIER.c.code.label("dossier_code"), T_DOSSIER.c.procedure_code)
+                .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
+                .where(T_READY.c.assignee == username).order_by(T_READY.c.created_at, T_READY.c.task_id))
+        return [SimpleNamespace(**r) for r in self._core(stmt).mappings()]
+
     def query(
         self,
         *,
@@ -541,6 +549,13 @@ class TimerRepository(_Repository):
     def with_basis(self) -> Sequence[Timer]:
         return self.session.scalars(select(Timer).where(Timer.basis.is_not(None))).all()
 
+    def retry_now(self, dossier_id: int, now: datetime) -> int:
+        """Make the dossier's failed timers due at `now` (their backoff waived); returns how many."""
+        return self.session.execute(
+            update(Timer).where(Timer.dossier_id == dossier_id, Timer.attempts > 0, Timer.due_at <= now)
+            .values(next_attempt_at=now).execution_options(**_NO_SYNC)
+        ).rowcount
+
     def count(self) -> int:
         return int(self.session.scalar(select(func.count(Timer.id))) or 0)
 
@@ -560,6 +575,65 @@ class IncidentRepository(_Repository):
             update(Incident).where(Incident.dossier_id == dossier_id, Incident.resolved_at.is_(None))
             .values(resolved_at=now).execution_options(**_NO_SYNC)
         )
+
+    # An operator sees one open problem per dossier, kind and element (the sweep records one row
+    # per failed attempt): its latest row, since its first open row.
+    @staticmethod
+    def _open_groups() -> Any:
+        key = (Incident.dossier_id, Incident.kind, func.coalesce(Incident.element_id, ""))
+        return (select(func.max(Incident.id).label("latest"), func.min(Incident.occurred_at).label("since"),
+                       func.count().label("rows"))
+                .where(Incident.resolved_at.is_(None)).group_by(*key).subquery())
+
+    def open_problems(self, agency_id: str | None = None, procedure: str | None = None,
+                      since_before: datetime | None = None, dossier_ids: Sequence[int] | None = None,
+                      limit: int = 50, offset: int = 0) -> tuple[list[Any], int]:
+        """Open problems, oldest first: the latest incident row of each (dossier, kind, element) with
+        `since` (first open occurrence), `rows`, and the dossier's code, agency and procedure."""
+        groups = self._open_groups()
+        stmt = (select(Incident, groups.c.since, groups.c.rows, Dossier.code, Dossier.agency_id,
+                       Dossier.procedure_code)
+                .join(groups, groups.c.latest == Incident.id).join(Dossier, Dossier.id == Incident.dossier_id))
+        if agency_id is not None:
+            stmt = stmt.where(Dossier.agency_id == agency_id)
+        if procedure is not None:
+            stmt = stmt.where(Dossier.procedure_code == procedure)
+        if since_before is not None:
+            stmt = stmt.where(groups.c.since <= since_before)
+        if dossier_ids is not None:
+            stmt = stmt.where(Incident.dossier_id.in_(list(dossier_ids)))
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = self.session.execute(stmt.order_by(groups.c.since, Incident.id).limit(limit).offset(offset)).all()
+        return [SimpleNamespace(incident=r[0], since=r[1], rows=r[2], dossier_code=r[3], agency_id=r[4],
+                                procedure_code=r[5]) for r in rows], int(total or 0)
+
+    def get(self, incident_id: int) -> Any | None:
+        """The incident with its dossier's code, agency, procedure and status, or None."""
+        row = self.session.execute(
+            select(Incident, Dossier.code, Dossier.agency_id, Dossier.procedure_code, Dossier.status)
+            .join(Dossier, Dossier.id == Incident.dossier_id).where(Incident.id == incident_id)
+        ).first()
+        if row is None:
+            return None
+        return SimpleNamespace(incident=row[0], dossier_code=row[1], agency_id=row[2], procedure_code=row[3],
+                               status=row[4])
+
+    def same_problem(self, incident: Incident) -> Sequence[Incident]:
+        """Every row of the incident's (dossier, kind, element), oldest first: its attempts."""
+        return self.session.scalars(
+            select(Incident).where(Incident.dossier_id == incident.dossier_id, Incident.kind == incident.kind,
+                                   func.coalesce(Incident.element_id, "") == (incident.element_id or ""))
+            .order_by(Incident.id)
+        ).all()
+
+    def resolve_problem(self, incident: Incident, now: datetime, by: str, note: str) -> int:
+        """Close every open row of the incident's (dossier, kind, element) with who and why."""
+        return self.session.execute(
+            update(Incident).where(Incident.dossier_id == incident.dossier_id, Incident.kind == incident.kind,
+                                   func.coalesce(Incident.element_id, "") == (incident.element_id or ""),
+                                   Incident.resolved_at.is_(None))
+            .values(resolved_at=now, resolved_by=by, resolution_note=note).execution_options(**_NO_SYNC)
+        ).rowcount
 
 
 class SchedulerRepository(_Repository):
@@ -618,6 +692,31 @@ class AccountRepository(_Repository):
         return self.session.execute(
             update(Account).where(Account.username == username)
             .values(active=active, token_generation=Account.token_generation + 1, sessions_ended_at=now)
+            .execution_options(**_NO_SYNC)
+        ).rowcount == 1
+
+    def lock(self, username: str) -> Account | None:
+        """The account, row-locked until the transaction ends (PostgreSQL; SQLite writers queue anyway)."""
+        stmt = select(Account).where(Account.username == username)
+        return self.session.scalar(stmt.with_for_update() if self.dialect == "postgresql" else stmt)
+
+    def listing(self, agency_id: str | None = None) -> Sequence[Account]:
+        stmt = select(Account).order_by(Account.agency_id, Account.username)
+        if agency_id is not None:
+            stmt = stmt.where(Account.agency_id == agency_id)
+        return self.session.scalars(stmt).all()
+
+    def set_roles(self, username: str, roles: list[str]) -> bool:
+        return self.session.execute(
+            update(Account).where(Account.username == username).values(roles=roles).execution_options(**_NO_SYNC)
+        ).rowcount == 1
+
+    def reset_password(self, username: str, password_hash: str, now: datetime) -> bool:
+        """A new first password (to change at next login, R-8.2); every session of the account ends."""
+        return self.session.execute(
+            update(Account).where(Account.username == username, Account.password_hash != NO_PASSWORD)
+            .values(password_hash=password_hash, must_change_password=True, password_changed_at=now,
+                    token_generation=Account.token_generation + 1)
             .execution_options(**_NO_SYNC)
         ).rowcount == 1
 
@@ -708,6 +807,11 @@ class RateCounterRepository(_Repository):
     def clear(self, scope: str, subject: str) -> None:
         c = RateCounter.__table__.c
         self._core(delete(RateCounter.__table__).where(c.scope == scope, c.subject == subject))
+
+    def get(self, scope: str, subject: str) -> RateCount | None:
+        c = RateCounter.__table__.c
+        row = self._core(select(c.hits, c.resets_at).where(c.scope == scope, c.subject == subject)).first()
+        return RateCount(int(row.hits), row.resets_at) if row is not None else None
 
     def purge_ended(self, now: datetime) -> None:
         """Forget a bounded batch of ended windows; on PostgreSQL rows another transaction holds are

@@ -13,7 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Callable, Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,6 +22,7 @@ from engine.domain.access import Official
 from engine.domain.dossier_code import AGENCY_ID_RE
 from engine.domain.roles import ROLE_CODES, Role
 from engine.persistence.models import NO_PASSWORD
+from engine.persistence.unit_of_work import UnitOfWork
 
 from .context import EngineContext
 from .errors import Conflict, InvalidInput, NotFound, Unauthorized
@@ -100,8 +101,11 @@ class AccountService:
         return self.hasher.hash(secrets.token_hex(8))
 
     def add(self, username: str, agency_id: str, roles: Iterable[str], display_name: str | None = None,
-            password: str | None = None) -> tuple[Official, str]:
-        """Create an account; returns it with its first password, which must be changed at first login."""
+            password: str | None = None,
+            also: Callable[[UnitOfWork, Official], None] | None = None) -> tuple[Official, str]:
+        """Create an account; returns it with its first password, which must be changed at first login.
+        `also` runs in the same transaction just before the commit (an administrator's rule and audit
+        record); what it raises undoes the creation."""
         roles = sorted(set(roles))
         problems = []
         if not USERNAME_RE.match(username or ""):
@@ -121,11 +125,14 @@ class AccountService:
         with self.ctx.uow() as uow:
             if uow.accounts.exists(username):
                 raise Conflict(f"account {username!r} already exists")
+            official = Official(username, agency_id, frozenset(roles), display_name or username)
             uow.accounts.add(username=username, display_name=display_name or username, agency_id=agency_id,
                              roles=roles, password_hash=self.hasher.hash(password), must_change_password=True,
                              active=True, created_at=now)
+            if also is not None:  # last: an audit record holds the chain's head until the commit
+                also(uow, official)
             uow.commit()
-        return Official(username, agency_id, frozenset(roles), display_name or username), password
+        return official, password
 
     def authenticate(self, username: str, password: str, client: str = "unknown") -> LoginResult:
         """Check a local password. `client` is the caller's address (the API's trusted view of it).
@@ -142,7 +149,7 @@ class AccountService:
         self.limiter.take(LOGIN_ADDRESS, client, p.address_rule, "failed logins from this address")
         by_name = self.limiter.hit(LOGIN_USERNAME, username, p.username_rule)
         if not by_name.allowed:
-            raise Unauthorized(f"too many failed logins for this username: locked until {by_name.resets_at.isoformat()}",
+            raise Unauthorized(f"too many failed logins for this username: locked until {self._local(by_name.resets_at)}",
                                reason="locked", locked_until=by_name.resets_at)
         with self.ctx.uow(write=False) as uow:
             account = uow.accounts.by_username(username)
@@ -171,7 +178,7 @@ class AccountService:
             raise NotFound("this account has no local password")
         by_name = self.limiter.hit(LOGIN_USERNAME, username, self.policy.username_rule)
         if not by_name.allowed:
-            raise Unauthorized(f"too many failed password checks: locked until {by_name.resets_at.isoformat()}",
+            raise Unauthorized(f"too many failed password checks: locked until {self._local(by_name.resets_at)}",
                                reason="locked", locked_until=by_name.resets_at)
         if not self._verify(account.password_hash, current):
             raise Unauthorized("the current password is wrong")
@@ -288,6 +295,10 @@ class AccountService:
         if username and username.lower() in password.lower():
             problems.append("must not contain the username")
         return problems
+
+    def _local(self, t: datetime) -> str:
+        """An instant as people read it: the province's zone, with its offset."""
+        return t.astimezone(self.ctx.calendars().tz).isoformat(timespec="seconds")
 
     @staticmethod
     def _official(account: object) -> Official:

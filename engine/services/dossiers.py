@@ -362,7 +362,8 @@ class DossierService:
                 timeline=timeline,
                 events=[{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail}
                         for e in uow.dossiers.events(d.id)],
-                incidents=[{"at": i.occurred_at, "element_id": i.element_id, "kind": i.kind, "error": i.error,
+                incidents=[{"id": i.id, "at": i.occurred_at, "element_id": i.element_id, "kind": i.kind,
+                            "error": i.error,
                             "attempt": i.attempt, "resolved_at": i.resolved_at}
                            for i in uow.incidents.for_dossier(d.id)],
             )

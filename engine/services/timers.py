@@ -65,6 +65,12 @@ class TimerService:
                 self._fire_one(dossier_id, now, report)
         return report
 
+    def fire_dossier(self, dossier_id: int) -> SweepReport:
+        """Fire one dossier's due timers now, exactly as a sweep would (an administrator's retry)."""
+        report = SweepReport()
+        self._fire_one(dossier_id, self.ctx.clock.now(), report)
+        return report
+
     def _fire_one(self, dossier_id: int, now: datetime, report: SweepReport) -> None:
         ctx = self.ctx
         code = str(dossier_id)
