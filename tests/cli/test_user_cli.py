@@ -79,6 +79,7 @@ def test_every_change_from_the_command_line_is_audited_as_its_os_user(operator, 
         ("cli:op1", "account.activate"), ("cli:op1", "account.unlock"), ("cli:op1", "account.reset-password")]
     with services.ctx.uow(write=False) as uow:
         assert {r.request_id[:4] for r in uow.audit.recent()} == {"cli-"}
+    assert services.audit.verify().ok  # on the tamper-evident chain like the API's records
 
 
 def test_list_and_show_in_the_provinces_time(operator, services, clock, capsys):
