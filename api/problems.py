@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, json, request
+from flask import Flask, Response, current_app, g, json, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -112,7 +112,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(svc.Unauthorized)
     def _unauthorized(err: svc.Unauthorized) -> Response:
         if err.extra.get("reason") == "locked":
-            return problem("account-locked", err.detail, locked_until=err.extra["locked_until"].isoformat())
+            # in the province's zone, as every instant the API answers (LocalDateTime)
+            tz = current_app.extensions["motcua"].ctx.calendars().tz
+            return problem("account-locked", err.detail, locked_until=err.extra["locked_until"].astimezone(tz).isoformat())
         if err.extra.get("reason") == "session-ended":
             return problem("unauthenticated", err.detail)
         return problem("invalid-credentials", err.detail)

@@ -213,6 +213,18 @@ class EventSchema(Schema):
     detail = fields.Dict(required=True)
 
 
+class DossierIncidentSchema(Schema):
+    """A step of the dossier that failed at run time (docs/operations.md, "Incidents")."""
+
+    id = fields.Integer(required=True)
+    at = LocalDateTime(required=True)
+    element_id = fields.String(allow_none=True)
+    kind = fields.String(required=True, metadata={"description": "timer, task or message"})
+    error = fields.String(required=True)
+    attempt = fields.Integer(required=True)
+    resolved_at = LocalDateTime(allow_none=True, metadata={"description": "null while it is open"})
+
+
 class DossierSchema(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True, metadata={"description": "mã số hồ sơ, N-1"})
@@ -231,6 +243,8 @@ class DossierSchema(Schema):
     current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)
+    incidents = fields.List(fields.Nested(DossierIncidentSchema),
+                            metadata={"description": "failed steps, open and resolved (R-9.1)"})
 
 
 class TaskDetailSchema(Schema):

@@ -1,7 +1,7 @@
 """Login, first-login password change (R-8.2), lockout, logout, SSO tokens (R-8.1)."""
 import json
 from dataclasses import replace
-from datetime import timedelta, timezone
+from datetime import timedelta
 
 import jwt
 import pytest
@@ -208,7 +208,9 @@ def test_an_unknown_username_locks_too(api, clock):
         assert login(api.client, "nobody", "wrong password").status_code == 401
     r = login(api.client, "nobody", "wrong password")
     assert r.status_code == 401 and r.json["type"] == "urn:motcua:problem:account-locked"
-    assert r.json["locked_until"] == (clock.now() + timedelta(minutes=15)).astimezone(timezone.utc).isoformat()
+    # the province's time with its offset, in `locked_until` and in the message (issue 14)
+    assert r.json["locked_until"] == "2026-11-26T09:15:00+07:00" == (clock.now() + timedelta(minutes=15)).isoformat()
+    assert "locked until 2026-11-26T09:15:00+07:00" in r.json["detail"]
 
 
 def test_failed_logins_per_client_address_answer_429_with_retry_after(api):
