@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from engine.domain import audit_chain
 from engine.domain.procedure_version import Decision, ProcedureRepealed, VersionState, repeal_applies
 
-from .rows import DossierRow, TaskRow, build
+from .rows import DossierRow, IncidentRow, TaskRow, build
 from .models import (
     Account,
     Attachment,
@@ -47,6 +47,7 @@ T_READY = ReadyTask.__table__
 T_STEP = Step.__table__
 T_EVENT = DossierEvent.__table__
 T_TIMER = Timer.__table__
+T_INCIDENT = Incident.__table__
 _DOSSIER_COLS = list(T_DOSSIER.c)
 # Statements of the hot path are built once (SQLAlchemy then only binds values).
 _TASK_WITH_DOSSIER = (
@@ -427,7 +428,7 @@ class TaskRepository(_Repository):
         stmt = (select(T_READY, T_DOSSIER.c.code.label("dossier_code"), T_DOSSIER.c.procedure_code)
                 .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
                 .where(T_READY.c.assignee == username).order_by(T_READY.c.created_at, T_READY.c.task_id))
-        return [SimpleNamespace(**r) for r in self._core(stmt).mappings()]
+        return [build(TaskRow, r) for r in self._core(stmt).mappings()]
 
     def query(
         self,
@@ -578,62 +579,55 @@ class IncidentRepository(_Repository):
 
     # An operator sees one open problem per dossier, kind and element (the sweep records one row
     # per failed attempt): its latest row, since its first open row.
+    _WITH_DOSSIER = (T_INCIDENT, T_DOSSIER.c.code.label("dossier_code"), T_DOSSIER.c.agency_id,
+                     T_DOSSIER.c.procedure_code, T_DOSSIER.c.status.label("dossier_status"))
+
     @staticmethod
-    def _open_groups() -> Any:
-        key = (Incident.dossier_id, Incident.kind, func.coalesce(Incident.element_id, ""))
-        return (select(func.max(Incident.id).label("latest"), func.min(Incident.occurred_at).label("since"),
-                       func.count().label("rows"))
-                .where(Incident.resolved_at.is_(None)).group_by(*key).subquery())
+    def _same_step(row: IncidentRow) -> Any:
+        c = T_INCIDENT.c
+        return and_(c.dossier_id == row.dossier_id, c.kind == row.kind,
+                    func.coalesce(c.element_id, "") == (row.element_id or ""))
 
     def open_problems(self, agency_id: str | None = None, procedure: str | None = None,
                       since_before: datetime | None = None, dossier_ids: Sequence[int] | None = None,
-                      limit: int = 50, offset: int = 0) -> tuple[list[Any], int]:
+                      limit: int = 50, offset: int = 0) -> tuple[list[IncidentRow], int]:
         """Open problems, oldest first: the latest incident row of each (dossier, kind, element) with
-        `since` (first open occurrence), `rows`, and the dossier's code, agency and procedure."""
-        groups = self._open_groups()
-        stmt = (select(Incident, groups.c.since, groups.c.rows, Dossier.code, Dossier.agency_id,
-                       Dossier.procedure_code)
-                .join(groups, groups.c.latest == Incident.id).join(Dossier, Dossier.id == Incident.dossier_id))
+        `since` (first open occurrence) and `open_attempts`, and the dossier's code, agency and procedure."""
+        c = T_INCIDENT.c
+        groups = (select(func.max(c.id).label("latest"), func.min(c.occurred_at).label("since"),
+                         func.count().label("open_attempts"))
+                  .where(c.resolved_at.is_(None))
+                  .group_by(c.dossier_id, c.kind, func.coalesce(c.element_id, "")).subquery())
+        stmt = (select(*self._WITH_DOSSIER, groups.c.since, groups.c.open_attempts)
+                .join(groups, groups.c.latest == c.id).join(T_DOSSIER, T_DOSSIER.c.id == c.dossier_id))
         if agency_id is not None:
-            stmt = stmt.where(Dossier.agency_id == agency_id)
+            stmt = stmt.where(T_DOSSIER.c.agency_id == agency_id)
         if procedure is not None:
-            stmt = stmt.where(Dossier.procedure_code == procedure)
+            stmt = stmt.where(T_DOSSIER.c.procedure_code == procedure)
         if since_before is not None:
             stmt = stmt.where(groups.c.since <= since_before)
         if dossier_ids is not None:
-            stmt = stmt.where(Incident.dossier_id.in_(list(dossier_ids)))
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = self.session.execute(stmt.order_by(groups.c.since, Incident.id).limit(limit).offset(offset)).all()
-        return [SimpleNamespace(incident=r[0], since=r[1], rows=r[2], dossier_code=r[3], agency_id=r[4],
-                                procedure_code=r[5]) for r in rows], int(total or 0)
+            stmt = stmt.where(c.dossier_id.in_(list(dossier_ids)))
+        total = self._core(select(func.count()).select_from(stmt.subquery())).scalar()
+        rows = self._core(stmt.order_by(groups.c.since, c.id).limit(limit).offset(offset)).mappings()
+        return [build(IncidentRow, r) for r in rows], int(total or 0)
 
-    def get(self, incident_id: int) -> Any | None:
+    def get(self, incident_id: int) -> IncidentRow | None:
         """The incident with its dossier's code, agency, procedure and status, or None."""
-        row = self.session.execute(
-            select(Incident, Dossier.code, Dossier.agency_id, Dossier.procedure_code, Dossier.status)
-            .join(Dossier, Dossier.id == Incident.dossier_id).where(Incident.id == incident_id)
-        ).first()
-        if row is None:
-            return None
-        return SimpleNamespace(incident=row[0], dossier_code=row[1], agency_id=row[2], procedure_code=row[3],
-                               status=row[4])
+        row = self._core(select(*self._WITH_DOSSIER).join(T_DOSSIER, T_DOSSIER.c.id == T_INCIDENT.c.dossier_id)
+                         .where(T_INCIDENT.c.id == incident_id)).mappings().first()
+        return build(IncidentRow, row) if row is not None else None
 
-    def same_problem(self, incident: Incident) -> Sequence[Incident]:
+    def same_problem(self, row: IncidentRow) -> list[IncidentRow]:
         """Every row of the incident's (dossier, kind, element), oldest first: its attempts."""
-        return self.session.scalars(
-            select(Incident).where(Incident.dossier_id == incident.dossier_id, Incident.kind == incident.kind,
-                                   func.coalesce(Incident.element_id, "") == (incident.element_id or ""))
-            .order_by(Incident.id)
-        ).all()
+        rows = self._core(select(*self._WITH_DOSSIER).join(T_DOSSIER, T_DOSSIER.c.id == T_INCIDENT.c.dossier_id)
+                          .where(self._same_step(row)).order_by(T_INCIDENT.c.id)).mappings()
+        return [build(IncidentRow, r) for r in rows]
 
-    def resolve_problem(self, incident: Incident, now: datetime, by: str, note: str) -> int:
+    def resolve_problem(self, row: IncidentRow, now: datetime, by: str, note: str) -> int:
         """Close every open row of the incident's (dossier, kind, element) with who and why."""
-        return self.session.execute(
-            update(Incident).where(Incident.dossier_id == incident.dossier_id, Incident.kind == incident.kind,
-                                   func.coalesce(Incident.element_id, "") == (incident.element_id or ""),
-                                   Incident.resolved_at.is_(None))
-            .values(resolved_at=now, resolved_by=by, resolution_note=note).execution_options(**_NO_SYNC)
-        ).rowcount
+        return self._core(update(T_INCIDENT).where(self._same_step(row), T_INCIDENT.c.resolved_at.is_(None))
+                          .values(resolved_at=now, resolved_by=by, resolution_note=note)).rowcount
 
 
 class SchedulerRepository(_Repository):

@@ -68,6 +68,30 @@ class DossierRow:
     tracking_number: str | None
 
 
+@dataclass(frozen=True)
+class IncidentRow:
+    """An incident (`incidents`: one failed attempt of a step) with its dossier's code, competent
+    agency, procedure and status; in the operators' list also `since` (the step's first open
+    attempt) and `open_attempts`."""
+
+    id: int
+    dossier_id: int
+    element_id: str | None
+    kind: str
+    error: str
+    occurred_at: datetime
+    attempt: int
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution_note: str | None
+    dossier_code: str
+    agency_id: str
+    procedure_code: str
+    dossier_status: str
+    since: datetime | None = None
+    open_attempts: int = 0
+
+
 def build(cls: type, row: Mapping[str, Any], **extra: Any) -> Any:
     """`cls` from a result mapping, taking only its fields (extra columns are ignored)."""
     names = {f.name for f in fields(cls)}

@@ -12,12 +12,13 @@ A problem closes when the timer fires (the sweep) or by hand with a note (`resol
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from engine.domain import administration as rules
 from engine.domain.access import Official
+from engine.persistence.rows import IncidentRow
 
 from .account_admin import rule
 from .change_audit import record_change
@@ -111,14 +112,14 @@ class IncidentService:
         NotFound (no such incident, or another agency's for an agency administrator)."""
         with self.ctx.uow(write=False) as uow:
             row = self._visible(uow, user, incident_id)
-            attempts = uow.incidents.same_problem(row.incident)
+            attempts = uow.incidents.same_problem(row)
             open_rows = [a for a in attempts if a.resolved_at is None]
-            row.since = min((a.occurred_at for a in open_rows), default=row.incident.occurred_at)
+            row = replace(row, since=min((a.occurred_at for a in open_rows), default=row.occurred_at))
             return IncidentDetail(
-                self._view(uow, row), row.status,
+                self._view(uow, row), row.dossier_status,
                 [Attempt(a.id, a.attempt, a.occurred_at, a.error, a.resolved_at) for a in attempts],
                 [TimerState(t.element_id, t.due_at, t.attempts, t.next_attempt_at, t.last_error)
-                 for t in sorted(uow.timers.for_dossier(row.incident.dossier_id), key=lambda t: t.due_at)])
+                 for t in sorted(uow.timers.for_dossier(row.dossier_id), key=lambda t: t.due_at)])
 
     def retry(self, user: Official, incident_id: int, request_id: str = "") -> RetryOutcome:
         """Retry a timer incident now: its failed timers become due at once and fire through the
@@ -127,8 +128,7 @@ class IncidentService:
         again; no failed timer left to fire: the dossier moved on, resolve it with a note)."""
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            row = self._visible(uow, user, incident_id)
-            incident = row.incident
+            incident = row = self._visible(uow, user, incident_id)
             if incident.resolved_at is not None:
                 raise Conflict(f"incident {incident_id} is resolved already")
             if incident.kind != "timer":
@@ -146,7 +146,7 @@ class IncidentService:
         with self.ctx.uow(write=False) as uow:
             problems, _ = uow.incidents.open_problems(dossier_ids=[incident.dossier_id])
             now_open = [self._view(uow, p) for p in problems
-                        if (p.incident.kind, p.incident.element_id) == ("timer", incident.element_id)]
+                        if (p.kind, p.element_id) == ("timer", incident.element_id)]
         return RetryOutcome(incident_id, row.dossier_code, outcome, now_open[0] if now_open else None)
 
     def resolve(self, user: Official, incident_id: int, note: str, request_id: str = "") -> IncidentView:
@@ -159,8 +159,7 @@ class IncidentService:
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             row = self._visible(uow, user, incident_id)
-            if row.incident.resolved_at is not None or not uow.incidents.resolve_problem(row.incident, now,
-                                                                                        user.username, note):
+            if row.resolved_at is not None or not uow.incidents.resolve_problem(row, now, user.username, note):
                 raise Conflict(f"incident {incident_id} is resolved already")
             record_change(uow, now, user, "incident.resolve", f"incidents/{incident_id}", request_id,
                           {"dossier": row.dossier_code, "note": note})
@@ -177,13 +176,13 @@ class IncidentService:
         with self.ctx.uow(write=False) as uow:
             rows, _ = uow.incidents.open_problems(dossier_ids=ids, limit=10 * len(ids) + 100)
             for r in rows:
-                out.setdefault(r.incident.dossier_id, []).append(self._view(uow, r))
+                out.setdefault(r.dossier_id, []).append(self._view(uow, r))
         return out
 
     # ------------------------------------------------------------ helpers
 
     @staticmethod
-    def _visible(uow: Any, user: Official, incident_id: int) -> Any:
+    def _visible(uow: Any, user: Official, incident_id: int) -> IncidentRow:
         rule(rules.administered_agency, user, what="incident")
         row = uow.incidents.get(incident_id)
         if row is None:
@@ -192,13 +191,12 @@ class IncidentService:
         return row
 
     @staticmethod
-    def _view(uow: Any, row: Any) -> IncidentView:
-        i = row.incident
+    def _view(uow: Any, i: IncidentRow) -> IncidentView:
         next_retry = None
         if i.kind == "timer" and i.resolved_at is None:
             waits = [t.next_attempt_at for t in uow.timers.for_dossier(i.dossier_id)
                      if t.attempts > 0 and t.next_attempt_at is not None]
             next_retry = min(waits, default=None)
-        return IncidentView(i.id, i.dossier_id, row.dossier_code, row.agency_id, row.procedure_code, i.element_id,
-                            i.kind, i.error, i.attempt, i.occurred_at, getattr(row, "since", None) or i.occurred_at,
+        return IncidentView(i.id, i.dossier_id, i.dossier_code, i.agency_id, i.procedure_code, i.element_id,
+                            i.kind, i.error, i.attempt, i.occurred_at, i.since or i.occurred_at,
                             i.resolved_at, i.resolved_by, i.resolution_note, next_retry)

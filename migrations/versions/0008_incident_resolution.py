@@ -3,15 +3,15 @@
 `motcua incidents resolve` (and the administrators' API) closes an incident with a note; the sweep
 closing it by firing again leaves both empty.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-30 20:40:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
