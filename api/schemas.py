@@ -187,7 +187,11 @@ class StartDossierSchema(Schema):
                             metadata={"description": "desk (trực tiếp) or postal (bưu chính công ích)"})
     applicant = fields.Nested(ApplicantSchema, required=True)
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    received_at = Instant(metadata={"description": "when a postal dossier arrived (default: now)"})
+    received_at = Instant(metadata={"description": "when the dossier really arrived (default: now); a past time "
+                                                   "is a back-dated entry (R-9.3): it needs `reason`, by an agency "
+                                                   "head or one-stop officer of the procedure's agency"})
+    reason = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "why the dossier is entered with a past received_at (R-9.3), e.g. an outage"})
     start_message = fields.String(validate=validate.Length(min=1, max=255), metadata={
         "description": "for a procedure started by a message start event: which message this registration is "
                        "(needed only when its diagram has several)"})

@@ -20,6 +20,9 @@ from engine.services.dossiers import DossierService
 from engine.services.drafts import DraftService
 from engine.services.incidents import IncidentService
 from engine.services.integrity import IntegrityService
+from engine.services.lifecycle import LifecycleService
+from engine.services.dossier_search import DossierSearchService
+from engine.services.watchlist import WatchlistService
 from engine.services.messages import MessageService
 from engine.services.procedures import ProcedureService
 from engine.services.rate_limit import RateLimiter
@@ -49,6 +52,9 @@ class Services:
     account_admin: AccountAdminService  # administrators: accounts (R-8)
     reassignment: ReassignmentService  # agency heads: an official's tasks to a colleague (R-4.1)
     incidents: IncidentService  # administrators: failed steps (R-9.1)
+    lifecycle: LifecycleService  # officials' lifecycle actions on a dossier (issue 9)
+    search: DossierSearchService  # officials find a dossier by code or applicant (R-7.1)
+    watchlist: WatchlistService  # overdue and at-risk dossiers (R-5.3, N-6)
 
     @property
     def clock(self) -> Clock:
@@ -98,4 +104,7 @@ def build(
         account_admin=AccountAdminService(ctx, accounts),
         reassignment=ReassignmentService(ctx),
         incidents=IncidentService(ctx, timers),
+        lifecycle=LifecycleService(ctx, dossiers),
+        search=DossierSearchService(ctx),
+        watchlist=WatchlistService(ctx, settings.at_risk_hours),
     )

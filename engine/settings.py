@@ -50,6 +50,7 @@ class Settings:
     script_workers: int = 4  # idle sandbox workers kept per server process
     script_step_ms: int = 10_000  # budget of all expressions and scripts of one engine step together
     setup_working_days: int = 3  # a new procedure is set up within 3 (or 5) working days of its decision
+    at_risk_hours: float = 8  # N-6: open dossiers due within this many working hours are "at risk"
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -80,6 +81,7 @@ class Settings:
             "login_address_window": float(env.get("MOTCUA_LOGIN_ADDRESS_WINDOW", "60")),
             "sso_allowed_roles": _names(env.get("MOTCUA_SSO_ALLOWED_ROLES")),
             "setup_working_days": int(env.get("MOTCUA_SETUP_WORKING_DAYS", "3")),
+            "at_risk_hours": float(env.get("MOTCUA_AT_RISK_HOURS", "8")),
             "max_upload_bytes": int(env.get("MOTCUA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024))),
             "max_json_depth": int(env.get("MOTCUA_MAX_JSON_DEPTH", "32")),
             "max_data_bytes": int(env.get("MOTCUA_MAX_DATA_BYTES", str(512 * 1024))),

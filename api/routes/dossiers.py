@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import io
 
-from flask import Response, request, send_file
+from flask import Response, g, request, send_file
 
-from engine.domain.roles import Role
 
 from ..access import current_user
 from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint
@@ -33,17 +32,15 @@ def register(body: dict) -> tuple:
 
     Channel desk or postal (R-2.1). The dossier starts on the procedure version in effect at
     its receipt time (R-1.3); the clock starts at the next working hour (R-3.4); it gets its
-    dossier code (N-1) and appointment date (due_at)."""
-    user = current_user()
-    if not user.has(Role.ONE_STOP_OFFICER):
-        raise ApiProblem("forbidden", "only one-stop desk officers register dossiers")
-    svc = services()
-    received_at = body.get("received_at")
-    if received_at is not None and received_at > svc.clock.now():
-        raise ApiProblem("invalid-data", "a dossier cannot be received in the future", [("received_at", "in the future")])
-    view = svc.dossiers.start(body["procedure_code"], applicant=body["applicant"], data=body["data"],
-                              channel=body["channel"], actor=user.username, received_at=received_at,
-                              start_message=body.get("start_message"))
+    dossier code (N-1) and appointment date (due_at). A past `received_at` is a back-dated entry
+    (R-9.3): 422 without `reason`, 403 unless an agency head or one-stop officer of the procedure's
+    agency; the dossier's events mark it back-entered."""
+    view = services().dossiers.register(current_user(), body["procedure_code"], applicant=body["applicant"],
+                                        data=body["data"], channel=body["channel"], received_at=body.get("received_at"),
+                                        start_message=body.get("start_message"), back_entry_reason=body.get("reason"))
+    if body.get("reason"):  # accepted only with a past received_at: a back-dated entry (R-9.3)
+        g.audit_detail = {"back_entered": True, "happened_at": view.received_at.isoformat(),
+                          "reason": body.get("reason")}
     return view, {"Location": f"/api/dossiers/{view.id}"}
 
 

@@ -177,6 +177,7 @@ class Dossier:
     returned_at: datetime | None = None
     return_channel: str | None = None
     tracking_number: str | None = None
+    assigned_official: str | None = None  # R-4.1: the official the head assigned (assignment task)
     policy: LifecyclePolicy = field(default_factory=LifecyclePolicy, compare=False)
     pending: list[Event] = field(default_factory=list, compare=False)
 
@@ -341,6 +342,18 @@ class Dossier:
         self.tracking_number = tracking_number[:64] if tracking_number else None
         self._notice(NoticeKind.RETURNED, at, channel=channel,
                      **({"tracking_number": self.tracking_number} if self.tracking_number else {}))
+
+    # ------------------------------------------------------------ assignment (R-4.1)
+
+    def assign_official(self, at: datetime, username: str) -> None:
+        """R-4.1: the head of the competent agency names the official who handles the dossier (the
+        service checks the directory first); its next `official` tasks of the competent agency go to
+        that official only. A later assignment replaces the earlier one."""
+        username = _text(username, "official")
+        self._require(not self.ended, f"dossier has ended (status {self.status.label}): nobody can be assigned")
+        previous, self.assigned_official = self.assigned_official, username
+        self._record("assigned", at, official=username, rule="R-4.1",
+                     **({"previous": previous} if previous and previous != username else {}))
 
     # ------------------------------------------------------------ lateness (R-5.3, N-6)
 

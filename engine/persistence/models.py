@@ -164,6 +164,9 @@ class Dossier(Base):
     returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     return_channel: Mapped[str | None] = mapped_column(String(16))
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    # the official the head chose in an assignment task; the dossier's next `official` tasks of
+    # the competent agency go to that official only (pre-assigned when created).
+    assigned_official: Mapped[str | None] = mapped_column(String(128))
 
 
 class ReadyTask(Base):

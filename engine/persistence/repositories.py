@@ -213,9 +213,23 @@ class DossierRepository(_Repository):
         return build(DossierRow, row) if row is not None else None
 
     def search(self, *, code: str | None = None, applicant: str | None = None, agencies: set[str] | None = None,
-               status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[DossierRow], int]:
-        """Dossiers by code prefix or applicant name / ID number (R-7.1), newest first."""
+               status: str | None = None, visible_to: tuple[str, str] | None = None, limit: int = 50,
+               offset: int = 0) -> tuple[list[DossierRow], int]:
+        """Dossiers by code prefix or applicant name / ID number (R-7.1), newest first. `visible_to`
+        (agency, user name): only dossiers the official may see (access.can_see_dossier: the competent
+        agency, agencies and officials that have or had a task in it, its registrar)."""
         conds = []
+        if visible_to is not None:
+            agency, username = visible_to
+            d_id = T_DOSSIER.c.id
+            conds.append(or_(
+                T_DOSSIER.c.agency_id == agency, T_DOSSIER.c.created_by == username,
+                exists().where(T_READY.c.dossier_id == d_id, or_(T_READY.c.candidate_agency == agency,
+                                                                 T_READY.c.assignee == username,
+                                                                 T_READY.c.owner == username)),
+                exists().where(T_STEP.c.dossier_id == d_id, or_(T_STEP.c.candidate_agency == agency,
+                                                                T_STEP.c.completed_by == username)),
+            ))
         if code:
             conds.append(T_DOSSIER.c.code.startswith(code, autoescape=True))
         if applicant:
@@ -239,6 +253,15 @@ class DossierRepository(_Repository):
         if agencies is not None:
             conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))
         rows = self._core(select(T_DOSSIER).where(*conds).order_by(T_DOSSIER.c.due_at)).mappings().all()
+        return [build(DossierRow, r) for r in rows]
+
+    def open_due_between(self, start: datetime, end: datetime, agencies: set[str] | None = None) -> list[DossierRow]:
+        """Open dossiers (not ended, not waiting for the applicant) due in [start, end), earliest first."""
+        conds = [T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_at >= start, T_DOSSIER.c.due_at < end,
+                 T_DOSSIER.c.status.not_in(("supplement_requested",))]
+        if agencies is not None:
+            conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))
+        rows = self._core(select(T_DOSSIER).where(*conds).order_by(T_DOSSIER.c.due_at, T_DOSSIER.c.id)).mappings().all()
         return [build(DossierRow, r) for r in rows]
 
     def by_code(self, code: str) -> Dossier | None:
@@ -567,6 +590,14 @@ class IncidentRepository(_Repository):
 
     def for_dossier(self, dossier_id: int) -> Sequence[Incident]:
         return self.session.scalars(select(Incident).where(Incident.dossier_id == dossier_id).order_by(Incident.id)).all()
+
+    def open_for(self, dossier_ids: Iterable[int]) -> Sequence[Incident]:
+        """Unresolved incidents of these dossiers, oldest first."""
+        ids = sorted(set(dossier_ids))
+        if not ids:
+            return []
+        return self.session.scalars(select(Incident).where(Incident.dossier_id.in_(ids), Incident.resolved_at.is_(None))
+                                    .order_by(Incident.id)).all()
 
     def open(self) -> Sequence[Incident]:
         return self.session.scalars(select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id)).all()

@@ -66,6 +66,7 @@ class DossierRow:
     returned_at: datetime | None
     return_channel: str | None
     tracking_number: str | None
+    assigned_official: str | None = None  # chosen in an assignment task (migration 0009)
 
 
 @dataclass(frozen=True)

@@ -87,7 +87,8 @@ def to_aggregate(row: DossierRow, policy: LifecyclePolicy) -> Dossier:
         timeliness_reappointed=Timeliness(row.timeliness_reappointed) if row.timeliness_reappointed else None,
         paused_since=row.paused_since, supplements=row.supplements or 0, forced_late=bool(row.forced_late),
         fee=Fee.from_json(row.fee), result_ready_at=row.result_ready_at, returned_at=row.returned_at,
-        return_channel=row.return_channel, tracking_number=row.tracking_number, policy=policy,
+        return_channel=row.return_channel, tracking_number=row.tracking_number,
+        assigned_official=row.assigned_official, policy=policy,
     )
 
 
@@ -176,6 +177,7 @@ def _columns(d: Dossier, cal: Any) -> dict[str, Any]:
         "paused_since": d.paused_since, "supplements": d.supplements, "forced_late": d.forced_late,
         "fee": d.fee.to_json() if d.fee else None, "result_ready_at": d.result_ready_at,
         "returned_at": d.returned_at, "return_channel": d.return_channel, "tracking_number": d.tracking_number,
+        "assigned_official": d.assigned_official,
     }
 
 

@@ -5,19 +5,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, NoReturn
 
+from engine.domain import access
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier import Dossier, LifecycleRefused
 from engine.domain.dossier_status import Channel
+from engine.domain.roles import Role
 from engine.domain.timeliness import classify, open_is_late
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, StartMessageNeeded
 from engine.persistence.rows import DossierRow, TaskRow
 
+from .back_entry import BackEntry
 from .context import EngineContext
 from .data_limits import check_data
-from .errors import Conflict, InvalidInput, NotFound, ProcessFailure, lifecycle_error
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure, lifecycle_error
 from .dossier_store import DossierRecord, save, to_aggregate, to_record
 from .lifecycle_effects import apply_task_effect
+from .officials import check_assignee
 from .workflow_state import EMPTY, Snapshot
 
 # Data every dossier starts with (docs/bpmn-conventions.md §4): neither a message nor a task's
@@ -138,11 +142,18 @@ class DossierService:
         actor: str | None = None,
         received_at: datetime | None = None,
         start_message: str | None = None,
+        back_entry_reason: str | None = None,
+        registrar: Official | None = None,
     ) -> DossierView:
         """Register a dossier on the version in effect at its receipt time (R-1.3, R-3.4, R-3.5).
 
         A procedure that starts by a message start event is started by the registration, as that
-        message; `start_message` names it when the diagram has several (InvalidInput otherwise)."""
+        message; `start_message` names it when the diagram has several (InvalidInput otherwise).
+
+        R-9.3: `received_at` in the past is a back-dated entry: it needs `back_entry_reason`
+        (InvalidInput otherwise, never a silent back-date); with a `registrar` it must be an agency
+        head or one-stop officer of the procedure's agency (Forbidden). The dossier, its first
+        tasks and the appointment then count from `received_at`, marked back-entered."""
         ctx = self.ctx
         check_data(data or {}, ctx.data_limits, "data")
         check_data(applicant or {}, ctx.data_limits, "applicant")
@@ -150,6 +161,9 @@ class DossierService:
         received_at = received_at or now
         if received_at.tzinfo is None:
             raise InvalidInput("received_at needs a time zone", [("received_at", "no offset")])
+        if received_at > now:
+            raise InvalidInput("a dossier cannot be received in the future", [("received_at", "in the future")])
+        back_entry = BackEntry.of(received_at if received_at < now else None, back_entry_reason, "received_at")
         channel = Channel(channel)
         cal = ctx.calendars()
         with ctx.uow() as uow:
@@ -159,6 +173,11 @@ class DossierService:
                                f"{received_at.isoformat()}")
             meta = version.meta
             agency = meta["agency_id"]
+            if back_entry is not None and registrar is not None:
+                try:
+                    access.check_back_entry(registrar, {agency})
+                except access.NotAllowed as err:
+                    raise Forbidden(str(err)) from None
             receipt_day = received_at.astimezone(cal.tz).date()
             code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
             # N-1: the code is given at registration (online: at submission, to track it); R-3.4:
@@ -199,12 +218,29 @@ class DossierService:
             event = {"channel": channel.value, "version": version.number}
             if dw.started_by:
                 event["message"] = dw.started_by
-            try:
-                save(ctx, uow, record, dw, EMPTY, now, actor, event=("received", event))
+            if back_entry is not None:
+                event.update(back_entered=True, back_entry_reason=back_entry.reason)
+            try:  # a back-dated registration's first tasks were ready from its real time (R-9.3)
+                save(ctx, uow, record, dw, EMPTY, received_at, actor, event=("received", event))
             except ProcessError as err:
                 raise ProcessFailure(str(err), element_id=err.element_id) from None
+            if back_entry is not None:
+                uow.dossiers.add_event(dossier.id, now, "back_entry", actor,
+                                       back_entry.detail(cal.tz, step="registration"))
             uow.commit()
         return self.get(dossier.id)
+
+    def register(self, user: Official, procedure_code: str, applicant: dict[str, Any] | None = None,
+                 data: dict[str, Any] | None = None, channel: Channel | str = Channel.DESK,
+                 received_at: datetime | None = None, start_message: str | None = None,
+                 back_entry_reason: str | None = None) -> DossierView:
+        """Registration at the one-stop desk by `user` (R-2.1, R-3): Forbidden unless a one-stop
+        officer; a past `received_at` is a back-dated entry (see `start`, R-9.3)."""
+        if not user.has(Role.ONE_STOP_OFFICER):
+            raise Forbidden("only one-stop desk officers register dossiers")
+        return self.start(procedure_code, applicant=applicant, data=data, channel=channel, actor=user.username,
+                          received_at=received_at, start_message=start_message,
+                          back_entry_reason=back_entry_reason, registrar=user)
 
     # ------------------------------------------------------------ tasks
 
@@ -234,14 +270,22 @@ class DossierService:
         return TaskDetail(summary, schema, data, self.get(dossier.id))
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: str | None,
-                      check: TaskCheck | None = None, expected_version: int | None = None) -> Completion:
+                      check: TaskCheck | None = None, expected_version: int | None = None,
+                      back_entry: BackEntry | None = None) -> Completion:
         """Complete a ready task with validated form data (no access rule: officials go through
         TaskService.complete). Raises NotFound, InvalidInput (422), ProcessFailure, or Conflict when
         the task is not at `expected_version` or anyone changed the task (claim, assign, …) or its
-        dossier between our read and our write: of two racing actions exactly one wins."""
+        dossier between our read and our write: of two racing actions exactly one wins.
+
+        `back_entry` (R-9.3): the step happened on paper at `back_entry.happened_at` (not before the
+        task was ready, not in the future): it is completed, classified and its effects applied at
+        that time, and marked back-entered with the reason on the timeline."""
         ctx = self.ctx
         check_data(data, ctx.data_limits, "data")
         now = ctx.clock.now()
+        at = back_entry.happened_at if back_entry is not None else now
+        if back_entry is not None:
+            back_entry.check(now)
         with ctx.uow() as uow:
             found = uow.tasks.get_with_dossier(task_id)
             if found is None:
@@ -251,6 +295,10 @@ class DossierService:
                 check(row, dossier)
             if expected_version is not None and expected_version != row.version:
                 raise Conflict(f"task {task_id} is at version {row.version}, not {expected_version}: reload it")
+            if back_entry is not None and at < row.created_at:
+                raise InvalidInput(f"the step cannot have been done before its task was ready "
+                                   f"({row.created_at.astimezone(ctx.calendars().tz).isoformat()})",
+                                   [("happened_at", "before the task was ready")])
             info = ctx.processes.info(uow, dossier.procedure_version_id)
             problems = info.form(row.form).problems(data)
             problems += [(name, "is set at registration and cannot be changed by a task")
@@ -266,10 +314,12 @@ class DossierService:
             if task_id not in before.ready:
                 raise Conflict(f"task {task_id} is no longer ready")
             effect = dw.task_lifecycle(task_id)
+            if effect == "assignment":  # R-4.1: the form names an active official of the competent agency
+                check_assignee(uow, data.get("official"), Role.OFFICIAL.value, dossier.agency_id, field="official")
             try:
                 dw.complete(task_id, data)
-                apply_task_effect(record.dossier, effect, data, now, ctx.calendars())
-                saved = save(ctx, uow, record, dw, before, now, actor, acted_on=(task_id, row.version))
+                apply_task_effect(record.dossier, effect, data, at, ctx.calendars())
+                saved = save(ctx, uow, record, dw, before, at, actor, acted_on=(task_id, row.version))
             except LifecycleRefused as err:
                 raise lifecycle_error(err) from None
             except ProcessError as err:
@@ -280,9 +330,13 @@ class DossierService:
             uow.dossiers.add_step(
                 dossier_id=dossier.id, task_id=task_id, element_id=row.element_id, name=row.name,
                 candidate_role=row.candidate_role, candidate_agency=row.candidate_agency, completed_by=actor,
-                created_at=row.created_at, due_at=row.due_at, completed_at=now,
-                timeliness=_value(classify(now, row.due_at, ctx.calendars().tz)), data=data,
+                created_at=row.created_at, due_at=row.due_at, completed_at=at,
+                timeliness=_value(classify(at, row.due_at, ctx.calendars().tz)), data=data,
+                back_entered=back_entry is not None, back_entry_reason=back_entry.reason if back_entry else None,
             )
+            if back_entry is not None:
+                uow.dossiers.add_event(dossier.id, now, "back_entry", actor, back_entry.detail(
+                    ctx.calendars().tz, task_id=task_id, element_id=row.element_id, name=row.name))
             kept = [tid for tid in saved.after.ready if tid in before.ready]
             current = [new_task_row(r) for r in saved.new_tasks] + uow.tasks.rows(kept)
             uow.commit()
@@ -381,8 +435,8 @@ def _value(t: Any) -> str | None:
 
 
 def new_task_row(values: dict[str, Any]) -> TaskRow:
-    """The row of a task just inserted (nobody has claimed it yet)."""
-    return TaskRow(**values, assignee=None, owner=None)
+    """The row of a task just inserted (unclaimed, or pre-assigned to the dossier's assigned official)."""
+    return TaskRow(**{"assignee": None, "owner": None, **values})
 
 
 def task_summary(t: TaskRow, dossier_code: str, procedure_code: str, now: datetime) -> TaskSummary:

@@ -21,6 +21,7 @@ TASK_EFFECTS: dict[str, tuple[str, ...]] = {
     "refusal": ("reason",),  # 4 -> 8, refused with the written reason
     "stop": ("reason",),  # 4 -> 8, notice of stopping
     "result_return": ("return_channel",),  # 9 -> 10; postal: tracking_number
+    "assignment": ("official",),  # the next `official` tasks go to this official only
 }
 # Messages whose delivery is a lifecycle event (the applicant's actions, R-2.4, R-6.2).
 MESSAGE_EFFECTS = {"supplement_received", "fee_paid"}
@@ -57,6 +58,8 @@ def apply_task_effect(d: Dossier, effect: str | None, data: dict[str, Any], now:
         d.stop(now, data.get("reason"), cal)
     elif effect == "result_return":
         d.return_result(now, data.get("return_channel"), data.get("tracking_number"), cal)
+    elif effect == "assignment":  # the directory was checked by the service (officials.check_assignee)
+        d.assign_official(now, data.get("official"))
     # other values are refused when the procedure is checked
 
 

@@ -107,7 +107,7 @@ class MessageService:
                        else uow.dossiers.load(dossier_ref))
             if dossier is None:
                 raise NotFound(f"dossier {dossier_ref} does not exist")
-            _authorise(sender, uow, dossier)
+            authorise(sender, uow, dossier)
             if expected_version is not None and expected_version != dossier.version:
                 raise Conflict(f"dossier {dossier.code} is at version {dossier.version}, not {expected_version}: reload it")
             if dossier.completed_at is not None:
@@ -147,7 +147,8 @@ class MessageService:
                         [task_summary(t, dossier.code, dossier.procedure_code, now) for t in current])
 
 
-def _authorise(sender: MessageSender, uow: Any, dossier: Any) -> None:
+def authorise(sender: MessageSender, uow: Any, dossier: Any) -> None:
+    """Run the sender's access rule on the dossier's facts: NotFound (invisible) or Forbidden."""
     agencies, users = uow.dossiers.involved(dossier.id)
     acting = frozenset(t.candidate_agency for t in uow.tasks.for_dossier(dossier.id))
     facts = DossierFacts(dossier.id, dossier.code, dossier.agency_id, acting, frozenset(agencies),

@@ -16,9 +16,11 @@ from engine.domain import access
 from engine.domain.access import Official
 from engine.persistence.models import ReadyTask
 
+from .back_entry import BackEntry
 from .context import EngineContext
 from .dossiers import Completion, DossierService, TaskDetail, TaskSummary, not_ready, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .officials import check_assignee
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,24 @@ class TaskService:
         self.directory = directory
         self.dossiers = dossiers
 
-    def complete(self, user: Official, task_id: str, data: dict[str, Any],
-                 version: int | None = None) -> Completion:
+    def complete(self, user: Official, task_id: str, data: dict[str, Any], version: int | None = None,
+                 happened_at: datetime | None = None, reason: str | None = None) -> Completion:
         """Complete a task as `user` (the access rule of access.check_complete applies), with
-        `version` as If-Match. Raises NotFound, Forbidden, Conflict, InvalidInput, ProcessFailure."""
+        `version` as If-Match. Raises NotFound, Forbidden, Conflict, InvalidInput, ProcessFailure.
 
-        def rule(row: Any, _dossier: Any) -> None:
+        R-9.3: with `happened_at` (the real, past time of a step done on paper during an outage) and
+        `reason`, an agency head or one-stop officer of the task's or the dossier's agency enters it
+        (access.check_back_entry_task instead of being its candidate); InvalidInput without a reason."""
+        back_entry = BackEntry.of(happened_at, reason)
+
+        def rule(row: Any, dossier: Any) -> None:
             _check_version(user, row, version)
-            policy_errors(access.check_complete, user, row)
+            if back_entry is None:
+                policy_errors(access.check_complete, user, row)
+            else:
+                policy_errors(access.check_back_entry_task, user, row, dossier.agency_id)
 
-        return self.dossiers.complete_task(task_id, data, user.username, check=rule)
+        return self.dossiers.complete_task(task_id, data, user.username, check=rule, back_entry=back_entry)
 
     def claim(self, user: Official, task_id: str, version: int | None = None) -> TaskSummary:
         return self._change(user, task_id, version, access.check_claim, lambda t: {"assignee": user.username})
@@ -67,9 +77,16 @@ class TaskService:
         return self._change(user, task_id, version, access.check_unclaim, lambda t: {"assignee": None})
 
     def assign(self, user: Official, task_id: str, target: str, version: int | None = None) -> TaskSummary:
-        official = self._target(target)
-        return self._change(user, task_id, version, lambda u, t: access.check_assign(u, t, official),
-                            lambda t: {"assignee": official.username})
+        """R-4.1: the head of the task's agency gives it to `target`. Forbidden (403) for a caller
+        without the right, checked first; then InvalidInput (422, field `user`) when the target is
+        not an active official holding the task's role in its agency (officials.check_assignee)."""
+        chosen: list[Official] = []
+
+        def rule(uow: Any, u: Official, t: Any) -> None:
+            access.check_assign(u, t)
+            chosen.append(check_assignee(uow, target, t.candidate_role, t.candidate_agency))
+
+        return self._change(user, task_id, version, rule, lambda t: {"assignee": chosen[0].username}, with_uow=True)
 
     def delegate(self, user: Official, task_id: str, target: str, version: int | None = None) -> TaskSummary:
         official = self._target(target)
@@ -117,14 +134,18 @@ class TaskService:
         return official
 
     def _change(self, user: Official, task_id: str, version: int | None,
-                rule: Callable[[Official, ReadyTask], None],
-                values: Callable[[ReadyTask], dict[str, Any]]) -> TaskSummary:
+                rule: Callable[..., None],
+                values: Callable[[ReadyTask], dict[str, Any]], with_uow: bool = False) -> TaskSummary:
+        """`rule(user, row)`, or `rule(uow, user, row)` with `with_uow` (a rule that reads the directory)."""
         with self.ctx.uow() as uow:
             row = uow.tasks.for_action(task_id)
             if row is None:
                 not_ready(uow, task_id)
             _check_version(user, row, version)
-            policy_errors(rule, user, row)
+            if with_uow:
+                policy_errors(rule, uow, user, row)
+            else:
+                policy_errors(rule, user, row)
             expected = {"assignee": row.assignee, "owner": row.owner, "version": row.version}
             updated = uow.tasks.update_if(task_id, expected, **values(row))
             if updated is None:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.deadline import DeadlineBasis
-from engine.domain.roles import LaneError, parse_route
+from engine.domain.roles import LaneError, Role, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.persistence.unit_of_work import UnitOfWork
 
@@ -50,6 +50,10 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
             amount = (f"{task.working_hours} working hours" if task.working_hours is not None
                       else f"{task.working_days} working days")
             raise ProcessError(f"the step deadline ({amount}) cannot be computed: {err}", task.element_id) from None
+    # once the head assigned an official (assignment task), the dossier's `official` tasks of
+    # its competent agency go to that official only, whichever step the diagram draws next.
+    assigned = getattr(dossier, "assigned_official", None)
+    assignee = assigned if assigned and route.role == Role.OFFICIAL.value and agency == dossier.agency_id else None
     return {
         "task_id": task.id,
         "dossier_id": dossier.id,
@@ -62,6 +66,7 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
         "created_at": now,
         "due_at": due_at,
         "due_basis": basis,
+        "assignee": assignee,
         "version": 1,
     }
 

@@ -23,12 +23,18 @@ def test_postal_dossier_received_earlier(api, clock, app):
     published = clock.now()
     clock.advance(timedelta(days=1))
     api.refresh_tokens(app)
-    d = api.register(channel="postal", received_at=(published + timedelta(hours=2)).isoformat())
+    r = api.post("desk", "/api/dossiers", {"procedure_code": "P", "applicant": {"name": "A"}, "channel": "postal",
+                                          "received_at": (published + timedelta(hours=2)).isoformat()})
+    # a past reception time is a back-dated entry, never silent: it needs the reason
+    assert r.status_code == 422 and r.json["errors"] == [{"field": "reason", "problem": "required with a past time (R-9.3)"}]
+    d = api.register(channel="postal", received_at=(published + timedelta(hours=2)).isoformat(),
+                     reason="arrived by post on Thursday")
     assert d["channel"] == "postal" and d["code"].endswith("-261126-0001")
     assert d["received_at"] == "2026-11-26T11:00:00+07:00"
     # received before the procedure was in effect: no version applies
     r = api.post("desk", "/api/dossiers", {"procedure_code": "P", "applicant": {"name": "A"}, "channel": "postal",
-                                          "received_at": (published - timedelta(hours=1)).isoformat()})
+                                          "received_at": (published - timedelta(hours=1)).isoformat(),
+                                          "reason": "arrived by post"})
     assert r.status_code == 404
 
 

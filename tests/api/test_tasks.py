@@ -111,11 +111,16 @@ def test_agency_head_assigns_an_official(api):
     url = f"/api/tasks/{task['task_id']}/assign"
     assert api.post("an", url, {"user": "binh"}).status_code == 403
     assert api.post("other_head", url, {"user": "binh"}).status_code == 404
-    r = api.post("head", url, {"user": "other"})
-    assert r.status_code == 403 and "not a official of" in r.json["detail"]
-    assert api.post("head", url, {"user": "chi"}).status_code == 403  # approver, not official
-    r = api.post("head", url, {"user": "ghost"})
-    assert r.status_code == 422 and r.json["errors"] == [{"field": "user", "problem": "no such official"}]
+    # A wrong target is bad input (422 naming it), not a caller without the right (403: above).
+    for target, problem in (("other", "belongs to agency 000.00.12.H20"), ("chi", "does not hold role official"),
+                            ("ghost", "no such official")):
+        r = api.post("head", url, {"user": target})
+        assert r.status_code == 422 and r.json["errors"] == [{"field": "user", "problem": problem}], target
+    api.services.accounts.set_active("binh", False)
+    r = api.post("head", url, {"user": "binh"})
+    assert r.status_code == 422 and r.json["errors"] == [{"field": "user", "problem": "inactive"}]
+    assert api.post("an", url, {"user": "ghost"}).status_code == 403  # the caller's right is checked first
+    api.services.accounts.set_active("binh", True)
     assert api.post("head", url, {}).status_code == 400
     r = api.post("head", url, {"user": "binh"})
     assert r.status_code == 200 and r.json["assignee"] == "binh"

@@ -45,10 +45,12 @@ class Process:
     def user(self, id: str, name: str | None = None, lane: str | None = None, form: str | None = None,
              hours: float | str | None = None, days: int | str | None = None,
              each: str | None = None, item: str | None = None, gather: str | None = None,
-             output_item: str | None = None, sequential: bool = False) -> "Process":
+             output_item: str | None = None, sequential: bool = False,
+             props: dict[str, object] | None = None) -> "Process":
         """A user task; with `each` (a data field holding a collection) a multi-instance one whose
-        instances get the collection's items as `item`, their `output_item` gathered in `gather`."""
-        props: dict[str, object] = {}
+        instances get the collection's items as `item`, their `output_item` gathered in `gather`.
+        `props`: more task properties, e.g. {"lifecycle": "assignment"} (docs/lifecycle.md)."""
+        props = dict(props or {})
         if form:
             props["formJsonSchemaFilename"] = form
         if hours is not None:

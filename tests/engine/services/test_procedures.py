@@ -81,7 +81,8 @@ def test_version_in_effect_is_chosen_by_receipt_time(services, dirs, clock):
     services.procedures.publish("P", effective_from=switch)
     clock.advance(timedelta(days=3))
     # A postal dossier received before the switch but registered after it keeps the old version.
-    late_registered = services.dossiers.start("P", received_at=switch - timedelta(hours=1))
+    late_registered = services.dossiers.start("P", received_at=switch - timedelta(hours=1),
+                                              back_entry_reason="arrived by post")
     assert late_registered.procedure_version == 1
     assert services.dossiers.start("P").procedure_version == 2
 
