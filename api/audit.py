@@ -35,7 +35,7 @@ def register(app: Flask) -> None:
 def record(response: Response) -> None:
     services = current_app.extensions["motcua"]
     principal = g.get("principal")
-    detail = {"method": request.method}
+    detail = {"method": request.method, **(g.get("audit_detail") or {})}  # a route's marks (R-9.3 back-entry)
     if response.status_code >= 400 and response.mimetype == "application/problem+json":
         detail["problem"] = (response.get_json(silent=True) or {}).get("type")
     try:

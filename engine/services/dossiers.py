@@ -106,6 +106,7 @@ class DossierView:
     returned_at: datetime | None = None
     return_channel: str | None = None
     tracking_number: str | None = None
+    assigned_official: str | None = None  # chosen in an assignment task
     current_tasks: list[TaskSummary] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -411,7 +412,7 @@ class DossierService:
                 timeliness_reappointed=_value(d.timeliness_reappointed),
                 fee=d.fee.to_json() if d.fee else None,
                 result_ready_at=d.result_ready_at, returned_at=d.returned_at, return_channel=d.return_channel,
-                tracking_number=d.tracking_number,
+                tracking_number=d.tracking_number, assigned_official=d.assigned_official,
                 current_tasks=[task_summary(t, d.code, d.procedure_code, now) for t in ready],
                 timeline=timeline,
                 events=[{"at": e.at, "kind": e.kind, "actor": e.actor, "detail": e.detail}
