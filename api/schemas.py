@@ -140,6 +140,10 @@ class UserRefSchema(Schema):
 class CompleteSchema(Schema):
     data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "the task form's data, checked against its JSON Schema"})
+    happened_at = Instant(metadata={"description": "R-9.3: the real, past time of a step done on paper during an "
+                                                   "outage (with `reason`; agency head or one-stop officer)"})
+    reason = fields.String(validate=validate.Length(min=1, max=2000), metadata={
+        "description": "R-9.3: why the step is entered late, required with `happened_at`"})
 
 
 class CompletionSchema(Schema):
@@ -208,6 +212,8 @@ class TimelineEntrySchema(Schema):
     due_at = LocalDateTime(allow_none=True)
     done_at = LocalDateTime(allow_none=True)
     timeliness = fields.String(allow_none=True, metadata={"description": "early, on_time or late (N-7)"})
+    back_entered = fields.Boolean(metadata={"description": "R-9.3: entered after an outage with its real time"})
+    back_entry_reason = fields.String(allow_none=True)
 
 
 class EventSchema(Schema):
@@ -244,6 +250,24 @@ class DossierSchema(Schema):
     completed_at = LocalDateTime(allow_none=True)
     timeliness = fields.String(allow_none=True)
     applicant = fields.Dict(required=True)
+    # The lifecycle (issue 9, docs/lifecycle.md)
+    status_code = fields.Integer(metadata={"description": "national status code 1-10 (N-8)"})
+    channel_code = fields.Integer(metadata={"description": "national channel code 1-3 (N-8)"})
+    outcome = fields.String(allow_none=True, metadata={"description": "result, not_accepted, refused, stopped, withdrawn"})
+    status_reason = fields.String(allow_none=True)
+    original_due_at = LocalDateTime(allow_none=True, metadata={
+        "description": "the appointment before the apology's new one (N-6)"})
+    reappointment = fields.Dict(allow_none=True, metadata={"description": "the one new appointment: due, reason, made_at"})
+    timeliness_reappointed = fields.String(allow_none=True)
+    paused_since = LocalDateTime(allow_none=True, metadata={"description": "waiting for the applicant's supplement (N-4)"})
+    supplements = fields.Integer()
+    fee = fields.Dict(allow_none=True, metadata={
+        "description": "amount (VND), requested_at, paid_at, reference, method, refunded_at, refund_reason"})
+    result_ready_at = LocalDateTime(allow_none=True)
+    returned_at = LocalDateTime(allow_none=True)
+    return_channel = fields.String(allow_none=True)
+    tracking_number = fields.String(allow_none=True)
+    assigned_official = fields.String(allow_none=True, metadata={"description": "R-4.1: chosen in an assignment task"})
     current_tasks = fields.List(fields.Nested(TaskSchema), required=True)
     timeline = fields.List(fields.Nested(TimelineEntrySchema), required=True)
     events = fields.List(fields.Nested(EventSchema), required=True)

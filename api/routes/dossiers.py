@@ -39,7 +39,7 @@ def register(body: dict) -> tuple:
                                         data=body["data"], channel=body["channel"], received_at=body.get("received_at"),
                                         start_message=body.get("start_message"), back_entry_reason=body.get("reason"))
     if body.get("reason"):  # accepted only with a past received_at: a back-dated entry
-        g.audit_detail = {"back_entered": True, "happened_at": view.received_at.isoformat(),
+        g.audit_detail = {"back_entered": True, "happened_at": body["received_at"].isoformat(),
                           "reason": body.get("reason")}
     return view, {"Location": f"/api/dossiers/{view.id}"}
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
+from flask import g
+
 from ..access import current_user
 from ..endpoints import Blueprint
 from ..paging import page, window
@@ -121,8 +123,17 @@ def complete(task_id: str, body: dict, expected_version: int | None) -> object:
     """Complete a task with its form data
 
     `data` is validated against the task's JSON Schema; every failing field is named (422).
-    Two officials completing at once: one succeeds, the other gets 409."""
-    return services().tasks.complete(current_user(), task_id, body["data"], expected_version)
+    Two officials completing at once: one succeeds, the other gets 409. R-9.3: `happened_at` (past)
+    with `reason` enters a step done on paper during an outage at its real time (agency head or
+    one-stop officer of the task's or the dossier's agency), marked back-entered on the timeline.
+    A task with `lifecycle=assignment` checks its form's `official` (422: no such official,
+    inactive, does not hold role official, belongs to agency X)."""
+    done = services().tasks.complete(current_user(), task_id, body["data"], expected_version,
+                                     happened_at=body.get("happened_at"), reason=body.get("reason"))
+    if body.get("happened_at") is not None:  # a back-dated entry (R-9.3): marked in the audit record too
+        g.audit_detail = {"back_entered": True, "happened_at": body["happened_at"].isoformat(),
+                          "reason": body.get("reason")}
+    return done
 
 
 @bp.post("/<task_id>/comments")

@@ -256,8 +256,8 @@ class DossierRepository(_Repository):
         return [build(DossierRow, r) for r in rows]
 
     def open_due_between(self, start: datetime, end: datetime, agencies: set[str] | None = None) -> list[DossierRow]:
-        """Open dossiers (not ended, not waiting for the applicant) due in [start, end), earliest first."""
-        conds = [T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_at >= start, T_DOSSIER.c.due_at < end,
+        """Open dossiers (not ended, not waiting for the applicant) due in [start, end], earliest first."""
+        conds = [T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_at >= start, T_DOSSIER.c.due_at <= end,
                  T_DOSSIER.c.status.not_in(("supplement_requested",))]
         if agencies is not None:
             conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))
