@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from .paging import PageQuerySchema, PageSchema
 from .schemas import Instant, LocalDateTime, TaskSchema
 
 REASON = validate.Length(min=1, max=2000)
@@ -44,15 +45,13 @@ class SupplementInSchema(Schema):
                          metadata={"description": "what was brought to the desk"})
 
 
-class DossierSearchQuerySchema(Schema):
+class DossierSearchQuerySchema(PageQuerySchema):
     code = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "a prefix of the dossier code"})
     applicant = fields.String(validate=validate.Length(min=1, max=255), metadata={
         "description": "part of the applicant's name (case-insensitive) or the whole 12-digit ID number"})
     status = fields.String(validate=validate.OneOf(["new", "accepted", "not_accepted", "processing",
                                                      "supplement_requested", "payment_requested", "withdrawn",
                                                      "stopped", "processed", "returned"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 class DossierSummarySchema(Schema):
@@ -72,11 +71,8 @@ class DossierSummarySchema(Schema):
     version = fields.Integer(required=True)
 
 
-class DossierPageSchema(Schema):
+class DossierPageSchema(PageSchema):
     items = fields.List(fields.Nested(DossierSummarySchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
 class LateQuerySchema(Schema):

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from ..access import current_user
 from ..endpoints import Blueprint
+from ..paging import page, window
 from ..lifecycle_schemas import (
     ApologyInSchema,
     DossierPageSchema,
@@ -135,8 +136,10 @@ def find(query: dict) -> object:
 
     Newest first; only dossiers the caller may see (as the dossier view: the competent agency, the
     agencies and officials that worked on it; the control office every dossier)."""
-    return services().search.find(current_user(), code=query.get("code"), applicant=query.get("applicant"),
-                                  status=query.get("status"), page=query["page"], per_page=query["per_page"])
+    limit, offset = window(query)
+    items, total = services().search.find(current_user(), code=query.get("code"), applicant=query.get("applicant"),
+                                          status=query.get("status"), limit=limit, offset=offset)
+    return page(items, total, query)
 
 
 @bp.get("/late")

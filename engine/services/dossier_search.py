@@ -12,7 +12,7 @@ from engine.domain.dossier_status import Channel, DossierStatus
 from .context import EngineContext
 from .errors import InvalidInput
 
-MAX_PER_PAGE = 100
+MAX_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -33,38 +33,29 @@ class DossierSummary:
     version: int
 
 
-@dataclass(frozen=True)
-class DossierPage:
-    items: list[DossierSummary]
-    total: int
-    page: int
-    per_page: int
-
-
 class DossierSearchService:
     def __init__(self, ctx: EngineContext):
         self.ctx = ctx
 
     def find(self, user: Official, code: str | None = None, applicant: str | None = None,
-             status: str | None = None, page: int = 1, per_page: int = 20) -> DossierPage:
-        """Dossiers `user` may see, newest first: `code` a prefix of the dossier code (N-1),
-        `applicant` part of the name (case-insensitive) or the whole 12-digit ID number, `status` a
-        status name (docs/lifecycle.md). InvalidInput naming the field for an unknown status or a
-        page out of range."""
+             status: str | None = None, limit: int = 50, offset: int = 0) -> tuple[list[DossierSummary], int]:
+        """Dossiers `user` may see, newest first, and how many match: `code` a prefix of the
+        dossier code (N-1), `applicant` part of the name (case-insensitive) or the whole 12-digit ID
+        number, `status` a status name (docs/lifecycle.md). InvalidInput naming the field for an
+        unknown status or a window out of range."""
         if status is not None and status not in {s.value for s in DossierStatus}:
             raise InvalidInput(f"unknown status {status!r}", [("status", "not a dossier status")])
-        if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-            raise InvalidInput("page from 1, per_page from 1 to 100",
-                               [("page" if page < 1 else "per_page", "out of range")])
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit from 1 to {MAX_LIMIT}, offset from 0",
+                               [("offset" if offset < 0 else "limit", "out of range")])
         visible = None if user.oversees else (user.agency_id, user.username)
         with self.ctx.uow(write=False) as uow:
             rows, total = uow.dossiers.search(code=code or None, applicant=(applicant or "").strip() or None,
-                                              status=status, visible_to=visible, limit=per_page,
-                                              offset=(page - 1) * per_page)
+                                              status=status, visible_to=visible, limit=limit, offset=offset)
         items = [DossierSummary(
             id=r.id, code=r.code, procedure_code=r.procedure_code, agency_id=r.agency_id, channel=r.channel,
             channel_code=Channel(r.channel).national_code, status=r.status,
             status_code=DossierStatus(r.status).national_code, applicant_name=r.applicant_name,
             received_at=r.received_at, due_at=r.due_at, completed_at=r.completed_at, timeliness=r.timeliness,
             version=r.version) for r in rows]
-        return DossierPage(items, total, page, per_page)
+        return items, total

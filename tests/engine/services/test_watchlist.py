@@ -91,19 +91,20 @@ def test_a_re_appointed_dossier_is_watched_against_its_new_appointment(services,
 def test_officials_find_dossiers_they_may_see_by_code_or_applicant(services, dossiers):
     # by code prefix, part of the name, or the ID number; visibility as the dossier view.
     one = dossiers["ONE"].code
-    assert [d.code for d in services.search.find(AN, code=one).items] == [one]
-    page = services.search.find(AN, applicant="người nộp")
-    assert page.total == 3 and {d.code for d in page.items} == {dossiers[c].code for c in ("ONE", "TWO", "TEN")}
-    assert services.search.find(OTHER_AN, code=one).total == 0  # another agency's dossier does not exist
-    assert services.search.find(CONTROL, applicant="Người nộp").total == 4
-    assert services.search.find(AN, status="processing", per_page=2).total == 3
-    assert len(services.search.find(AN, status="processing", per_page=2, page=2).items) == 1
-    assert services.search.find(AN, status="returned").total == 0
-    with pytest.raises(InvalidInput):
-        services.search.find(AN, status="lost")
+    assert [d.code for d in services.search.find(AN, code=one)[0]] == [one]
+    items, total = services.search.find(AN, applicant="người nộp")
+    assert total == 3 and {d.code for d in items} == {dossiers[c].code for c in ("ONE", "TWO", "TEN")}
+    assert services.search.find(OTHER_AN, code=one)[1] == 0  # another agency's dossier does not exist
+    assert services.search.find(CONTROL, applicant="Người nộp")[1] == 4
+    assert services.search.find(AN, status="processing", limit=2)[1] == 3
+    assert len(services.search.find(AN, status="processing", limit=2, offset=2)[0]) == 1
+    assert services.search.find(AN, status="returned")[1] == 0
+    for bad in ({"status": "lost"}, {"limit": 0}, {"offset": -1}):
+        with pytest.raises(InvalidInput):
+            services.search.find(AN, **bad)
     d = services.dossiers.start("ONE", applicant={"name": "Trần Bình", "id_number": "079123456789"})
-    assert [x.code for x in services.search.find(AN, applicant="079123456789").items] == [d.code]
-    assert services.search.find(AN, applicant="07912345678").total == 0  # an ID number matches whole
+    assert [x.code for x in services.search.find(AN, applicant="079123456789")[0]] == [d.code]
+    assert services.search.find(AN, applicant="07912345678")[1] == 0  # an ID number matches whole
 
 
 def test_an_agency_that_worked_on_a_dossier_finds_it(services, dirs, dossiers):
@@ -112,4 +113,4 @@ def test_an_agency_that_worked_on_a_dossier_finds_it(services, dirs, dossiers):
     services.procedures.sync()
     services.procedures.publish("CON")
     d = services.dossiers.start("CON", applicant={"name": "Phạm Cường"})
-    assert [x.code for x in services.search.find(OTHER_AN, applicant="cường").items] == [d.code]
+    assert [x.code for x in services.search.find(OTHER_AN, applicant="cường")[0]] == [d.code]
