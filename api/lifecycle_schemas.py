@@ -48,7 +48,7 @@ class SupplementInSchema(Schema):
 class DossierSearchQuerySchema(PageQuerySchema):
     code = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "a prefix of the dossier code"})
     applicant = fields.String(validate=validate.Length(min=1, max=255), metadata={
-        "description": "part of the applicant's name (case-insensitive) or the whole 12-digit ID number"})
+        "description": "part of the applicant's name (case and diacritics ignored) or the whole 12-digit ID number"})
     status = fields.String(validate=validate.OneOf(["new", "accepted", "not_accepted", "processing",
                                                      "supplement_requested", "payment_requested", "withdrawn",
                                                      "stopped", "processed", "returned"]))

@@ -150,6 +150,8 @@ class Dossier(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The lifecycle aggregate's fields (engine/domain/dossier.py), written only by its save.
     applicant_name: Mapped[str | None] = mapped_column(String(255), index=True)  # find by name
+    # the name folded (engine/domain/search_text.py): case and diacritics do not matter
+    applicant_name_key: Mapped[str | None] = mapped_column(String(255), index=True)
     applicant_id_number: Mapped[str | None] = mapped_column(String(12), index=True)  # citizen ID
     on_the_spot: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     outcome: Mapped[str | None] = mapped_column(String(16))  # result, refused, stopped, ...

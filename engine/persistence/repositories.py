@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.domain import audit_chain
 from engine.domain.procedure_version import Decision, ProcedureRepealed, VersionState, repeal_applies
+from engine.domain.search_text import fold
 
 from .rows import DossierRow, IncidentRow, TaskRow, build
 from .models import (
@@ -215,7 +216,8 @@ class DossierRepository(_Repository):
     def search(self, *, code: str | None = None, applicant: str | None = None, agencies: set[str] | None = None,
                status: str | None = None, visible_to: tuple[str, str] | None = None, limit: int = 50,
                offset: int = 0) -> tuple[list[DossierRow], int]:
-        """Dossiers by code prefix or applicant name / ID number (R-7.1), newest first. `visible_to`
+        """Dossiers by code prefix or applicant name (any part, case and diacritics ignored: search_text.fold)
+        / whole ID number (R-7.1), newest first. `visible_to`
         (agency, user name): only dossiers the official may see (access.can_see_dossier: the competent
         agency, agencies and officials that have or had a task in it, its registrar)."""
         conds = []
@@ -234,7 +236,7 @@ class DossierRepository(_Repository):
             conds.append(T_DOSSIER.c.code.startswith(code, autoescape=True))
         if applicant:
             needle = applicant.strip()
-            conds.append(or_(func.lower(T_DOSSIER.c.applicant_name).contains(needle.lower(), autoescape=True),
+            conds.append(or_(T_DOSSIER.c.applicant_name_key.contains(fold(needle), autoescape=True),
                              T_DOSSIER.c.applicant_id_number == needle))
         if agencies is not None:
             conds.append(T_DOSSIER.c.agency_id.in_(sorted(agencies)))

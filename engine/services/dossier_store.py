@@ -28,6 +28,7 @@ from engine.domain.dossier import (
     StatusChanged,
 )
 from engine.domain.dossier_status import Channel, DossierStatus
+from engine.domain.search_text import fold
 from engine.domain.timeliness import Timeliness
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError
 from engine.persistence.rows import DossierRow
@@ -138,6 +139,7 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
         values.update(applicant=record.applicant, created_by=record.created_by,
                       procedure_version_id=record.procedure_version_id, version=1,
                       applicant_name=_applicant_name(record.applicant),
+                      applicant_name_key=_name_key(record.applicant),
                       applicant_id_number=_applicant_id(record.applicant))
         d.id = uow.dossiers.add(**values)
         d.version = 1
@@ -220,6 +222,12 @@ def _out(topic: str, kind: str, d: Dossier, at: datetime, now: datetime, payload
 def _applicant_name(applicant: dict[str, Any]) -> str | None:
     name = applicant.get("name") if isinstance(applicant, dict) else None
     return name.strip()[:255] if isinstance(name, str) and name.strip() else None
+
+
+def _name_key(applicant: dict[str, Any]) -> str | None:
+    """R-7.1: the name as searched (search_text.fold: no case, no diacritics)."""
+    name = _applicant_name(applicant)
+    return fold(name)[:255] if name else None
 
 
 def _applicant_id(applicant: dict[str, Any]) -> str | None:

@@ -105,6 +105,10 @@ def test_officials_find_dossiers_they_may_see_by_code_or_applicant(services, dos
     d = services.dossiers.start("ONE", applicant={"name": "Trần Bình", "id_number": "079123456789"})
     assert [x.code for x in services.search.find(AN, applicant="079123456789")[0]] == [d.code]
     assert services.search.find(AN, applicant="07912345678")[1] == 0  # an ID number matches whole
+    # Typed without diacritics or in capitals (SQLite's lower() folds ASCII only): the same name.
+    anh = services.dossiers.start("ONE", applicant={"name": "Đặng Thị Ánh"})
+    for typed in ("dang thi anh", "ĐẶNG", "Thị Ánh", "  đặng   thị "):
+        assert [x.code for x in services.search.find(AN, applicant=typed)[0]] == [anh.code], typed
 
 
 def test_an_agency_that_worked_on_a_dossier_finds_it(services, dirs, dossiers):
