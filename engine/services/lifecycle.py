@@ -5,7 +5,7 @@ supplement received at the desk.
 Each is one transaction through `dossier_store.save` (state, aggregate columns, ready tasks, timers,
 events, outbox) after the optimistic check on the dossier's version (`expected_version`: the
 caller's If-Match, Conflict when stale). The rules are the aggregate's (engine/domain/dossier.py);
-who may act is the sender's rule, run inside the service: `OfficialSender` for officials (roles
+who may act is the sender's rule, run inside the service: `ActingOfficial` for officials (roles
 of the competent agency per action, access.LIFECYCLE_ROLES); the applicants' API brings its own
 `MessageSender` to `withdraw_as`, `pay_as` and `supplement_as`.
 
@@ -36,7 +36,7 @@ Change = Callable[[Dossier, datetime, Any], None]  # (aggregate, now, calendar):
 
 
 @dataclass(frozen=True)
-class OfficialSender:
+class ActingOfficial:
     """An official taking lifecycle `action` (a key of access.LIFECYCLE_ROLES): its rule is
     access.check_lifecycle_action (404 when the dossier is invisible to them, 403 without the role)."""
 
@@ -67,7 +67,7 @@ class LifecycleService:
         not after the current one or a blank reason (N-6); 409 unless the dossier is in handling."""
         if not isinstance(new_due, datetime) or new_due.tzinfo is None:
             raise InvalidInput("the new appointment is an instant with its time zone", [("new_due", "no offset")])
-        return self._act(OfficialSender(user, "apology"), dossier, expected_version,
+        return self._act(ActingOfficial(user, "apology"), dossier, expected_version,
                          lambda d, now, cal: d.reappoint(now, new_due, reason, cal))
 
     # ------------------------------------------------------------ ends
@@ -76,13 +76,13 @@ class LifecycleService:
              expected_version: int | None = None) -> DossierView:
         """Stop the handling (status 8) with a notice of stopping (N-2) giving `reason`; the dossier
         ends, classified on its end time (N-7), and its diagram is cancelled. Head or approver."""
-        return self._act(OfficialSender(user, "stop"), dossier, expected_version,
+        return self._act(ActingOfficial(user, "stop"), dossier, expected_version,
                          lambda d, now, cal: d.stop(now, reason, cal))
 
     def withdraw(self, user: Official, dossier: int | str, reason: str | None = None,
                  expected_version: int | None = None) -> DossierView:
         """The desk records the applicant's written request to withdraw (status 7, before a result)."""
-        return self.withdraw_as(OfficialSender(user, "withdrawal"), dossier, reason, expected_version)
+        return self.withdraw_as(ActingOfficial(user, "withdrawal"), dossier, reason, expected_version)
 
     def withdraw_as(self, sender: MessageSender, dossier: int | str, reason: str | None = None,
                     expected_version: int | None = None) -> DossierView:
@@ -95,7 +95,7 @@ class LifecycleService:
                       expected_version: int | None = None) -> DossierView:
         """R-6.1: the desk returns the result `online`, by `postal` service (tracking number required)
         or at the `desk`: status 10 (a dossier still in processing is marked processed first)."""
-        return self._act(OfficialSender(user, "result_return"), dossier, expected_version,
+        return self._act(ActingOfficial(user, "result_return"), dossier, expected_version,
                          lambda d, now, cal: d.return_result(now, channel, tracking_number, cal))
 
     # ------------------------------------------------------------ fees (R-6.2, R-6.3)
@@ -103,14 +103,14 @@ class LifecycleService:
     def request_payment(self, user: Official, dossier: int | str, amount: int,
                         expected_version: int | None = None) -> DossierView:
         """4 → 6: the applicant is asked to pay `amount` VND (whole number > 0; one request each)."""
-        return self._act(OfficialSender(user, "payment_request"), dossier, expected_version,
+        return self._act(ActingOfficial(user, "payment_request"), dossier, expected_version,
                          lambda d, now, cal: d.request_payment(now, amount))
 
     def record_payment(self, user: Official, dossier: int | str, receipt_number: str,
                        expected_version: int | None = None) -> DossierView:
         """6 → 4: paid at the desk, with the desk's receipt number. If the diagram waits for
         `fee_paid`, it is delivered with {"reference": receipt_number, "method": "desk"}."""
-        return self.pay_as(OfficialSender(user, "payment"), dossier, receipt_number, "desk", expected_version)
+        return self.pay_as(ActingOfficial(user, "payment"), dossier, receipt_number, "desk", expected_version)
 
     def pay_as(self, sender: MessageSender, dossier: int | str, reference: str, method: str,
                expected_version: int | None = None) -> DossierView:
@@ -123,7 +123,7 @@ class LifecycleService:
                expected_version: int | None = None) -> DossierView:
         """R-6.3: a paid fee is refunded when the agency could not perform the service (stopped or
         refused, status 8); never once the result was ready (422 naming the rule)."""
-        return self._act(OfficialSender(user, "refund"), dossier, expected_version,
+        return self._act(ActingOfficial(user, "refund"), dossier, expected_version,
                          lambda d, now, cal: d.refund(now, reason))
 
     # ------------------------------------------------------------ supplements (R-2.4, N-4)
@@ -132,7 +132,7 @@ class LifecycleService:
                             expected_version: int | None = None) -> DossierView:
         """5 → 4: the applicant brought the supplement on paper to the desk; the pause ends (N-4:
         the appointment and open steps move by the paused working time)."""
-        return self.supplement_as(OfficialSender(user, "supplement"), dossier, note, expected_version)
+        return self.supplement_as(ActingOfficial(user, "supplement"), dossier, note, expected_version)
 
     def supplement_as(self, sender: MessageSender, dossier: int | str, note: str | None = None,
                       expected_version: int | None = None) -> DossierView:
