@@ -68,7 +68,7 @@ class LifecycleService:
         if not isinstance(new_due, datetime) or new_due.tzinfo is None:
             raise InvalidInput("the new appointment is an instant with its time zone", [("new_due", "no offset")])
         return self._act(ActingOfficial(user, "apology"), dossier, expected_version,
-                         lambda d, now, cal: d.reappoint(now, new_due, reason, cal))
+                         lambda d, now, cal: d.reappoint(now, new_due, reason, cal), rule_field="new_due")
 
     # ------------------------------------------------------------ ends
 
@@ -145,11 +145,12 @@ class LifecycleService:
     # ------------------------------------------------------------ the one way an action is saved
 
     def _act(self, sender: MessageSender, dossier_ref: int | str, expected_version: int | None, change: Change,
-             message: str | None = None, payload: dict[str, Any] | None = None) -> DossierView:
+             message: str | None = None, payload: dict[str, Any] | None = None,
+             rule_field: str = "") -> DossierView:
         """Load, authorise (sender's rule), check the version, apply `change` (or deliver `message`
         when the diagram waits for it: its effect is the same rule), save, commit. Raises NotFound,
         Forbidden, Conflict (stale version, or a status that does not allow it), InvalidInput (a bad
-        value or a rule, naming it), ProcessFailure (the diagram failed after the message)."""
+        value or a rule, naming it; `rule_field` for a rule of the action's main value), ProcessFailure (the diagram failed after the message)."""
         ctx = self.ctx
         now = ctx.clock.now()
         cal = ctx.calendars()
@@ -185,7 +186,7 @@ class LifecycleService:
             except NotWaiting:  # a correlation key of the diagram did not match
                 raise Conflict(f"dossier {row.code} is not waiting for this {message!r} message") from None
             except LifecycleRefused as err:
-                raise lifecycle_error(err) from None
+                raise _naming(lifecycle_error(err), rule_field) from None
             except ProcessError as err:
                 uow.rollback()
                 self._incident(row.id, err, now)
@@ -199,3 +200,10 @@ class LifecycleService:
             uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="message", error=str(err),
                               occurred_at=now, attempt=1)
             uow.commit()
+
+
+def _naming(error: Any, field: str) -> Any:
+    """A rule refused without a field of its own (e.g. N-6's deadline) names the action's field."""
+    if field and isinstance(error, InvalidInput):
+        error.problems = [(f or field, p) for f, p in error.problems]
+    return error

@@ -54,6 +54,7 @@ def test_apology_too_late_names_the_deadline(api, clock, app):
     r = api.post("head", f"/api/dossiers/{d['id']}/apology",
                  {"new_due": "2026-12-08T17:00:00+07:00", "reason": "trễ"})
     assert r.status_code == 422 and "2026-12-03T09:00" in r.json["detail"]
+    assert [e["field"] for e in r.json["errors"]] == ["new_due"]
 
 
 def test_fee_requested_paid_and_refunded_after_a_stop(api):
