@@ -467,6 +467,7 @@ class TaskRepository(_Repository):
         dossier_code: str | None = None,
         due_before: datetime | None = None,
         overdue_at: datetime | None = None,
+        involving: set[str] | None = None,
         order: str = "due",
         limit: int = 50,
         offset: int = 0,
@@ -495,6 +496,8 @@ class TaskRepository(_Repository):
             conds.append(ReadyTask.due_at < due_before)
         if overdue_at is not None:
             conds.append(ReadyTask.due_at < overdue_at)
+        if involving is not None:  # tasks of these agencies, or in dossiers they are competent for
+            conds.append(or_(ReadyTask.candidate_agency.in_(sorted(involving)), Dossier.agency_id.in_(sorted(involving))))
         if conds:
             stmt = stmt.where(and_(*conds))
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))

@@ -17,7 +17,6 @@ from engine.domain import access
 from engine.domain.access import Official
 from engine.domain.deadline import DeadlineBasis
 from engine.domain.dossier_status import DossierStatus
-from engine.domain.roles import ROLE_CODES
 from engine.persistence.rows import DossierRow
 
 from .context import EngineContext
@@ -52,7 +51,8 @@ class Watchlist:
     agencies: list[str] | None  # None: every agency (control office)
     overdue: list[WatchedDossier]  # past due, most overdue first
     at_risk: list[WatchedDossier]  # due within `within_hours` working hours, soonest first
-    overdue_steps: list[TaskSummary]  # ready tasks past their step deadline (of the agencies watched)
+    overdue_steps: list[TaskSummary]  # ready tasks past their step deadline: the agencies' own, and other
+    # agencies' steps in their dossiers (a consultation answered late, R-4.2)
 
 
 class WatchlistService:
@@ -85,8 +85,8 @@ class WatchlistService:
                     {"at": i.occurred_at, "element_id": i.element_id, "kind": i.kind, "error": i.error,
                      "attempt": i.attempt})
             filters: dict[str, Any] = {}
-            if agencies is not None:
-                filters["candidate_of"] = {a: set(ROLE_CODES) for a in agencies}
+            if agencies is not None:  # the agency's own steps, and consulted agencies' steps in its dossiers
+                filters["involving"] = agencies
             steps, _ = uow.tasks.query(overdue_at=now, order="due", limit=limit, **filters)
         return Watchlist(
             at=now, within_hours=float(hours), agencies=sorted(agencies) if agencies is not None else None,

@@ -111,6 +111,19 @@ def test_officials_find_dossiers_they_may_see_by_code_or_applicant(services, dos
         assert [x.code for x in services.search.find(AN, applicant=typed)[0]] == [anh.code], typed
 
 
+def test_a_consulted_agencys_late_step_is_watched_by_both_heads(services, dirs, clock, dossiers):
+    # the consultation is the other agency's step in our dossier: both heads see it late.
+    p = (Process("p").start().user("consult", lane=f"official@{OTHER}", hours=2).end().chain("start", "consult", "end"))
+    write_procedure(dirs[0], "CON", p, agency=AGENCY)
+    services.procedures.sync()
+    services.procedures.publish("CON")
+    d = services.dossiers.start("CON")  # Thu 09:00 + 2 working hours: due Thu 11:00
+    clock.set(datetime(2026, 11, 26, 14, 0, tzinfo=VN))
+    assert d.code in [t.dossier_code for t in services.watchlist.late(HEAD).overdue_steps]
+    assert d.code in [t.dossier_code for t in services.watchlist.late(OTHER_HEAD).overdue_steps]
+    assert dossiers["ONE"].code not in [t.dossier_code for t in services.watchlist.late(OTHER_HEAD).overdue_steps]
+
+
 def test_an_agency_that_worked_on_a_dossier_finds_it(services, dirs, dossiers):
     p = (Process("p").start().user("consult", lane=f"official@{OTHER}").end().chain("start", "consult", "end"))
     write_procedure(dirs[0], "CON", p, agency=AGENCY)
