@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from .admin_schemas import IncidentSchema
 from .paging import PageQuerySchema, PageSchema
 from .schemas import Instant, LocalDateTime, TaskSchema
 
@@ -80,14 +81,6 @@ class LateQuerySchema(Schema):
         "description": "at risk: due within this many working hours (default MOTCUA_AT_RISK_HOURS, 8)"})
 
 
-class IncidentSchema(Schema):
-    at = LocalDateTime(required=True)
-    element_id = fields.String(allow_none=True)
-    kind = fields.String(required=True)
-    error = fields.String(required=True)
-    attempt = fields.Integer(required=True)
-
-
 class WatchedDossierSchema(Schema):
     id = fields.Integer(required=True)
     code = fields.String(required=True)
@@ -102,7 +95,8 @@ class WatchedDossierSchema(Schema):
     original_due_at = LocalDateTime(allow_none=True)
     hours_left = fields.Float(required=True, metadata={"description": "working hours until due; negative: overdue by"})
     assigned_official = fields.String(allow_none=True)
-    incidents = fields.List(fields.Nested(IncidentSchema), required=True)
+    incidents = fields.List(fields.Nested(IncidentSchema), required=True,
+                            metadata={"description": "its open problems, as GET /api/admin/incidents shows them"})
 
 
 class WatchlistSchema(Schema):

@@ -87,6 +87,7 @@ def build(
     accounts = AccountService(ctx, hasher, policy, limiter)
     dossiers = DossierService(ctx)
     timers = TimerService(ctx)
+    incidents = IncidentService(ctx, timers)
     return Services(
         settings, db, ctx,
         procedures=ProcedureService(ctx),
@@ -103,8 +104,8 @@ def build(
         drafts=DraftService(ctx, settings.setup_working_days),
         account_admin=AccountAdminService(ctx, accounts),
         reassignment=ReassignmentService(ctx),
-        incidents=IncidentService(ctx, timers),
+        incidents=incidents,
         lifecycle=LifecycleService(ctx, dossiers),
         search=DossierSearchService(ctx),
-        watchlist=WatchlistService(ctx, settings.at_risk_hours),
+        watchlist=WatchlistService(ctx, incidents, settings.at_risk_hours),
     )

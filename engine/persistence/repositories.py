@@ -596,14 +596,6 @@ class IncidentRepository(_Repository):
     def for_dossier(self, dossier_id: int) -> Sequence[Incident]:
         return self.session.scalars(select(Incident).where(Incident.dossier_id == dossier_id).order_by(Incident.id)).all()
 
-    def open_for(self, dossier_ids: Iterable[int]) -> Sequence[Incident]:
-        """Unresolved incidents of these dossiers, oldest first."""
-        ids = sorted(set(dossier_ids))
-        if not ids:
-            return []
-        return self.session.scalars(select(Incident).where(Incident.dossier_id.in_(ids), Incident.resolved_at.is_(None))
-                                    .order_by(Incident.id)).all()
-
     def open(self) -> Sequence[Incident]:
         return self.session.scalars(select(Incident).where(Incident.resolved_at.is_(None)).order_by(Incident.id)).all()
 

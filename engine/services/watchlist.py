@@ -22,6 +22,7 @@ from engine.persistence.rows import DossierRow
 from .context import EngineContext
 from .dossiers import TaskSummary, task_summary
 from .errors import Forbidden, InvalidInput
+from .incidents import IncidentService, IncidentView
 
 MAX_HOURS = 8 * 260  # a working year: a wider horizon is a typo
 
@@ -41,7 +42,7 @@ class WatchedDossier:
     original_due_at: datetime | None  # the statutory appointment, when re-appointed
     hours_left: float  # working hours until due_at; negative: overdue by that much
     assigned_official: str | None = None
-    incidents: list[dict[str, Any]] = field(default_factory=list)  # open (unresolved) incidents
+    incidents: list[IncidentView] = field(default_factory=list)  # open problems (incidents.IncidentService)
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ class Watchlist:
 
 
 class WatchlistService:
-    def __init__(self, ctx: EngineContext, default_hours: float = 8):
+    def __init__(self, ctx: EngineContext, incidents: IncidentService, default_hours: float = 8):
         self.ctx = ctx
+        self.incidents = incidents
         self.default_hours = default_hours
 
     def late(self, user: Official, within_hours: float | None = None, limit: int = 500) -> Watchlist:
@@ -79,15 +81,12 @@ class WatchlistService:
         with ctx.uow(write=False) as uow:
             overdue_rows = uow.dossiers.open_past(now, agencies)[:limit]
             risk_rows = uow.dossiers.open_due_between(now, horizon, agencies)[:limit] if hours else []
-            incidents: dict[int, list[dict[str, Any]]] = {}
-            for i in uow.incidents.open_for([r.id for r in overdue_rows + risk_rows]):
-                incidents.setdefault(i.dossier_id, []).append(
-                    {"at": i.occurred_at, "element_id": i.element_id, "kind": i.kind, "error": i.error,
-                     "attempt": i.attempt})
             filters: dict[str, Any] = {}
             if agencies is not None:  # the agency's own steps, and consulted agencies' steps in its dossiers
                 filters["involving"] = agencies
             steps, _ = uow.tasks.query(overdue_at=now, order="due", limit=limit, **filters)
+        # The open problems (one per dossier, kind and element) as the operators see them (issue 14).
+        incidents = self.incidents.open_by_dossier([r.id for r in overdue_rows + risk_rows])
         return Watchlist(
             at=now, within_hours=float(hours), agencies=sorted(agencies) if agencies is not None else None,
             overdue=[_watched(r, now, cal, incidents.get(r.id, [])) for r in overdue_rows],
@@ -96,7 +95,7 @@ class WatchlistService:
         )
 
 
-def _watched(row: DossierRow, now: datetime, cal: Any, incidents: list[dict[str, Any]]) -> WatchedDossier:
+def _watched(row: DossierRow, now: datetime, cal: Any, incidents: list[IncidentView]) -> WatchedDossier:
     basis = DeadlineBasis.from_json(row.due_basis) if row.due_basis else None
     reappointed = basis is not None and basis.reappointment is not None
     due = row.due_at

@@ -1,4 +1,4 @@
-"""Migration 0009 folds the names of dossiers stored before it (R-7.1), so they are found too."""
+"""Migration 0010 folds the names of dossiers stored before it (R-7.1), so they are found too."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -17,7 +17,7 @@ def test_fold_ignores_case_and_vietnamese_diacritics():
 def test_names_stored_before_the_key_are_backfilled(tmp_path):
     db = connect(f"sqlite:///{tmp_path / 'old.db'}")
     try:
-        upgrade(db, "0008")
+        upgrade(db, "0009")
         at = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc).isoformat()
         raw = db.engine.raw_connection()  # autocommit: a bare row, its procedure version does not matter here
         try:

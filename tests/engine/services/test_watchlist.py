@@ -53,7 +53,7 @@ def test_heads_see_their_agencys_overdue_and_at_risk_dossiers(services, clock, d
     assert [(d.code, d.hours_left) for d in w.overdue] == [(dossiers["ONE"].code, -4.0)]
     assert [(d.code, d.hours_left) for d in w.at_risk] == [(dossiers["TWO"].code, 4.0)]
     [incident] = w.overdue[0].incidents  # the open one only
-    assert (incident["kind"], incident["error"], incident["attempt"]) == ("timer", "boom", 2)
+    assert (incident.kind, incident.error, incident.attempt) == ("timer", "boom", 2)
     assert w.overdue[0].applicant_name == "Người nộp ONE" and w.overdue[0].status_code == 4
     # Each step has 4 working hours from Thu 09:00: due Thu 15:00, so all three of the agency are overdue.
     assert sorted(t.dossier_code for t in w.overdue_steps) == sorted(dossiers[c].code for c in ("ONE", "TWO", "TEN"))

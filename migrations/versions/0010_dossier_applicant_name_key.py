@@ -4,15 +4,15 @@ Lower case without Vietnamese diacritics (engine/domain/search_text.py), so offi
 "Đặng Thị Ánh" by typing "dang thi anh" or "ĐẶNG": SQLite's lower() only folds ASCII and
 PostgreSQL's depends on the server's locale. Existing dossiers are backfilled from applicant_name.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-30 21:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
