@@ -5,6 +5,7 @@ from marshmallow import Schema, fields, validate
 
 from engine.domain.roles import ROLE_CODES
 
+from .paging import PageQuerySchema, PageSchema
 from .schemas import LocalDateTime, TaskSchema
 
 USERNAME = validate.Length(min=1, max=128)
@@ -12,7 +13,7 @@ USERNAME = validate.Length(min=1, max=128)
 ROLE = fields.String(validate=validate.Length(min=1, max=32))
 
 
-class AccountListQuerySchema(Schema):
+class AccountListQuerySchema(PageQuerySchema):
     agency = fields.String(validate=validate.Length(min=1, max=35),
                            metadata={"description": "only this agency (an agency administrator: its own)"})
     role = fields.String(validate=validate.Length(min=1, max=32), metadata={"description": "accounts holding it"})
@@ -43,7 +44,7 @@ class AccountSchema(Schema):
                                 metadata={"description": "tasks it holds (one account only; empty in lists)"})
 
 
-class AccountListSchema(Schema):
+class AccountPageSchema(PageSchema):
     items = fields.List(fields.Nested(AccountSchema), required=True)
 
 
@@ -94,13 +95,11 @@ class ReassignmentSchema(Schema):
     skipped = fields.List(fields.Nested(SkippedTaskSchema), required=True)
 
 
-class IncidentListQuerySchema(Schema):
+class IncidentListQuerySchema(PageQuerySchema):
     agency = fields.String(validate=validate.Length(min=1, max=35))
     procedure = fields.String(validate=validate.Length(min=1, max=64))
     older_than = fields.String(validate=validate.Length(min=1, max=16),
                                metadata={"description": "open for at least: 45m, 2h, 3d"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class IncidentSchema(Schema):
@@ -121,11 +120,8 @@ class IncidentSchema(Schema):
     next_retry_at = LocalDateTime(allow_none=True, metadata={"description": "timers: the sweep's next attempt"})
 
 
-class IncidentPageSchema(Schema):
+class IncidentPageSchema(PageSchema):
     items = fields.List(fields.Nested(IncidentSchema), required=True)
-    total = fields.Integer(required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
 
 
 class AttemptSchema(Schema):

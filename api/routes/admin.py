@@ -14,7 +14,7 @@ from ..access import current_user
 from ..admin_schemas import (
     AccountCreateSchema,
     AccountListQuerySchema,
-    AccountListSchema,
+    AccountPageSchema,
     AccountSchema,
     AccountWithPasswordSchema,
     IncidentDetailSchema,
@@ -28,6 +28,7 @@ from ..admin_schemas import (
     UnlockSchema,
 )
 from ..endpoints import Blueprint
+from ..paging import page, window
 from .common import services
 
 bp = Blueprint("admin", __name__, url_prefix="/api/admin",
@@ -40,14 +41,16 @@ def _request_id() -> str:
 
 @bp.get("/users")
 @bp.arguments(AccountListQuerySchema, location="query")
-@bp.response(200, AccountListSchema)
+@bp.response(200, AccountPageSchema)
 @bp.problems(403)
 def list_users(query: dict) -> dict:
     """Accounts by agency
 
     Local and SSO accounts; an agency administrator sees its own agency's (asking for another: 403)."""
-    return {"items": services().account_admin.list(current_user(), query.get("agency"), query.get("role"),
-                                                   query.get("active"))}
+    accounts = services().account_admin.list(current_user(), query.get("agency"), query.get("role"),
+                                             query.get("active"))
+    limit, offset = window(query)
+    return page(accounts[offset:offset + limit], len(accounts), query)
 
 
 @bp.post("/users")
@@ -135,10 +138,10 @@ def list_incidents(query: dict) -> dict:
 
     `older_than`: open for at least that long (45m, 2h, 3d; else 422)."""
     age = parse_age(query["older_than"]) if query.get("older_than") else None
-    page, per_page = query["page"], query["per_page"]
+    limit, offset = window(query)
     items, total = services().incidents.list(current_user(), query.get("agency"), query.get("procedure"), age,
-                                             limit=per_page, offset=(page - 1) * per_page)
-    return {"items": items, "total": total, "page": page, "per_page": per_page}
+                                             limit=limit, offset=offset)
+    return page(items, total, query)
 
 
 @bp.get("/incidents/<id:incident_id>")

@@ -10,7 +10,6 @@ they have no local password; they can be deactivated, reactivated and unlocked h
 """
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, TypeVar
@@ -156,7 +155,7 @@ class AccountAdminService:
         """A new first password (random unless given) that must be changed at the next login
         (R-8.2); every session of the account ends. Returns the account and the password. Raises
         Forbidden, NotFound, Conflict (an SSO official has no local password), InvalidInput."""
-        password = password or secrets.token_urlsafe(12)
+        password = password or self.accounts.first_password(username)
         problems = self.accounts._password_problems(username, password)
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:

@@ -51,6 +51,8 @@ def test_an_agency_administrator_administers_its_own_agency_only(admin_api):
     assert r.status_code == 403
     assert [a["username"] for a in admin_api.get("root", f"/api/admin/users?agency={OTHER}").json["items"]] == [
         "other", "other_head", "qt20"]
+    r = admin_api.get("root", f"/api/admin/users?agency={OTHER}&per_page=2&page=2").json  # api/paging.py
+    assert ([a["username"] for a in r["items"]], r["total"], r["page"], r["per_page"]) == (["qt20"], 3, 2, 2)
 
 
 def test_account_changes_answer_the_account_in_the_provinces_time_and_are_audited(admin_api, services):

@@ -133,3 +133,12 @@ def test_show_says_until_when_a_user_name_is_locked_and_unlock_is_the_way_out(di
     with pytest.raises(NotFound):
         directory.unlock(QT15, "nobody")
     assert directory.unlock(ROOT, "nobody") == 0  # a system administrator unlocks any user name
+
+
+def test_a_random_first_password_never_contains_the_user_name(directory, services, monkeypatch):
+    draws = iter(["xxAnxxxxxxxxxxxx", "zzzzzzzzzzzzzzzz"])  # the first draw holds "an": refused by the rules
+    monkeypatch.setattr("engine.services.accounts.secrets.token_urlsafe", lambda n: next(draws))
+    _, password = directory.reset_password(QT15, "an")
+    assert password == "zzzzzzzzzzzzzzzz"
+    draws = iter(["binhBINHbinh0000", "yyyyyyyyyyyyyyyy"])
+    assert directory.create(QT15, "binh", H15, ["official"])[1] == "yyyyyyyyyyyyyyyy"
