@@ -1,4 +1,4 @@
-"""Workflow state without its spec: the spec is stored once per procedure version.
+"""Workflow state without its spec (stored once per procedure version) nor finished history.
 
 SpiffWorkflow's serializer writes the whole spec into every workflow (about half the bytes of a
 small dossier, and the costlier half to convert). We register a converter for BpmnWorkflow that
@@ -19,13 +19,16 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
 from .dmn import DecisionTaskConverter
+from .pruning import pruned_view
 from .spiff_fixes import ActivityJoin, EventGateway, GatewayEvents
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        # Finished history is left out (pruning.py): the stored state stays flat as a dossier loops.
+        with pruned_view(workflow):
+            dct = WorkflowConverter.to_dict(self, workflow)
+            dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct
 
