@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,12 +60,39 @@ def _sqlite_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
+# A pooled connection unused for longer than this is pinged before it is handed out. SQLAlchemy's
+# pool_pre_ping pings on every checkout: one more round trip per transaction (issue 15), for a
+# connection that was in use milliseconds ago. A connection that died within this window (server
+# restart) fails its first statement instead; SQLAlchemy then drops every pooled connection made
+# before it, so only that request fails (docs/operations.md).
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if getattr(dbapi_conn, "broken", False) or getattr(dbapi_conn, "closed", False):
+            raise exc.InvalidatePoolError("the pooled connection is closed")
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:  # the pool retries with a new connection and drops older ones
+            raise exc.InvalidatePoolError(f"the pooled connection failed its ping: {err}") from err
+
+
 def connect(url: str, pool_size: int = 10) -> Database:
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, immediate=True)
         read = autocommit = _sqlite_engine(url, immediate=False)
     else:
-        write = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        write = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        _ping_when_idle(write)
         read = write
         autocommit = write.execution_options(isolation_level="AUTOCOMMIT")
     return Database(

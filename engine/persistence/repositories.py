@@ -500,12 +500,18 @@ class TaskRepository(_Repository):
             conds.append(or_(ReadyTask.candidate_agency.in_(sorted(involving)), Dossier.agency_id.in_(sorted(involving))))
         if conds:
             stmt = stmt.where(and_(*conds))
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        # The total comes with the page (a window count over every match, taken before LIMIT):
+        # one statement, one round trip (issue 15). Only a page past the end asks again.
+        page = stmt.add_columns(func.count().over())
         if order == "created":
-            stmt = stmt.order_by(ReadyTask.created_at, ReadyTask.task_id)
+            page = page.order_by(ReadyTask.created_at, ReadyTask.task_id)
         else:
-            stmt = stmt.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.created_at, ReadyTask.task_id)
-        rows = self.session.execute(stmt.limit(limit).offset(offset)).all()
+            page = page.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.created_at, ReadyTask.task_id)
+        rows = self.session.execute(page.limit(limit).offset(offset)).all()
+        if rows:
+            total = rows[0][3]
+        else:
+            total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) if offset else 0
         return [(r[0], r[1], r[2]) for r in rows], int(total or 0)
 
 

@@ -249,7 +249,7 @@ class DossierService:
         now = self.ctx.clock.now()
         if filters.pop("overdue", False):
             filters["overdue_at"] = now
-        with self.ctx.uow(write=False) as uow:
+        with self.ctx.uow(write=False, single_read=True) as uow:  # one statement (or two past the end)
             rows, total = uow.tasks.query(**filters)
             return [task_summary(t, code, proc, now) for t, code, proc in rows], total
 
