@@ -60,7 +60,15 @@ Usage
         [--pg-url postgresql+psycopg://user@host:port/db | --no-pg] [--workers W]
         [--worker-class gthread|sync] [--threads T] [--profile]
 
-The last line printed is ``ratio=<p50 of POST .../complete at concurrency 1 / raw ms per task>``.
+The floor
+    HTTP, gunicorn, authentication and one database round trip cost something whatever Motcua
+    does, so a completion is not compared with the raw step alone (that target was unreachable
+    by construction). In the concurrency-1 pass, after each timed completion the same connection
+    sends ``GET /api/auth/me`` (authenticated, one database round trip: the token check), timed
+    too. The floor is its p50; the denominator is floor + raw step.
+
+The last line printed is ``ratio=<p50 of POST .../complete at concurrency 1 / (floor p50 + raw ms
+per task)>`` (target <= 1.5: everything Motcua adds beyond the unavoidable is at most half of it).
 """
 from __future__ import annotations
 
@@ -98,6 +106,10 @@ from bench.pg_server import bench_postgres, free_port, scratch_database  # noqa:
 from engine.bootstrap import Services, build  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from tests.support.bpmn import sequential, write_procedure  # noqa: E402
+
+# Issue 15: what Motcua adds beyond the unavoidable (an authenticated round trip + SpiffWorkflow's
+# own step) is at most half of it.
+API_TARGET = 1.5
 
 AGENCY = "000.00.12.H15"  # write_procedure's default agency: the procedure's competent agency
 USERNAME = "bench_officer"
@@ -188,6 +200,7 @@ class Record:
     """What one client thread saw."""
 
     complete_ms: list[float] = field(default_factory=list)
+    floor_ms: list[float] = field(default_factory=list)  # GET /api/auth/me, one after each completion
     app_ms: list[float] = field(default_factory=list)
     workers: Counter[str] = field(default_factory=Counter)
     connections: set[str] = field(default_factory=set)
@@ -197,6 +210,7 @@ class Record:
 
     def merge(self, other: "Record") -> None:
         self.complete_ms += other.complete_ms
+        self.floor_ms += other.floor_ms
         self.app_ms += other.app_ms
         self.workers.update(other.workers)
         self.connections |= other.connections
@@ -208,8 +222,9 @@ class Record:
 class Client:
     """One keep-alive connection (requests.Session) acting as the officer."""
 
-    def __init__(self, base: str, token: str, profile: bool = False):
+    def __init__(self, base: str, token: str, profile: bool = False, floor: bool = False):
         self.base = base
+        self.floor = floor
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
         self.complete_headers = {PROFILE_HEADER: "1"} if profile else {}
@@ -245,6 +260,8 @@ class Client:
                     record.app_ms.append(app)
                 record.workers[response.headers.get("X-Bench-Worker", "?")] += 1
                 record.connections.add(response.headers.get("X-Bench-Peer", "?"))
+                if self.floor:
+                    record.floor_ms.append(self.floor_request(record))
             tasks = done["current_tasks"]
             if step < TASKS - 1:
                 if len(tasks) != 1:
@@ -256,10 +273,22 @@ class Client:
         record.processed += 1
 
 
+    def floor_request(self, record: Record) -> float:
+        """The floor: an authenticated request on the same server and connection that does one
+        database round trip (the token check) and nothing of Motcua's own; milliseconds."""
+        t0 = time.perf_counter()
+        response = self.session.get(f"{self.base}/api/auth/me")
+        elapsed = time.perf_counter() - t0
+        self._check(response, 200, record, "floor GET /api/auth/me")
+        return 1000 * elapsed
+
+
 def login(base: str) -> str:
     """Log in; a new account's token only allows changing the password, so change it."""
     with requests.Session() as s:
         r = s.post(f"{base}/api/auth/login", json={"username": USERNAME, "password": FIRST_PASSWORD})
+        if r.status_code == 401:  # a later run on the same database (workers_bench): already changed
+            r = s.post(f"{base}/api/auth/login", json={"username": USERNAME, "password": NEW_PASSWORD})
         if r.status_code != 200:
             raise BenchFailure(f"login: HTTP {r.status_code} {r.text[:300]}")
         token = r.json()
@@ -277,7 +306,9 @@ def login(base: str) -> str:
 def run_pass(base: str, token: str, concurrency: int, dossiers: int, warmup: int, first: int,
              profile: bool = False) -> dict[str, Any]:
     """Warm up each connection, register the dossiers, then complete them from `concurrency` threads."""
-    clients = [Client(base, token, profile) for _ in range(concurrency)]
+    # At concurrency 1 each completion is followed by a floor request on the same connection, so
+    # both see the same load on this shared machine.
+    clients = [Client(base, token, profile, floor=concurrency == 1 and not profile) for _ in range(concurrency)]
     timed = [Record() for _ in clients]
     untimed = [Record() for _ in clients]  # warm-up and registrations: checked, not timed
 
@@ -336,7 +367,7 @@ def run_pass(base: str, token: str, concurrency: int, dossiers: int, warmup: int
     for r in untimed:
         checked.merge(r)
     return {"concurrency": concurrency, "dossiers": dossiers, "wall_s": wall, "client_cpu_s": cpu,
-            "complete_ms": total.complete_ms, "app_ms": total.app_ms, "workers": dict(total.workers),
+            "complete_ms": total.complete_ms, "floor_ms": total.floor_ms, "app_ms": total.app_ms, "workers": dict(total.workers),
             "connections": len(total.connections), "processed": total.processed,
             "statuses": {str(k): v for k, v in (total.statuses + checked.statuses).items()},
             "errors": checked.errors + total.errors}
@@ -685,9 +716,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
 
     p50 = statistics.median(seq["complete_ms"])
-    ratio = p50 / (1000 * raw_best)
-    print(f"p50 completion at concurrency 1 / raw SpiffWorkflow: {p50:.2f} / {1000 * raw_best:.2f} ms = "
-          f"{ratio:.2f}x (target <= {TARGET:g}x); concurrent throughput {len(conc['complete_ms']) / conc['wall_s']:.1f} "
+    floor = statistics.median(seq["floor_ms"])
+    ratio = p50 / (floor + 1000 * raw_best)
+    print(f"floor: GET /api/auth/me (authenticated, one database round trip) p50 {floor:.2f} ms, "
+          f"p95 {percentile(seq['floor_ms'], 95):.2f} ms, taken after each timed completion on the same connection")
+    print(f"p50 completion at concurrency 1 / (floor + raw SpiffWorkflow step): {p50:.2f} / ({floor:.2f} + "
+          f"{1000 * raw_best:.2f}) ms = {ratio:.2f}x (target <= {API_TARGET:g}x; against the raw step alone "
+          f"{p50 / (1000 * raw_best):.2f}x); concurrent throughput {len(conc['complete_ms']) / conc['wall_s']:.1f} "
           f"completions/s at concurrency {args.concurrency}")
     print(f"ratio={ratio:.2f}")
     return 0

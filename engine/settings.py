@@ -31,7 +31,7 @@ class Settings:
     forms_dir: Path = ROOT / "forms"
     calendar_path: Path | None = None  # None: $MOTCUA_CALENDAR or config/calendar.toml
     scheduler_enabled: bool = True
-    scheduler_interval: float = 30.0  # seconds between timer sweeps
+    scheduler_interval: float = 10.0  # seconds between timer sweeps (issue 15: a timer is late by at most this + one sweep)
     migrate_on_start: bool = True
     sync_on_start: bool = True
     argon2_memory_kib: int = 65536  # argon2id parameters for local passwords
@@ -70,7 +70,7 @@ class Settings:
             "forms_dir": Path(env.get("MOTCUA_FORMS_DIR", ROOT / "forms")),
             "calendar_path": Path(env["MOTCUA_CALENDAR"]) if env.get("MOTCUA_CALENDAR") else None,
             "scheduler_enabled": _flag("MOTCUA_SCHEDULER", True),
-            "scheduler_interval": float(env.get("MOTCUA_SCHEDULER_INTERVAL", "30")),
+            "scheduler_interval": float(env.get("MOTCUA_SCHEDULER_INTERVAL", "10")),
             "migrate_on_start": _flag("MOTCUA_MIGRATE_ON_START", True),
             "sync_on_start": _flag("MOTCUA_SYNC_ON_START", True),
             "argon2_memory_kib": int(env.get("MOTCUA_ARGON2_MEMORY_KIB", "65536")),
