@@ -11,9 +11,11 @@ What it measures
     task.
 
     SpiffWorkflow keeps every finished task in its tree; Motcua leaves finished history out of
-    the stored state (engine/execution/pruning.py; the steps table keeps the history). Without
-    that, the last tenth cost 10-30x the first and the state grew ~1-2 KiB a pass.
-    ``--whole`` runs the same dossier a second time storing the whole tree, for comparison.
+    the stored state (engine/execution/pruning.py; the steps table keeps the history). Storing
+    the whole tree, as before, this dossier cost 61 ms a task over its first 60 tasks and 506 ms
+    over tasks 361-420 (a loaded 2-core machine), its state grew 1.2 KiB a task, and task 494
+    failed with RecursionError (SpiffWorkflow walks ancestors recursively): it could not move any
+    more. ``--whole`` drives one dossier that way until it fails or ends, for comparison.
 
 Usage
     .venv/bin/python bench/loop_bench.py [--quick] [--tasks N] [--whole]
@@ -125,6 +127,32 @@ def run(tmp: Path, tasks: int, label: str) -> tuple[list[float], list[float], in
         services.close()
 
 
+def whole(tmp: Path, tasks: int) -> None:
+    """The 'before' figure: one dossier storing its whole tree, driven until it ends or fails."""
+    processes_dir, forms_dir = tmp / "processes", tmp / "forms"
+    forms_dir.mkdir(exist_ok=True)
+    write_procedure(processes_dir, CODE, looping_procedure())
+    services = build(Settings(database_url=f"sqlite:///{tmp}/whole.db", processes_dir=processes_dir,
+                              forms_dir=forms_dir), clock=ManualClock(START), migrate=True)
+    try:
+        services.procedures.sync()
+        services.procedures.publish(CODE)
+        dossier = LoopingDossier(services, tasks)
+        times: list[float] = []
+        tenth = max(tasks // 10, 1)
+        try:
+            while dossier.done < tasks:
+                times.append(dossier.step())
+                if dossier.done % tenth == 0:
+                    print(f"whole tree (before): tasks {dossier.done - tenth + 1}-{dossier.done}: "
+                          f"{1000 * statistics.median(times[-tenth:]):.2f} ms/task, state "
+                          f"{_state_size(services, dossier.id) / 1024:.0f} KiB", flush=True)
+        except RecursionError:
+            print(f"whole tree (before): task {dossier.done + 1} failed with RecursionError: the dossier is stuck")
+    finally:
+        services.close()
+
+
 def _state_size(services: Any, dossier_id: Any) -> int:
     with services.db.engine.connect() as conn:
         from sqlalchemy import text
@@ -145,10 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"through the service layer on SQLite, {rounds} round(s){' (quick)' if args.quick else ''}")
         if args.whole:
             with whole_tree():
-                ta, tb, first, last = run(Path(tmp), args.tasks, "whole")
-            a, b = statistics.median(ta), statistics.median(tb)
-            print(f"whole tree (before):  first tenth {1000 * a:.2f} ms/task, last tenth {1000 * b:.2f} ms/task "
-                  f"({b / a:.2f}x); state {first / 1024:.1f} KiB after a pass, {last / 1024:.1f} KiB before the last task")
+                whole(Path(tmp), args.tasks)
         for r in range(rounds):
             ta, tb, first, last = run(Path(tmp), args.tasks, f"pruned{r}")
             a, b = statistics.median(ta), statistics.median(tb)

@@ -875,10 +875,14 @@ class AuditRepository(_Repository):
 
     def _lock_head(self) -> Any:
         if self.dialect == "postgresql":
+            locked = select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1).with_for_update()
+            head = self._core(locked).one_or_none()
+            if head is not None:  # every append but the first ever: one round trip (issue 15)
+                return head
             # The first append ever creates the row; a racing one waits on its key, then finds it.
             self._core(self._upsert(T_CHAIN_HEAD).values(id=1, record_id=None, hash=audit_chain.GENESIS, count=0)
                        .on_conflict_do_nothing(index_elements=["id"]))
-            return self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1).with_for_update()).one()
+            return self._core(locked).one()
         return self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()
 
     def chain_head(self) -> audit_chain.Anchor | None:
