@@ -185,7 +185,7 @@ class ReadyTask(Base):
     candidate_role: Mapped[str] = mapped_column(String(32))
     candidate_agency: Mapped[str] = mapped_column(String(35))
     assignee: Mapped[str | None] = mapped_column(String(128), index=True)
-    owner: Mapped[str | None] = mapped_column(String(128))  # who delegated it, to get it back
+    owner: Mapped[str | None] = mapped_column(String(128), index=True)  # who delegated it, to get it back
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     due_basis: Mapped[dict | None] = mapped_column(Json)

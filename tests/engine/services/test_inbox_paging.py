@@ -1,4 +1,5 @@
 """An inbox page is one statement: its total comes with it (issue 15), right on every page."""
+import pytest
 from sqlalchemy import event
 
 from tests.engine.services.test_dossiers import publish
@@ -43,3 +44,25 @@ def test_the_total_is_right_on_the_last_page_past_it_and_when_nothing_matches(se
     assert [t.dossier_code for t in tasks] == codes[2:] and total == 3
     assert services.dossiers.list_tasks(candidate_of=OFFICIAL, limit=2, offset=10) == ([], 3)
     assert services.dossiers.list_tasks(candidate_of={"000.00.12.H15": {"approver"}}) == ([], 0)
+
+
+
+@pytest.mark.postgres_only
+def test_the_inbox_visible_to_an_official_is_read_through_indexes(services, dirs, clock):
+    """'Visible to me' is agency+role OR assignee OR owner: without an index on owner, PostgreSQL
+    read the whole ready_tasks table for every inbox page (bench/inbox_bench.py)."""
+    publish(services, dirs, "P", sequential(1))
+    start(services, clock, 3)
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, sql, params, *_args):
+        seen.append((sql, params))
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    services.dossiers.list_tasks(visible_to=("an", OFFICIAL))
+    event.remove(services.db.engine, "before_cursor_execute", record)
+    [(sql, params)] = [(q, p) for q, p in seen if "ready_tasks" in q]
+    with services.db.engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")  # as with many rows: an index if there is one
+        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
+    assert "ix_ready_tasks_owner" in plan, plan  # with the role and assignee indexes (BitmapOr)
