@@ -11,6 +11,7 @@ from engine.scheduler import TimerScheduler
 from engine.settings import Settings
 
 from . import audit, json_body, openapi, problems
+from . import logging as access_log
 from .auth import TokenService
 from .endpoints import DatabaseId
 from .config import ApiSettings
@@ -34,6 +35,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     app.extensions["motcua_tokens"] = TokenService(api_settings)
     problems.register(app)
     audit.register(app)
+    access_log.register(app)  # after audit: it binds the request id audit sets
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
                           reassignments.bp))

@@ -37,6 +37,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def setup_logging(settings: Settings, svc: Services | None = None) -> None:
+    """JSON log lines (engine/logs.py) at $MOTCUA_LOG_LEVEL, times in the calendar's zone once known."""
+    from engine import logs
+
+    zone = svc.ctx.calendars.get().tz if svc is not None else logs.PROVINCE_ZONE
+    logs.configure(settings.log_level, settings.log_format, zone)
+
+
 def province_time(svc: Services, t: datetime) -> str:
     """An instant as a person in the province reads it: its zone's time with the offset (2026-11-26T09:00:00+07:00)."""
     return t.astimezone(svc.ctx.calendars.get().tz).isoformat(timespec="seconds")

@@ -9,7 +9,7 @@ from engine.procedures.library import ProcedureInvalid, load_procedure
 from engine.settings import Settings
 
 from . import review_commands
-from .common import positive_int, services
+from .common import positive_int, province_time, services
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -88,5 +88,5 @@ def _list(args: argparse.Namespace) -> None:
         svc.close()
     print(f"{'code':<24} {'ver':>3}  {'state':<9}  {'effective from':<25}  name")
     for v in rows:
-        eff = v.effective_from.isoformat() if v.effective_from else "-"
+        eff = province_time(svc, v.effective_from) if v.effective_from else "-"
         print(f"{v.code:<24} {v.number:>3}  {v.state:<9}  {eff:<25}  {v.metadata.get('name', '')}")

@@ -9,6 +9,8 @@ from engine.bootstrap import build
 from engine.domain.procedure_version import VersionState
 from engine.settings import Settings
 
+from .common import setup_logging
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="run the API and the timer scheduler (migrates, loads processes/)")
@@ -33,12 +35,11 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"motcua serve: error: {err}", file=sys.stderr)
         return 1
     stop = StopSignals().install()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "alembic"):  # a line per sweep / per health check is noise
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    log = logging.getLogger("motcua")
     settings = Settings.from_env()
+    setup_logging(settings)
+    log = logging.getLogger("motcua")
     services = build(settings)
+    setup_logging(settings, services)  # the province's zone, from its calendar
     log.info("database %s (schema upgraded)", _redact(settings.database_url))
     if settings.sync_on_start:
         for entry in services.procedures.sync():

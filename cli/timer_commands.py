@@ -7,7 +7,7 @@ import signal
 
 from engine.scheduler import TimerScheduler
 
-from .common import services
+from .common import services, setup_logging
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,8 +45,8 @@ def _recalculate(args: argparse.Namespace) -> None:
 
 
 def _scheduler(args: argparse.Namespace) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     svc = services()
+    setup_logging(svc.settings, svc)
     interval = args.interval or svc.settings.scheduler_interval
     scheduler = TimerScheduler(svc.timers, interval, blocking=True)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown())

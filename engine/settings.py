@@ -51,6 +51,8 @@ class Settings:
     script_step_ms: int = 10_000  # budget of all expressions and scripts of one engine step together
     setup_working_days: int = 3  # a new procedure is set up within 3 (or 5) working days of its decision
     at_risk_hours: float = 8  # N-6: open dossiers due within this many working hours are "at risk"
+    log_level: str = "INFO"  # DEBUG adds SpiffWorkflow's per-task lines (engine/logs.py)
+    log_format: str = "json"  # json (one object per line) or console (text for a terminal)
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -89,6 +91,8 @@ class Settings:
             "script_memory_mb": int(env.get("MOTCUA_SCRIPT_MEMORY_MB", "128")),
             "script_workers": int(env.get("MOTCUA_SCRIPT_WORKERS", "4")),
             "script_step_ms": int(env.get("MOTCUA_SCRIPT_STEP_MS", "10000")),
+            "log_level": env.get("MOTCUA_LOG_LEVEL", "INFO"),
+            "log_format": env.get("MOTCUA_LOG_FORMAT", "json"),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

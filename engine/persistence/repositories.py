@@ -596,8 +596,9 @@ class TimerRepository(_Repository):
 
 
 class IncidentRepository(_Repository):
-    def add(self, **values: Any) -> None:
-        self.session.execute(insert(Incident).values(**values))
+    def add(self, **values: Any) -> int:
+        """Record an incident; returns its id (logged with the failure, engine/logs.py)."""
+        return int(self.session.execute(insert(Incident).values(**values).returning(Incident.id)).scalar_one())
 
     def for_dossier(self, dossier_id: int) -> Sequence[Incident]:
         return self.session.scalars(select(Incident).where(Incident.dossier_id == dossier_id).order_by(Incident.id)).all()

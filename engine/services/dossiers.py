@@ -1,10 +1,12 @@
 """Dossier use cases: start on the version in effect, list ready tasks, complete a task."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, NoReturn
 
+from engine import logs
 from engine.domain import access
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
@@ -23,6 +25,8 @@ from .dossier_store import DossierRecord, save, to_aggregate, to_record
 from .lifecycle_effects import apply_task_effect
 from .officials import check_assignee
 from .workflow_state import EMPTY, Snapshot
+
+log = logging.getLogger(__name__)
 
 # Data every dossier starts with (docs/bpmn-conventions.md §4): neither a message nor a task's
 # completion may overwrite it (a form-less task took any field, so scripts and timers reading
@@ -181,6 +185,7 @@ class DossierService:
                     raise Forbidden(str(err)) from None
             receipt_day = received_at.astimezone(cal.tz).date()
             code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
+            logs.bind(dossier=code)
             # N-1: the code is given at registration (online: at submission, to track it); R-3.4:
             # the appointment counts the statutory days from the next working time after reception.
             dossier = Dossier.register(code=code, procedure_code=procedure_code, agency_id=agency, channel=channel,
@@ -292,6 +297,7 @@ class DossierService:
             if found is None:
                 not_ready(uow, task_id)
             row, dossier = found
+            logs.bind(dossier=dossier.code, element=row.element_id)
             if check:
                 check(row, dossier)
             if expected_version is not None and expected_version != row.version:
@@ -348,9 +354,10 @@ class DossierService:
 
     def _incident(self, dossier_id: int, err: ProcessError, now: datetime) -> None:
         with self.ctx.uow() as uow:
-            uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="task", error=str(err),
-                              occurred_at=now, attempt=1)
+            incident = uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="task",
+                                         error=str(err), occurred_at=now, attempt=1)
             uow.commit()
+        logs.incident_recorded(log, incident, "task", err.element_id, err)
 
     # ------------------------------------------------------------ dossiers
 

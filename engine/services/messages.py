@@ -12,10 +12,12 @@ dossier event recording the message, after the optimistic version check on the d
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from engine import logs
 from engine.domain import access
 from engine.domain.access import Official
 from engine.domain.dossier import LifecycleRefused
@@ -28,6 +30,8 @@ from .dossiers import RESERVED_FIELDS, TaskSummary, new_task_row, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure, lifecycle_error
 from .lifecycle_effects import apply_message_effect
 from .workflow_state import Snapshot
+
+log = logging.getLogger(__name__)
 
 MAX_PAYLOAD_BYTES = 64 * 1024  # as JSON, UTF-8
 MAX_PAYLOAD_DEPTH = 16
@@ -108,6 +112,7 @@ class MessageService:
             if dossier is None:
                 raise NotFound(f"dossier {dossier_ref} does not exist")
             authorise(sender, uow, dossier)
+            logs.bind(dossier=dossier.code)
             if expected_version is not None and expected_version != dossier.version:
                 raise Conflict(f"dossier {dossier.code} is at version {dossier.version}, not {expected_version}: reload it")
             if dossier.completed_at is not None:
@@ -195,6 +200,7 @@ def _depth(value: Any) -> int:
 
 def _incident(ctx: EngineContext, dossier_id: int, err: ProcessError, now: datetime) -> None:
     with ctx.uow() as uow:
-        uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="message", error=str(err),
-                          occurred_at=now, attempt=1)
+        incident = uow.incidents.add(dossier_id=dossier_id, element_id=err.element_id, kind="message",
+                                     error=str(err), occurred_at=now, attempt=1)
         uow.commit()
+    logs.incident_recorded(log, incident, "message", err.element_id, err)

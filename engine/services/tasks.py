@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from engine import logs
 from engine.domain import access
 from engine.domain.access import Official
 from engine.persistence.models import ReadyTask
@@ -141,6 +142,7 @@ class TaskService:
             row = uow.tasks.for_action(task_id)
             if row is None:
                 not_ready(uow, task_id)
+            logs.bind(dossier=row.dossier_code, element=row.element_id)
             _check_version(user, row, version)
             if with_uow:
                 policy_errors(rule, uow, user, row)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from engine import logs
 from engine.execution.dossier_workflow import ProcessError
 from engine.domain.deadline import DeadlineBasis
 
@@ -62,7 +63,7 @@ class TimerService:
                 break
             for dossier_id in ids:
                 tried.add(dossier_id)
-                self._fire_one(dossier_id, now, report)
+                logs.isolated(self._fire_one, dossier_id, now, report)  # its dossier code is on its lines only
         return report
 
     def fire_dossier(self, dossier_id: int) -> SweepReport:
@@ -81,6 +82,7 @@ class TimerService:
                     report.skipped += 1
                     return
                 code = dossier.code
+                logs.bind(dossier=code)
                 record = to_record(dossier, ctx.lifecycle)
                 dw = load_workflow(ctx, uow, record)
                 before = Snapshot.of(dw)
@@ -95,18 +97,19 @@ class TimerService:
         except Conflict:
             report.skipped += 1  # an official saved the dossier meanwhile: next sweep
         except Exception as err:  # a broken dossier must not block the others
-            log.warning("timer of dossier %s failed: %s", code, err)
-            self._record_failure(dossier_id, now, err)
+            incident = self._record_failure(dossier_id, now, err)
+            logs.incident_recorded(log, incident, "timer", getattr(err, "element_id", None), err)
             report.failed.append(code)
 
-    def _record_failure(self, dossier_id: int, now: datetime, err: Exception) -> None:
+    def _record_failure(self, dossier_id: int, now: datetime, err: Exception) -> int:
         element = getattr(err, "element_id", None)
         with self.ctx.uow() as uow:
             attempt = max((t.attempts for t in uow.timers.for_dossier(dossier_id)), default=0) + 1
             uow.timers.record_failure(dossier_id, now, now + backoff(attempt), f"{type(err).__name__}: {err}")
-            uow.incidents.add(dossier_id=dossier_id, element_id=element, kind="timer",
-                              error=f"{type(err).__name__}: {err}", occurred_at=now, attempt=attempt)
+            incident = uow.incidents.add(dossier_id=dossier_id, element_id=element, kind="timer",
+                                         error=f"{type(err).__name__}: {err}", occurred_at=now, attempt=attempt)
             uow.commit()
+        return incident
 
     def recalculate(self) -> RecalculationReport:
         """Recompute working-time deadlines from what they were computed from (calendar changed)."""

@@ -49,7 +49,7 @@ def test_sync_publish_list(env, capsys, monkeypatch):
                        "--decision", "1/QĐ-UBND", "--decision-date", "2026-01-05")
     assert code == 0 and "version 1 published by decision 1/QĐ-UBND of 2026-01-05" in out
     code, out, _ = run(capsys, "procedures", "list", "P")
-    assert "published" in out and "2098-12-31T17:00:00+00:00" in out
+    assert "published" in out and "2099-01-01T00:00:00+07:00" in out  # the province's time, with its offset
 
 
 def test_sync_reports_located_problems_and_fails(env, capsys):
