@@ -19,7 +19,7 @@ from engine.procedures.archive import ArchiveRefused, read_folder, read_zip
 from engine.procedures.library import FORMS_PREFIX
 from engine.settings import Settings
 
-from .common import instant, positive_int, services
+from .common import instant, positive_int, province_time, services
 
 
 class _Fail(Exception):
@@ -217,7 +217,7 @@ def _publish(args: argparse.Namespace) -> None:
     finally:
         svc.close()
     print(f"{v.code} version {v.number} published by decision {args.decision} of {args.decision_date.isoformat()}, "
-          f"in effect from {v.effective_from.isoformat()}")
+          f"in effect from {province_time(svc, v.effective_from)}")
 
 
 def _repeal(args: argparse.Namespace) -> None:
@@ -227,7 +227,7 @@ def _repeal(args: argparse.Namespace) -> None:
                               args.effective, args.reason, args.replaced_by)
     finally:
         svc.close()
-    print(f"{args.code} repealed by decision {args.decision} from {r['effective_from'].isoformat()}"
+    print(f"{args.code} repealed by decision {args.decision} from {province_time(svc, r['effective_from'])}"
           + (f", replaced by {r['replaced_by']}" if r["replaced_by"] else ""))
 
 
@@ -238,9 +238,9 @@ def _late(args: argparse.Namespace) -> int:
     finally:
         svc.close()
     for s in late:
-        when = f"published {s.published_at.isoformat()}" if s.published_at else f"still {s.state}"
+        when = f"published {province_time(svc, s.published_at)}" if s.published_at else f"still {s.state}"
         print(f"{s.code} version {s.version}: decision {s.decision_number} of {s.decision_date.isoformat()}, "
-              f"due {s.due_at.isoformat()} ({s.working_days} working days), {when}")
+              f"due {province_time(svc, s.due_at)} ({s.working_days} working days), {when}")
     print(f"{len(late)} late setup(s)")
     return 1 if late else 0
 
@@ -254,4 +254,4 @@ def _history(args: argparse.Namespace) -> None:
     for e in events:
         decision = f" decision {e.decision_number} of {e.decision_date.isoformat()}" if e.decision_number else ""
         version = f" version {e.version}" if e.version is not None else ""
-        print(f"{e.at.isoformat()} {e.actor} {e.action}{version}{decision} {json.dumps(e.detail, ensure_ascii=False)}")
+        print(f"{province_time(svc, e.at)} {e.actor} {e.action}{version}{decision} {json.dumps(e.detail, ensure_ascii=False)}")

@@ -1,6 +1,7 @@
 """`motcua procedures push|pull|validate|diff|submit|publish|repeal|late|history` (issue 12, R-1.2)."""
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -45,6 +46,7 @@ def test_the_whole_review_from_a_folder_to_a_repeal(env, capsys, tmp_path):
     code, out, _ = run(capsys, "procedures", "publish", "P", "--by", "kiem", "--decision", "12/QĐ-UBND",
                        "--decision-date", "2026-01-05")
     assert code == 0 and "version 1 published by decision 12/QĐ-UBND" in out
+    assert re.search(r"in effect from \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00$", out)  # the province's time (issue 14)
 
     # a new draft: one more step; the diff says what changes and is JSON too
     write_procedure(processes, "P", sequential(3))
