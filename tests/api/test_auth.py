@@ -12,7 +12,6 @@ from sqlalchemy import select
 from api.app import create_app
 from api.config import ApiSettings
 from engine.persistence.models import NO_PASSWORD, Account
-from tests.conftest import VN
 from tests.api.conftest import AGENCY, PASSWORD
 
 
