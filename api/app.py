@@ -12,6 +12,7 @@ from engine.settings import Settings
 
 from . import audit, json_body, openapi, problems
 from . import logging as access_log
+from . import metrics
 from .auth import TokenService
 from .endpoints import DatabaseId
 from .config import ApiSettings
@@ -36,6 +37,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     problems.register(app)
     audit.register(app)
     access_log.register(app)  # after audit: it binds the request id audit sets
+    metrics.register(app, api_settings.metrics_token)  # GET /metrics and request counts
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
                           reassignments.bp))

@@ -30,6 +30,8 @@ class ApiSettings:
     # trust, counting `trusted_proxy_hops` proxies from the right; None: the TCP peer's address.
     trusted_proxy_header: str | None = None
     trusted_proxy_hops: int = 1
+    # GET /metrics: with a token, only `Authorization: Bearer <token>`; without, loopback without a proxy.
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> "ApiSettings":
@@ -48,6 +50,7 @@ class ApiSettings:
             "trusted_proxy_header": env.get("MOTCUA_TRUSTED_PROXY_HEADER", "").strip() or None,
             "trusted_proxy_hops": int(env.get("MOTCUA_TRUSTED_PROXY_HOPS", "1")),
             "max_json_bytes": int(env.get("MOTCUA_MAX_JSON_BYTES", str(1024 * 1024))),
+            "metrics_token": env.get("MOTCUA_METRICS_TOKEN", "").strip() or None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

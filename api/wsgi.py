@@ -1,4 +1,4 @@
-"""WSGI entry point for production servers: `gunicorn -c python:api.gunicorn_conf 'api.wsgi:app'`
+"""WSGI entry point for production servers: `gunicorn -c config/gunicorn.conf.py api.wsgi:app`
 (docs/operations.md). Log lines are JSON (engine/logs.py), configured before the app is built."""
 from engine import logs
 from engine.settings import Settings

@@ -14,6 +14,7 @@ from engine.services.account_admin import AccountAdminService
 from engine.services.accounts import AccountPolicy, AccountService
 from engine.services.attachments import AttachmentService
 from engine.services.audit import AuditService
+from engine.services.figures import FiguresService
 from engine.services.backup import BackupService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
@@ -48,6 +49,7 @@ class Services:
     limiter: RateLimiter  # attempt limits shared by every process (logins; public lookups)
     messages: MessageService
     audit: AuditService  # verifying the tamper-evident audit chain (R-8.5)
+    figures: FiguresService  # operational figures for /metrics
     drafts: DraftService  # analysts' drafts and the control office's review (issue 12)
     account_admin: AccountAdminService  # administrators: accounts (R-8)
     reassignment: ReassignmentService  # agency heads: an official's tasks to a colleague (R-4.1)
@@ -101,6 +103,7 @@ def build(
         limiter=limiter,
         messages=MessageService(ctx),
         audit=AuditService(ctx),
+        figures=FiguresService(ctx),
         drafts=DraftService(ctx, settings.setup_working_days),
         account_admin=AccountAdminService(ctx, accounts),
         reassignment=ReassignmentService(ctx),

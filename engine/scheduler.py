@@ -16,6 +16,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from engine import metrics
 from engine.services.timers import SweepReport, TimerService
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class TimerScheduler:
                 uow.commit()
         except Exception:
             log.exception("could not record the scheduler heartbeat")
+        metrics.sweep_done(report.due, report.delays, len(report.failed), self.interval)
         if report.fired or report.failed:
             log.info("timers: %d dossiers fired, %d failed, %d skipped", len(report.fired), len(report.failed),
                      report.skipped)

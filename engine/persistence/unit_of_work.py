@@ -7,6 +7,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from .database import Database
+from .figures import FiguresRepository
 from .integrity import IntegrityRepository
 from .procedure_review import ProcedureReviewRepository
 from .repositories import (
@@ -50,6 +51,7 @@ class UnitOfWork:
         self.comments = CommentRepository(s, d)
         self.attachments = AttachmentRepository(s, d)
         self.integrity = IntegrityRepository(s, d)
+        self.figures = FiguresRepository(s, d)
         self.procedure_review = ProcedureReviewRepository(s, d)
         return self
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, NoReturn
 
-from engine import logs
+from engine import logs, metrics
 from engine.domain import access
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
@@ -347,6 +347,7 @@ class DossierService:
             kept = [tid for tid in saved.after.ready if tid in before.ready]
             current = [new_task_row(r) for r in saved.new_tasks] + uow.tasks.rows(kept)
             uow.commit()
+        metrics.task_completed(dossier.procedure_code)
         return Completion(
             dossier.id, dossier.code, saved.status or dossier.status, saved.version, task_id,
             [task_summary(t, dossier.code, dossier.procedure_code, now) for t in current],

@@ -37,6 +37,8 @@ class SweepReport:
     fired: list[str] = field(default_factory=list)  # dossier codes
     failed: list[str] = field(default_factory=list)
     skipped: int = 0  # locked by another process, or no longer due
+    due: int = 0  # timers found due in the dossiers tried (fired or failed)
+    delays: list[float] = field(default_factory=list)  # seconds from due time to firing, per timer fired
 
 
 @dataclass
@@ -86,6 +88,8 @@ class TimerService:
                 record = to_record(dossier, ctx.lifecycle)
                 dw = load_workflow(ctx, uow, record)
                 before = Snapshot.of(dw)
+                due = [t.due_at for t in before.timers.values() if t.due_at <= now]
+                report.due += len(due)
                 dw.fire_due_timers()
                 after = save(ctx, uow, record, dw, before, now, None).after
                 still_due = [t.element_id for t in after.timers.values() if t.due_at < now and t.task_id in before.timers]
@@ -94,6 +98,7 @@ class TimerService:
                 uow.incidents.resolve(dossier_id, now)
                 uow.commit()
                 report.fired.append(code)
+                report.delays.extend((now - d).total_seconds() for d in due)
         except Conflict:
             report.skipped += 1  # an official saved the dossier meanwhile: next sweep
         except Exception as err:  # a broken dossier must not block the others

@@ -1,4 +1,7 @@
-"""gunicorn settings for production: `gunicorn -c python:api.gunicorn_conf 'api.wsgi:app'`.
+"""gunicorn settings for production: `gunicorn -c config/gunicorn.conf.py api.wsgi:app`.
+
+A file, not a module of the `api` package: importing `api` loads prometheus-client, which must
+see $PROMETHEUS_MULTIPROC_DIR (set in on_starting below) before its first import.
 
 Every value can be overridden on the command line (`-w 8`, `-b 0.0.0.0:8000`) or through the
 environment variables below (docs/operations.md, "Deployment").
@@ -6,6 +9,7 @@ environment variables below (docs/operations.md, "Deployment").
 from __future__ import annotations
 
 import os
+import tempfile
 from typing import Any
 
 bind = os.environ.get("MOTCUA_BIND", "127.0.0.1:8000")  # behind the reverse proxy
@@ -18,6 +22,20 @@ timeout = 120  # a worker silent this long is restarted (a step's scripts have t
 # The app (and its scheduler) is loaded in each worker after the fork, never in the arbiter:
 # the arbiter binds the port first, so a taken port stops gunicorn before any side effect.
 preload_app = False
+
+
+def on_starting(server: Any) -> None:
+    """Counters of every worker go to files in $PROMETHEUS_MULTIPROC_DIR, summed by whichever worker
+    answers /metrics (api/metrics.py). Unset: a fresh directory for this run. Set it yourself to
+    share it with a `motcua scheduler` on this machine, and empty it before each start."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="motcua-metrics-")
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its counters stay counted; its live gauges go
 
 
 def worker_exit(server: Any, worker: Any) -> None:
