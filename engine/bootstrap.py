@@ -25,6 +25,7 @@ from engine.services.lifecycle import LifecycleService
 from engine.services.dossier_search import DossierSearchService
 from engine.services.watchlist import WatchlistService
 from engine.services.messages import MessageService
+from engine.services.outbox import OutboxService
 from engine.services.procedures import ProcedureService
 from engine.services.rate_limit import RateLimiter
 from engine.services.reassignment import ReassignmentService
@@ -57,6 +58,7 @@ class Services:
     lifecycle: LifecycleService  # officials' lifecycle actions on a dossier (issue 9)
     search: DossierSearchService  # officials find a dossier by code or applicant (R-7.1)
     watchlist: WatchlistService  # overdue and at-risk dossiers (R-5.3, N-6)
+    outbox: OutboxService  # exporting status changes and notices (R-9.5, N-8)
 
     @property
     def clock(self) -> Clock:
@@ -111,4 +113,5 @@ def build(
         lifecycle=LifecycleService(ctx, dossiers),
         search=DossierSearchService(ctx),
         watchlist=WatchlistService(ctx, incidents, settings.at_risk_hours),
+        outbox=OutboxService(ctx),
     )

@@ -334,11 +334,13 @@ class OutboxRepository(_Repository):
         if rows:
             self._core(self.T.insert(), rows)
 
-    def pending(self, topic: str, limit: int = 1000, lock: bool = False) -> list[dict[str, Any]]:
-        """Unsent rows of `topic`, oldest first. `lock`: FOR UPDATE SKIP LOCKED on PostgreSQL, so two
-        exporters never take the same rows."""
-        stmt = (select(self.T).where(self.T.c.topic == topic, self.T.c.sent_at.is_(None))
-                .order_by(self.T.c.id).limit(limit))
+    def pending(self, topic: str | None, limit: int = 1000, lock: bool = False) -> list[dict[str, Any]]:
+        """Unsent rows of `topic` (None: every topic), oldest first. `lock`: FOR UPDATE SKIP LOCKED on
+        PostgreSQL, so two exporters never take the same rows."""
+        stmt = select(self.T).where(self.T.c.sent_at.is_(None))
+        if topic is not None:
+            stmt = stmt.where(self.T.c.topic == topic)
+        stmt = stmt.order_by(self.T.c.id).limit(limit)
         if lock and self.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         return [dict(r) for r in self._core(stmt).mappings()]
@@ -356,6 +358,37 @@ class OutboxRepository(_Repository):
     def for_dossier(self, dossier_id: int) -> list[dict[str, Any]]:
         return [dict(r) for r in self._core(select(self.T).where(self.T.c.dossier_id == dossier_id)
                                             .order_by(self.T.c.id)).mappings()]
+
+    def pending_ids(self, topic: str | None, dossier_ids: list[int], upto: int) -> list[tuple[int, int]]:
+        """(dossier_id, id) of every unsent row of those dossiers with id <= `upto`, locked or not
+        (an exporter keeps a dossier's events in order: it stops at one another exporter holds)."""
+        if not dossier_ids:
+            return []
+        stmt = select(self.T.c.dossier_id, self.T.c.id).where(
+            self.T.c.sent_at.is_(None), self.T.c.dossier_id.in_(dossier_ids), self.T.c.id <= upto)
+        if topic is not None:
+            stmt = stmt.where(self.T.c.topic == topic)
+        return [(int(d), int(i)) for d, i in self._core(stmt.order_by(self.T.c.id))]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per topic: pending rows, the oldest pending event's time, pending rows whose last export
+        failed, sent rows and the last failure's message."""
+        T = self.T
+        pending = T.c.sent_at.is_(None)
+        rows = self._core(select(
+            T.c.topic,
+            func.count().filter(pending).label("pending"),
+            func.min(T.c.at).filter(pending).label("oldest_pending_at"),
+            func.count().filter(pending, T.c.last_error.is_not(None)).label("failing"),
+            func.count().filter(T.c.sent_at.is_not(None)).label("sent"),
+            func.max(T.c.sent_at).label("last_sent_at"),
+        ).group_by(T.c.topic).order_by(T.c.topic)).mappings()
+        out = [dict(r) for r in rows]
+        for r in out:  # the latest failure still pending, to show the operator why
+            r["last_error"] = self._core(select(T.c.last_error).where(
+                T.c.topic == r["topic"], pending, T.c.last_error.is_not(None)).order_by(T.c.id.desc())
+                .limit(1)).scalar()
+        return out
 
     def count_pending(self) -> dict[str, int]:
         rows = self.session.execute(select(self.T.c.topic, func.count()).where(self.T.c.sent_at.is_(None))
