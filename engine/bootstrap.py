@@ -27,6 +27,7 @@ from engine.services.watchlist import WatchlistService
 from engine.services.messages import MessageService
 from engine.services.outbox import OutboxService
 from engine.services.procedures import ProcedureService
+from engine.services.records import RecordService
 from engine.services.rate_limit import RateLimiter
 from engine.services.reassignment import ReassignmentService
 from engine.services.tasks import TaskService
@@ -59,6 +60,7 @@ class Services:
     search: DossierSearchService  # officials find a dossier by code or applicant
     watchlist: WatchlistService  # overdue and at-risk dossiers (R-5.3, N-6)
     outbox: OutboxService  # exporting status changes and notices (R-9.5, N-8)
+    records: RecordService  # slips and records of a dossier (N-2)
 
     @property
     def clock(self) -> Clock:
@@ -114,4 +116,5 @@ def build(
         search=DossierSearchService(ctx),
         watchlist=WatchlistService(ctx, incidents, settings.at_risk_hours),
         outbox=OutboxService(ctx),
+        records=RecordService(ctx, dossiers),
     )
