@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 
 from engine.services.outbox import TOPICS, ExportFailed, FileSink, StreamSink
 
@@ -37,7 +38,9 @@ def _export(args: argparse.Namespace) -> int:
     ids = f" (ids {report.first_id}..{report.last_id})" if report.exported else ""
     left = ", ".join(f"{t} {n}" for t, n in sorted(report.remaining.items()) if n) or "none"
     # The summary goes to stderr: standard output carries only the JSON lines.
-    print(f"exported {report.exported} events to {where}{ids}; still pending: {left}", file=sys.stderr)
+    held = (f" ({report.held_back} held back behind an earlier event of their dossier another export is sending)"
+            if report.held_back else "")
+    print(f"exported {report.exported} events to {where}{ids}; still pending: {left}{held}", file=sys.stderr)
     return 0
 
 
@@ -57,7 +60,7 @@ def _status(args: argparse.Namespace) -> int:
     return 1 if any(s.failing for s in rows) else 0
 
 
-def _age(age) -> str:
+def _age(age: timedelta) -> str:
     seconds = int(age.total_seconds())
     if seconds < 0:
         return "0 s"

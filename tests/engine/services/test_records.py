@@ -6,9 +6,10 @@ import pytest
 
 from engine.domain.access import Official
 from engine.services.errors import NotFound
+from engine.services.records import Person
 from engine.slips import render_html
 from tests.conftest import VN
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import Process, sequential, write_procedure
 from tests.support.lifecycle import change
 
 DESK = Official("desk1", "000.00.12.H15", frozenset({"one_stop_officer", "official"}), "Trần Thị Bình")
@@ -172,3 +173,34 @@ def test_records_follow_the_dossier_views_visibility(services, publish):
         services.records.get_for(OTHER, d.id, "control")
     with pytest.raises(NotFound, match="no record kind 'receipts'"):
         services.records.get_for(DESK, d.id, "receipts")
+
+
+def test_reception_guidance_and_refusal_slips(services, dirs, clock):
+    """A diagram whose reception step guides the applicant (R-3.2) and then ends: the dossier is
+    not accepted (status 3, dossier_store); both slips are the reception's, not the appraisal's."""
+    processes, forms = dirs
+    p = (Process("p").start()
+         .element('<bpmn:userTask id="reception" name="Tiếp nhận"><bpmn:extensionElements><spiffworkflow:properties>'
+                  '<spiffworkflow:property name="lifecycle" value="reception"/></spiffworkflow:properties>'
+                  '</bpmn:extensionElements></bpmn:userTask>', id="reception", lane="Một cửa [one_stop_officer]")
+         .end().chain("start", "reception", "end"))
+    write_procedure(processes, "R", p, forms_dir=forms, statutory_days=5)
+    [entry] = services.procedures.sync()
+    assert entry.outcome == "created", entry.problems
+    services.procedures.publish("R")
+    d = services.dossiers.start("R", applicant=APPLICANT)
+    with pytest.raises(NotFound, match="never received"):
+        services.records.get_for(DESK, d.id, "receipt")
+    clock.advance(timedelta(minutes=30))
+    missing = ["Tờ khai theo mẫu", "Bản sao giấy chứng nhận quyền sử dụng đất"]
+    services.dossiers.complete_task(d.current_tasks[0].task_id,
+                                    {"outcome": "guide", "missing": missing, "reason": "Hồ sơ chưa đầy đủ"}, "desk1")
+    record, html = html_of(services, d.id, "supplement")
+    check_page(html, d.code)
+    assert (record.body.stage, record.body.missing, record.body.reason) == ("reception", missing, "Hồ sơ chưa đầy đủ")
+    assert "Tiếp nhận hồ sơ" in html and record.body.issued_by == Person("desk1", None)
+    record, html = html_of(services, d.id, "refusal")
+    check_page(html, d.code)
+    assert record.body.stage == "reception" and "Phiếu từ chối tiếp nhận giải quyết hồ sơ" in html
+    with pytest.raises(NotFound, match="never received"):  # not accepted (3): no appointment was ever made
+        services.records.get_for(DESK, d.id, "receipt")
