@@ -290,8 +290,6 @@ class DossierService:
         check_data(data, ctx.data_limits, "data")
         now = ctx.clock.now()
         at = back_entry.happened_at if back_entry is not None else now
-        if back_entry is not None:
-            back_entry.check(now)
         with ctx.uow() as uow:
             found = uow.tasks.get_with_dossier(task_id)
             if found is None:
@@ -302,6 +300,8 @@ class DossierService:
                 check(row, dossier)
             if expected_version is not None and expected_version != row.version:
                 raise Conflict(f"task {task_id} is at version {row.version}, not {expected_version}: reload it")
+            if back_entry is not None:  # after the access rule: a caller without the right gets 403/404 first
+                back_entry.check(now)
             if back_entry is not None and at < row.created_at:
                 raise InvalidInput(f"the step cannot have been done before its task was ready "
                                    f"({row.created_at.astimezone(ctx.calendars().tz).isoformat()})",
