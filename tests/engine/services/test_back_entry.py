@@ -64,6 +64,8 @@ def test_a_step_done_on_paper_is_entered_with_its_real_time_and_marked(services,
     done_on_paper = datetime(2026, 11, 26, 15, 0, tzinfo=VN)
     with pytest.raises(Forbidden):  # an official enters their own steps only when they happen
         services.tasks.complete(AN, t.task_id, {}, happened_at=done_on_paper, reason=OUTAGE)
+    with pytest.raises(Forbidden):  # the right is judged before the time (a future one is 422 only to the authorised)
+        services.tasks.complete(AN, t.task_id, {}, happened_at=clock.now() + timedelta(minutes=5), reason=OUTAGE)
     with pytest.raises(InvalidInput) as no_reason:
         services.tasks.complete(HEAD, t.task_id, {}, happened_at=done_on_paper)
     assert no_reason.value.problems == [("reason", "required with a past time (R-9.3)")]
