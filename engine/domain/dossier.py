@@ -23,7 +23,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from .deadline import Calendar as _BasisCalendar, DeadlineBasis, ReappointmentRefused
-from .dossier_status import Channel, DossierStatus, StatusTransitionRefused, change_status
+from .dossier_status import TRANSITIONS, Channel, DossierStatus, StatusTransitionRefused, change_status
 from .timeliness import Timeliness, classify
 
 S = DossierStatus
@@ -148,6 +148,7 @@ class LifecyclePolicy:
 
 OPEN = frozenset({S.NEW, S.ACCEPTED, S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED})
 IN_HANDLING = frozenset({S.PROCESSING, S.SUPPLEMENT_REQUESTED, S.PAYMENT_REQUESTED})
+CLOSED = frozenset(s for s, targets in TRANSITIONS.items() if not targets)  # 3, 7, 8, 10: nothing follows
 
 
 @dataclass
@@ -380,7 +381,13 @@ class Dossier:
 
     @property
     def ended(self) -> bool:
+        """Handling is over (N-7's end: processed, refused, stopped, withdrawn, not accepted)."""
         return self.status not in OPEN
+
+    @property
+    def closed(self) -> bool:
+        """Nothing can follow (3, 7, 8, 10): its process has nothing left to do."""
+        return self.status in CLOSED
 
     def is_late(self, now: datetime, calendar: Calendar) -> bool:
         """An open dossier past its appointment counts as late (N-7); a paused one is not judged

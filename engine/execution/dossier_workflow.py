@@ -109,6 +109,7 @@ class ReadyHumanTask:
     working_days: int | None
     data: dict[str, Any]
     candidate_groups: str | None = None  # Camunda's candidate group, routed before the lane
+    lifecycle: str | None = None  # the task's `lifecycle` property (docs/bpmn-conventions.md §15)
 
 
 @dataclass(frozen=True)
@@ -254,6 +255,7 @@ class DossierWorkflow:
                     working_days=days,
                     data=t.data,
                     candidate_groups=meta.candidate_groups if meta else None,
+                    lifecycle=(meta.properties or {}).get("lifecycle") or None if meta else None,
                 )
             )
         return out

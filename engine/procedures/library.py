@@ -18,6 +18,7 @@ from jsonschema.exceptions import SchemaError
 
 from engine.execution.bpmn_compiler import BpmnInvalid, CompiledProcess, HumanTaskMeta, Problem, compile_process
 
+from .lifecycle_check import check_lifecycle
 from .metadata import METADATA_FILE, validate_metadata
 
 FORMS_PREFIX = "forms/"
@@ -122,6 +123,7 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
     if compiled is not None:
         wanted += [(m.form, m.file, m.elements[0] if m.elements else None) for m in compiled.messages.values()]
     _check_forms(wanted, forms, sources, problems)
+    check_lifecycle(tasks, sources, problems)
     if compiled is None or any(p.is_error for p in problems):
         raise ProcedureInvalid(folder, problems)
     return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)

@@ -8,7 +8,7 @@ outbox rows of its status changes (N-8, R-9.5) and notices (R-3.1, N-6). The cal
 It also makes the rules hold whatever a diagram draws: a process that ends while the dossier is in
 handling marks it processed (9); one that ends at reception leaves it not accepted (3, the
 guidance given); a dossier that ended by a rule (refused, stopped, withdrawn) has its process
-cancelled, so no task of it stays in anyone's inbox.
+cancelled, so no task of it stays in anyone's inbox (a processed one, 9, still returns its result).
 """
 from __future__ import annotations
 
@@ -127,10 +127,9 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
     dossier's timeline (e.g. "received" at registration)."""
     d = record.dossier
     cal = ctx.calendars()
-    status_before = d.status if d.id is not None else None
     if dw.completed and d.status in (S.NEW, *IN_HANDLING) and not d.ended:
         _end_of_process(d, now, cal)
-    elif d.ended and not dw.completed:
+    elif d.closed and not dw.completed:
         dw.cancel()
     after = Snapshot.of(dw)
     values = _columns(d, cal)
@@ -152,8 +151,8 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
     if event is not None:
         uow.dossiers.add_event(d.id, now, event[0], actor, event[1])
     new_tasks = write_rows(ctx, uow, d, dw, before, after, now, actor, acted_on)
-    _write_events(uow, d, now, actor, cal)
-    return Saved(after, new_tasks, d.status.value if d.status is not status_before else None, d.version)
+    changed = _write_events(uow, d, now, actor, cal)
+    return Saved(after, new_tasks, d.status.value if changed else None, d.version)
 
 
 def _end_of_process(d: Dossier, now: datetime, cal: Any) -> None:
@@ -183,10 +182,13 @@ def _columns(d: Dossier, cal: Any) -> dict[str, Any]:
     }
 
 
-def _write_events(uow: UnitOfWork, d: Dossier, now: datetime, actor: str | None, cal: Any) -> None:
+def _write_events(uow: UnitOfWork, d: Dossier, now: datetime, actor: str | None, cal: Any) -> bool:
+    """Write the aggregate's pending events; True if the status changed."""
     outbox: list[dict[str, Any]] = []
+    changed = False
     for event in d.drain():
         if isinstance(event, StatusChanged):
+            changed = True
             detail = event.detail()
             uow.dossiers.add_event(d.id, event.at, "status", actor, detail)
             outbox.append(_out("portal", "status", d, event.at, now, {
@@ -201,6 +203,7 @@ def _write_events(uow: UnitOfWork, d: Dossier, now: datetime, actor: str | None,
             if event.kind == "supplemented":
                 _pause_open_steps(uow, d, event, cal)
     uow.outbox.add(outbox)
+    return changed
 
 
 def _pause_open_steps(uow: UnitOfWork, d: Dossier, event: Recorded, cal: Any) -> None:

@@ -13,6 +13,7 @@ from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier import Dossier, LifecycleRefused
 from engine.domain.dossier_status import Channel
 from engine.domain.roles import Role
+from engine.domain.forwarding import forwarding_basis
 from engine.domain.timeliness import classify, open_is_late
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, StartMessageNeeded
 from engine.persistence.rows import DossierRow, TaskRow
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 # completion may overwrite it (a form-less task took any field, so scripts and timers reading
 # dossier_code or due_at saw what the official typed).
 RESERVED_FIELDS = frozenset({"dossier_code", "procedure_code", "competent_agency", "channel", "received_at",
-                             "started_at", "due_at", "applicant"})
+                             "started_at", "due_at", "forward_by", "applicant"})
 
 
 @dataclass(frozen=True)
@@ -196,6 +197,8 @@ class DossierService:
                 # No reception step drawn: registering at the desk is the reception (1 -> 2 -> 4).
                 dossier.receive(received_at, cal)
             started_at, due_at = dossier.started(cal), dossier.due(cal)
+            forward_by = forwarding_basis(received_at, channel, cal, ctx.lifecycle.forward_cutoff_hour,
+                                          ctx.lifecycle.forward_hours).due(cal)
             wf_data = {
                 **(data or {}),
                 "dossier_code": code,
@@ -205,6 +208,7 @@ class DossierService:
                 "received_at": received_at.astimezone(cal.tz).isoformat(),
                 "started_at": started_at.isoformat(),
                 "due_at": due_at.isoformat(),
+                "forward_by": forward_by.isoformat(),  # N-3: a timer can flag late forwarding
                 "applicant": applicant or {},
             }
             try:
@@ -313,7 +317,7 @@ class DossierService:
             if problems:
                 raise InvalidInput(f"the form of task {row.name!r} has {len(problems)} problem(s)", problems)
             record = to_record(dossier, ctx.lifecycle)
-            if record.dossier.ended:  # N-8: an ended dossier changes no more (its tasks were cancelled)
+            if record.dossier.closed:  # N-8: a closed dossier changes no more (its tasks were cancelled)
                 raise Conflict(f"dossier {dossier.code} has ended (status {record.dossier.status.label}): "
                                "its tasks can no longer be completed")
             dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)
@@ -323,9 +327,10 @@ class DossierService:
             effect = dw.task_lifecycle(task_id)
             if effect == "assignment":  # the form names an active official of the competent agency
                 check_assignee(uow, data.get("official"), Role.OFFICIAL.value, dossier.agency_id, field="official")
+            seen = {**dw.task_data(task_id), **data}  # what earlier forms said, e.g. the drafted notice
             try:
                 dw.complete(task_id, data)
-                apply_task_effect(record.dossier, effect, data, at, ctx.calendars())
+                apply_task_effect(record.dossier, effect, seen, at, ctx.calendars())
                 saved = save(ctx, uow, record, dw, before, at, actor, acted_on=(task_id, row.version))
             except LifecycleRefused as err:
                 raise lifecycle_error(err) from None

@@ -11,21 +11,10 @@ from typing import Any
 
 from engine.domain.dossier import Dossier, LifecycleDataError
 from engine.domain.dossier_status import Channel
+from engine.domain.lifecycle_steps import MESSAGE_STEPS, RECEPTION_OUTCOMES, TASK_STEPS
 
-# Task effects and the form fields each reads (checked against the task's form at load).
-TASK_EFFECTS: dict[str, tuple[str, ...]] = {
-    "reception": ("outcome",),  # receive | guide | refuse; guide: missing + reason; refuse: reason
-    "supplement_request": ("missing", "reason"),  # N-4: 4 -> 5, clock paused
-    "payment_request": ("amount",),  # 4 -> 6
-    "result_ready": (),  # 4 -> 9, R-6.1
-    "refusal": ("reason",),  # 4 -> 8, refused with the written reason
-    "stop": ("reason",),  # 4 -> 8, notice of stopping
-    "result_return": ("return_channel",),  # 9 -> 10; postal: tracking_number
-    "assignment": ("official",),  # the next `official` tasks go to this official only
-}
-# Messages whose delivery is a lifecycle event (the applicant's actions, R-2.4, R-6.2).
-MESSAGE_EFFECTS = {"supplement_received", "fee_paid"}
-RECEPTION_OUTCOMES = ("receive", "guide", "refuse")
+TASK_EFFECTS = TASK_STEPS  # name -> (fields it reads, what it does)
+MESSAGE_EFFECTS = frozenset(MESSAGE_STEPS)
 
 
 def apply_task_effect(d: Dossier, effect: str | None, data: dict[str, Any], now: datetime, cal: Any) -> None:

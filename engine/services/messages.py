@@ -20,7 +20,8 @@ from typing import Any, Protocol
 from engine import logs
 from engine.domain import access
 from engine.domain.access import Official
-from engine.domain.dossier import LifecycleRefused
+from engine.domain.dossier import CLOSED, LifecycleRefused
+from engine.domain.dossier_status import DossierStatus
 from engine.domain.json_values import value_problems
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
@@ -115,7 +116,7 @@ class MessageService:
             logs.bind(dossier=dossier.code)
             if expected_version is not None and expected_version != dossier.version:
                 raise Conflict(f"dossier {dossier.code} is at version {dossier.version}, not {expected_version}: reload it")
-            if dossier.completed_at is not None:
+            if DossierStatus(dossier.status) in CLOSED:
                 raise Conflict(f"dossier {dossier.code} is finished ({dossier.status}): it waits for no message")
             info = ctx.processes.info(uow, dossier.procedure_version_id)
             dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.deadline import DeadlineBasis
+from engine.domain.forwarding import forwarding_basis
 from engine.domain.roles import LaneError, Role, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.persistence.unit_of_work import UnitOfWork
@@ -42,8 +43,14 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
     except LaneError as err:
         raise ProcessError(str(err), task.element_id) from None
     due_at = basis = None
-    if task.working_hours is not None or task.working_days is not None:
+    deadline = None
+    if task.lifecycle == "forwarding":  # N-3: counted from reception, not from the task
+        policy = ctx.lifecycle
+        deadline = forwarding_basis(dossier.basis.start, dossier.channel, ctx.calendars(),
+                                    policy.forward_cutoff_hour, policy.forward_hours)
+    elif task.working_hours is not None or task.working_days is not None:
         deadline = DeadlineBasis(now, working_hours=task.working_hours, working_days=task.working_days)
+    if deadline is not None:
         try:
             due_at, basis = deadline.due(ctx.calendars()), deadline.to_json()
         except (ValueError, OverflowError) as err:  # e.g. 10**9 working days: past the calendar's years

@@ -72,8 +72,8 @@ def test_the_sample_procedure_compiles_with_its_conventions():
     compiled = compile_process({SAMPLE.name: SAMPLE.read_bytes()})
     receive = compiled.human_tasks["HKD01_registration/receive"]
     assert receive.lane == "Bộ phận Một cửa [one_stop_officer]"
-    assert receive.form == "reception-check.json"
-    assert receive.working_hours == 8
+    assert receive.form == "reception.json" and receive.properties["lifecycle"] == "reception"
+    assert receive.working_hours == 4
     assert ("receive_overdue", SAMPLE.name, "deadline(working_hours=8)") in compiled.timers
 
 
