@@ -212,8 +212,13 @@ class TimelineEntrySchema(Schema):
     due_at = LocalDateTime(allow_none=True)
     done_at = LocalDateTime(allow_none=True)
     timeliness = fields.String(allow_none=True, metadata={"description": "early, on_time or late (N-7)"})
-    back_entered = fields.Boolean(metadata={"description": "R-9.3: entered after an outage with its real time"})
+    back_entered = fields.Boolean(required=True, metadata={"description": "recorded after an outage (R-9.3)"})
     back_entry_reason = fields.String(allow_none=True)
+
+
+class PauseSchema(Schema):
+    from_ = LocalDateTime(required=True, data_key="from", attribute="from")
+    to = LocalDateTime(required=True)
 
 
 class EventSchema(Schema):
@@ -248,21 +253,22 @@ class DossierSchema(Schema):
     started_at = LocalDateTime(required=True)
     due_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
-    timeliness = fields.String(allow_none=True)
+    timeliness = fields.String(allow_none=True, metadata={
+        "description": "N-7: stored when the dossier ended (early, on_time, late); open: late once past due"})
     applicant = fields.Dict(required=True)
-    # The lifecycle (issue 9, docs/lifecycle.md)
-    status_code = fields.Integer(metadata={"description": "national status code 1-10 (N-8)"})
-    channel_code = fields.Integer(metadata={"description": "national channel code 1-3 (N-8)"})
-    outcome = fields.String(allow_none=True, metadata={"description": "result, not_accepted, refused, stopped, withdrawn"})
+    status_code = fields.Integer(required=True, metadata={"description": "national status code 1-10 (N-8)"})
+    channel_code = fields.Integer(required=True, metadata={"description": "national channel code 1-3 (N-8)"})
+    outcome = fields.String(allow_none=True, metadata={
+        "description": "how it ended: result, not_accepted, refused, stopped, withdrawn"})
     status_reason = fields.String(allow_none=True)
     original_due_at = LocalDateTime(allow_none=True, metadata={
-        "description": "the appointment before the apology's new one (N-6)"})
-    reappointment = fields.Dict(allow_none=True, metadata={"description": "the one new appointment: due, reason, made_at"})
+        "description": "the appointment before the re-appointment (N-6), when there is one"})
+    reappointment = fields.Dict(allow_none=True)
+    paused_since = LocalDateTime(allow_none=True, metadata={"description": "waiting for a supplement (N-4)"})
+    supplements = fields.Integer(required=True)
+    pauses = fields.List(fields.Nested(PauseSchema), required=True)
     timeliness_reappointed = fields.String(allow_none=True)
-    paused_since = LocalDateTime(allow_none=True, metadata={"description": "waiting for the applicant's supplement (N-4)"})
-    supplements = fields.Integer()
-    fee = fields.Dict(allow_none=True, metadata={
-        "description": "amount (VND), requested_at, paid_at, reference, method, refunded_at, refund_reason"})
+    fee = fields.Dict(allow_none=True)
     result_ready_at = LocalDateTime(allow_none=True)
     returned_at = LocalDateTime(allow_none=True)
     return_channel = fields.String(allow_none=True)

@@ -46,11 +46,13 @@ class Process:
              hours: float | str | None = None, days: int | str | None = None,
              each: str | None = None, item: str | None = None, gather: str | None = None,
              output_item: str | None = None, sequential: bool = False,
-             props: dict[str, object] | None = None) -> "Process":
+             props: dict[str, object] | None = None, lifecycle: str | None = None) -> "Process":
         """A user task; with `each` (a data field holding a collection) a multi-instance one whose
         instances get the collection's items as `item`, their `output_item` gathered in `gather`.
-        `props`: more task properties, e.g. {"lifecycle": "assignment"} (docs/lifecycle.md)."""
+        `props`: more task properties; `lifecycle` names its lifecycle step (docs/bpmn-conventions.md §15)."""
         props = dict(props or {})
+        if lifecycle:
+            props["lifecycle"] = lifecycle
         if form:
             props["formJsonSchemaFilename"] = form
         if hours is not None:
