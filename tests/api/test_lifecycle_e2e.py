@@ -63,6 +63,7 @@ def api(services, dirs, clock):
                     forms={"reception.json": RECEPTION, "conclusion.json": CONCLUSION, "opinion.json": OPINION})
     [entry] = services.procedures.sync()
     assert entry.outcome == "created", entry.problems
+    clock.set(at(2026, 1, 5, 8))  # in effect from before Tết 2026, for every test below
     services.procedures.publish("L")
     app = create_app(services, ApiSettings(secret_key="test-secret-" + "x" * 40), start_scheduler=False)
     app.config["TESTING"] = True
@@ -92,6 +93,7 @@ def register(api, clock, when, consultations=()):
 
 
 def complete(api, who, dossier, element, data=None, expect=200):
+    api.refresh_tokens(api.app)  # tokens last a working day; the tests move the clock
     view = api.get(who, f"/api/dossiers/{dossier['id']}").json
     [task] = [t for t in view["current_tasks"] if t["element_id"] == element and (
         who not in ("other", "third") or t["candidate_agency"] == USERS.get(who, (THIRD,))[0])]
