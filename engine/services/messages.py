@@ -121,6 +121,8 @@ class MessageService:
             info = ctx.processes.info(uow, dossier.procedure_version_id)
             dw = DossierWorkflow.restore(info.process, dossier.state, ctx.script_engine, ctx.clock)
             waiting = sorted({w.name for w in dw.waiting_messages()})
+            if message not in waiting and dossier.completed_at is not None:  # processed (9), result pending
+                raise Conflict(f"dossier {dossier.code} is finished ({dossier.status}): it waits for no message")
             if message not in waiting:
                 raise Conflict(f"dossier {dossier.code} is not waiting for message {message!r}"
                                + (f" (it waits for: {', '.join(waiting)})" if waiting else " (it waits for no message)"),
