@@ -24,6 +24,7 @@ def at(y, mo, d, h=0, mi=0):
 def hkd(services):
     services.procedures.add_version(load_procedure(ROOT / "processes" / "HKD-01", ROOT / "forms"))
     services.procedures.publish("HKD-01")  # in effect from the fixture clock, Thu 26 Nov 2026
+    services.accounts.add("cv", "000.00.12.H15", ["official"], password="mật-khẩu-đủ-dài-1")
     return services
 
 
