@@ -16,6 +16,7 @@ from engine.services.attachments import AttachmentService
 from engine.services.audit import AuditService
 from engine.services.figures import FiguresService
 from engine.services.backup import BackupService
+from engine.services.catalogue import CatalogueService
 from engine.services.context import CalendarProvider, EngineContext
 from engine.services.dossiers import DossierService
 from engine.services.drafts import DraftService
@@ -41,6 +42,7 @@ class Services:
     db: Database
     ctx: EngineContext
     procedures: ProcedureService
+    catalogue: CatalogueService  # the procedures in effect, for officials and applicants
     dossiers: DossierService
     timers: TimerService
     accounts: AccountService
@@ -97,6 +99,7 @@ def build(
     return Services(
         settings, db, ctx,
         procedures=ProcedureService(ctx),
+        catalogue=CatalogueService(ctx),
         dossiers=dossiers,
         timers=timers,
         accounts=accounts,

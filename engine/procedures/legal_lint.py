@@ -7,13 +7,18 @@ Run on a procedure the engine's checks accepted, it adds located problems:
   - the shares along the longest path fit the statutory time (R-5.1): parallel branches count
     their longest branch, a loop counts once, exception paths (boundary events, event
     sub-processes) are not counted;                                                        warning
+  - timer expressions and conditions name only documented functions and data that a form, a
+    script, a decision, a multi-instance item, a message or the dossier's start fields provide
+    (a misspelt `aproved == True` would be a run-time incident);                            warning
   - DMN decision tables: every combination of the inputs' tested values matched by a rule
     (warning), and rules that match together only where the hit policy allows it (UNIQUE: never;
     ANY: with equal outputs)                                                                 error
 """
 from __future__ import annotations
 
+import ast
 import itertools
+import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -24,6 +29,8 @@ from engine.execution.checks.model import BPMN_NS, NS, local
 from engine.execution.checks.problems import Problem, warning
 from engine.execution.checks.xml import read_xml
 from engine.execution.dmn.load import load_decisions
+from engine.execution.sandbox.policy import BUILTIN_NAMES, EXCEPTION_NAMES
+from engine.execution.working_time import WorkingTimeFunctions
 
 from .library import LoadedProcedure
 
@@ -36,7 +43,7 @@ _SKIPPED_NODES = ("boundaryEvent",)  # exception paths do not count towards the 
 
 def lint(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = None) -> list[Problem]:
     """Every legal-lint problem of a compiled procedure. `roles_by_agency` (agency id -> roles that
-    its accounts hold) enables the lane check; None skips it (no directory at hand)."""
+    its accounts hold) enables the lane check; None or empty skips it (no directory at hand)."""
     problems: list[Problem] = []
     trees = {}
     for name, text in loaded.sources.items():
@@ -55,7 +62,7 @@ def lint(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = 
             problems.append(warning(task.file, task.task_id, f"user task {task.name!r} is in no lane: it goes to "
                                     f"'{route.role}' of the competent agency by default; draw it in a lane that "
                                     "names its role", where))
-        if roles_by_agency is not None and route.agency_field is None:
+        if roles_by_agency and route.agency_field is None:  # an empty directory (a fresh install) says nothing
             target = route.agency or agency
             if route.role not in roles_by_agency.get(target, set()):
                 problems.append(warning(task.file, task.task_id, f"user task {task.name!r} goes to role "
@@ -70,6 +77,7 @@ def lint(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = 
                                     "(workingHours or workingDays): the statutory time is not divided among the "
                                     "steps (R-5.1)", where))
     problems += _statutory_time(loaded, trees)
+    problems += _unknown_names(loaded, trees)
     for name, tree in trees.items():
         if name.endswith(".dmn"):
             problems += _decision_tables(name, tree)
@@ -190,6 +198,99 @@ def _statutory_time(loaded: LoadedProcedure, trees: dict[str, etree._Element]) -
 
 def _figure(x: float) -> str:
     return f"{x:g}"
+
+
+# ---------------------------------------------------------------- names in expressions
+
+# The data every dossier starts with (engine/services/dossiers.py RESERVED_FIELDS; a test keeps them equal).
+START_FIELDS = frozenset({"dossier_code", "procedure_code", "competent_agency", "channel", "received_at",
+                          "started_at", "due_at", "applicant"})
+_KNOWN = (START_FIELDS | set(WorkingTimeFunctions.NAMES) | set(BUILTIN_NAMES) | set(EXCEPTION_NAMES)
+          | {"True", "False", "None"})
+_CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+def _bound_in(tree: ast.AST) -> set[str]:
+    """Names an expression or script binds itself: assignments, loop and comprehension targets,
+    function and lambda parameters, defined functions, caught exceptions."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            found.add(node.id)
+        elif isinstance(node, ast.arg):
+            found.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.add(node.name)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.add(node.name)
+    return found
+
+
+def _provided(loaded: LoadedProcedure, trees: dict[str, etree._Element]) -> set[str]:
+    """Every data name something in the procedure provides."""
+    from .diff import _form_fields
+
+    names = set(_KNOWN)
+    for key, text in loaded.sources.items():
+        if key.endswith(".json"):
+            try:
+                schema = json.loads(text)
+            except (ValueError, RecursionError):
+                continue
+            names |= {f.split(".", 1)[0] for f in _form_fields(schema)}
+    for tree in trees.values():
+        for el in tree.iter():
+            if not isinstance(el.tag, str):
+                continue
+            kind = local(el)
+            if kind == "script" and el.text:
+                try:
+                    names |= _bound_in(ast.parse(el.text))
+                except SyntaxError:
+                    pass
+            elif kind in ("inputDataItem", "outputDataItem"):
+                names |= {n for n in (el.get("name"), el.get("id")) if n}
+            elif kind in ("loopDataOutputRef", "messageVariable") and el.text:
+                names.add(el.text.strip())
+            elif kind in ("output", "decision") and el.get("name"):
+                names.add(el.get("name"))
+            for attr in ("resultVariable", f"{{{_CAMUNDA_NS}}}resultVariable", "id"):
+                if el.get(attr) and (attr != "id" or kind == "decision"):
+                    names.add(el.get(attr))
+            if kind == "property" and el.get("name") == "resultVariable" and el.get("value"):
+                names.add(el.get("value"))
+    return names
+
+
+def _unknown_names(loaded: LoadedProcedure, trees: dict[str, etree._Element]) -> list[Problem]:
+    problems: list[Problem] = []
+    provided = _provided(loaded, trees)
+    for file, tree in trees.items():
+        if not file.endswith(".bpmn"):
+            continue
+        for el in tree.iter(f"{{{BPMN_NS}}}conditionExpression", f"{{{BPMN_NS}}}timeDate",
+                            f"{{{BPMN_NS}}}timeDuration", f"{{{BPMN_NS}}}timeCycle"):
+            text = (el.text or "").strip()
+            if not text or text.startswith(("${", "#{", "=")):
+                continue  # JUEL / FEEL: translated and checked by the engine
+            try:
+                expression = ast.parse(text, mode="eval")
+            except SyntaxError:
+                continue  # refused by the engine's checks
+            own = _bound_in(expression)
+            unknown = sorted({n.id for n in ast.walk(expression) if isinstance(n, ast.Name)
+                              and isinstance(n.ctx, ast.Load)} - provided - own)
+            if not unknown:
+                continue
+            owner = el.getparent()
+            if local(owner) == "timerEventDefinition":
+                owner = owner.getparent()
+            what = "condition" if local(el) == "conditionExpression" else local(el)
+            problems.append(warning(file, owner.get("id"), f"the {what} {text!r} uses {', '.join(map(repr, unknown))}, "
+                                    "which no form, script, decision, message or start field of the dossier "
+                                    "provides: a misspelling? (if it comes with the registration data, ignore this)",
+                                    el.sourceline))
+    return problems
 
 
 # ---------------------------------------------------------------- DMN decision tables

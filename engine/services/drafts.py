@@ -97,8 +97,12 @@ class DraftService:
 
     # ------------------------------------------------------------ analysts
 
-    def check(self, files: dict[str, bytes], forms: dict[str, bytes], folder: str = "") -> ValidationReport:
-        """The validation report of files not stored (a dry run); lanes checked against the accounts."""
+    def check(self, files: dict[str, bytes], forms: dict[str, bytes], folder: str = "",
+              user: Official | None = None) -> ValidationReport:
+        """The validation report of files not stored (a dry run); lanes checked against the accounts.
+        `user` (None: the command line) must be an analyst or the control office."""
+        if user is not None and not (user.has(Role.ANALYST) or user.has(Role.CONTROL_OFFICE)):
+            raise Forbidden("only analysts and the control office validate procedures")
         with self.ctx.uow(write=False) as uow:
             roles = uow.procedure_review.roles_by_agency()
         return validate(folder, files, forms, roles)[1]
@@ -294,6 +298,12 @@ class DraftService:
             return diff_sources(code, old.number if old is not None else None, old.sources if old is not None else {},
                                 new.number, new.sources, waiting)
 
+    def versions(self, user: Official, code: str) -> list[VersionView]:
+        """Every version of a procedure, drafts included (analysts of its agency, control office)."""
+        with self.ctx.uow(write=False) as uow:
+            self._visible(uow, user, code, None)
+            return [VersionView.of(code, v) for v in uow.procedures.versions(code)]
+
     def history(self, user: Official, code: str) -> list[Any]:
         with self.ctx.uow(write=False) as uow:
             self._visible(uow, user, code, None)
@@ -303,9 +313,13 @@ class DraftService:
         with self.ctx.uow(write=False) as uow:
             return uow.procedure_review.repeals(code)
 
-    def late_setups(self, at: datetime | None = None, working_days: int | None = None) -> list[LateSetup]:
+    def late_setups(self, at: datetime | None = None, working_days: int | None = None,
+                    user: Official | None = None) -> list[LateSetup]:
         """Versions whose setup is late (R-1.2): published after their due instant, or not yet
-        published when `at` (default now) is past it. `working_days` defaults to the setting (3)."""
+        published when `at` (default now) is past it. `working_days` defaults to the setting (3).
+        `user` (None: the command line) must be the control office."""
+        if user is not None:
+            _require(user, Role.CONTROL_OFFICE, "see the late setups")
         at = at or self.ctx.clock.now()
         days = working_days if working_days is not None else self.setup_working_days
         cal = self.ctx.calendars()

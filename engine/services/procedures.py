@@ -7,7 +7,7 @@ announcing decision, repeal — is `engine/services/drafts.py` (issue 12)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,17 @@ class VersionView:
     retired_at: datetime | None
     created_at: datetime
     metadata: dict[str, Any]
+    submitted_at: datetime | None = None
+    submitted_by: str | None = None
+    decision_number: str | None = None
+    decision_date: date | None = None
+    backdate_reason: str | None = None
 
     @classmethod
     def of(cls, code: str, v: ProcedureVersion) -> "VersionView":
         return cls(code, v.number, v.state, v.content_hash, v.effective_from, v.published_at,
-                   v.published_by, v.retired_at, v.created_at, v.meta)
+                   v.published_by, v.retired_at, v.created_at, v.meta, v.submitted_at, v.submitted_by,
+                   v.decision_number, v.decision_date, v.backdate_reason)
 
 
 class ProcedureService:

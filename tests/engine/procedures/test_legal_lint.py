@@ -116,3 +116,25 @@ def test_a_lint_error_refuses_the_files():
     result, report = validate("P", files, {})
     assert result is None and not report.valid
     assert any("rules 1 and 2 both match" in p.message for p in report.errors)
+
+
+def test_a_condition_naming_data_nothing_provides_is_flagged():
+    # `approved` comes from the form of `t`; `aproved` is a misspelling; `deadline`, `now` and the
+    # start fields are documented; a comprehension's own variable is its own.
+    p = (Process("p").start().user("t", lane="official", form="f.json", hours=1).xor("x", default="no")
+         .end("yes_end").end("no_end")
+         .chain("start", "t", "x")
+         .flow("x", "yes_end", "aproved == True and channel == 'online' and all(v for v in [approved])")
+         .flow("x", "no_end", id="no"))
+    forms = {"f.json": b'{"type": "object", "properties": {"approved": {"type": "boolean"}}}'}
+    files = {"procedure.toml": metadata("P").encode(), "P.bpmn": p.xml()}
+    found = [m for m in messages(lint(build_procedure("P", files, forms))) if "provides" in m]
+    assert found == ["the condition \"aproved == True and channel == 'online' and all(v for v in [approved])\" uses "
+                     "'aproved', which no form, script, decision, message or start field of the dossier provides: "
+                     "a misspelling? (if it comes with the registration data, ignore this)"]
+
+
+def test_the_start_fields_are_the_dossier_service_s():
+    from engine.procedures.legal_lint import START_FIELDS
+    from engine.services.dossiers import RESERVED_FIELDS
+    assert START_FIELDS == RESERVED_FIELDS
