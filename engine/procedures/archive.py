@@ -69,6 +69,15 @@ def _safe_name(raw: str) -> str | None:
 def read_zip(data: bytes, limits: ArchiveLimits = ArchiveLimits()) -> Bundle:
     """The bundle in a zip archive; raises ArchiveRefused naming every refused member."""
     try:
+        return _read_zip(data, limits)
+    except ArchiveRefused:
+        raise
+    except Exception as err:  # a hostile archive can break the zip reader in many ways: all are a refusal
+        raise ArchiveRefused("the archive cannot be read", [("archive", f"cannot be read: {type(err).__name__}")]) from None
+
+
+def _read_zip(data: bytes, limits: ArchiveLimits) -> Bundle:
+    try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError):
         raise ArchiveRefused("not a zip archive", [("file", "not a zip archive")]) from None
