@@ -1,0 +1,27 @@
+"""TEMPORARY (reports branch only): dossier columns the lead's issue-9 migration adds; dropped on rebase.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-30 20:30:00
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('timeliness', sa.String(16), nullable=True))
+        batch_op.add_column(sa.Column('timeliness_reappointed', sa.String(16), nullable=True))
+        batch_op.add_column(sa.Column('applicant_name', sa.String(255), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('dossiers', schema=None) as batch_op:
+        batch_op.drop_column('applicant_name')
+        batch_op.drop_column('timeliness_reappointed')
+        batch_op.drop_column('timeliness')
