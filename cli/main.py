@@ -9,6 +9,8 @@ from engine.services.errors import ServiceError
 
 from . import (audit_commands, calendar_commands, db_commands, incident_commands, outbox_commands, procedure_commands,
                serve_commands, timer_commands, user_commands)
+from . import (audit_commands, calendar_commands, db_commands, incident_commands, procedure_commands,
+               report_commands, serve_commands, timer_commands, user_commands)
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -17,6 +19,7 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     db_commands.register,
     outbox_commands.register,
     procedure_commands.register,
+    report_commands.register,
     timer_commands.register,
     user_commands.register,
     incident_commands.register,

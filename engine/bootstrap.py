@@ -31,6 +31,7 @@ from engine.services.procedures import ProcedureService
 from engine.services.records import RecordService
 from engine.services.rate_limit import RateLimiter
 from engine.services.reassignment import ReassignmentService
+from engine.services.reports import ReportService, load_points
 from engine.services.tasks import TaskService
 from engine.services.timers import TimerService
 from engine.settings import Settings
@@ -63,6 +64,7 @@ class Services:
     watchlist: WatchlistService  # overdue and at-risk dossiers (R-5.3, N-6)
     outbox: OutboxService  # exporting status changes and notices (R-9.5, N-8)
     records: RecordService  # slips and records of a dossier (N-2)
+    reports: ReportService
 
     @property
     def clock(self) -> Clock:
@@ -120,4 +122,5 @@ def build(
         watchlist=WatchlistService(ctx, incidents, settings.at_risk_hours),
         outbox=OutboxService(ctx),
         records=RecordService(ctx, dossiers),
+        reports=ReportService(ctx, load_points(settings.ranking_points_path) if settings.ranking_points_path else None),
     )

@@ -53,6 +53,7 @@ class Settings:
     at_risk_hours: float = 8  # R-5.3, N-6: open dossiers due within this many working hours are "at risk"
     log_level: str = "INFO"  # DEBUG adds SpiffWorkflow's per-task lines (engine/logs.py)
     log_format: str = "json"  # json (one object per line) or console (text for a terminal)
+    ranking_points_path: Path | None = None  # TOML [points] of the agencies' ranking; None: the default (R-7.4)
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -93,6 +94,7 @@ class Settings:
             "script_step_ms": int(env.get("MOTCUA_SCRIPT_STEP_MS", "10000")),
             "log_level": env.get("MOTCUA_LOG_LEVEL", "INFO"),
             "log_format": env.get("MOTCUA_LOG_FORMAT", "json"),
+            "ranking_points_path": Path(env["MOTCUA_RANKING_POINTS"]) if env.get("MOTCUA_RANKING_POINTS") else None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

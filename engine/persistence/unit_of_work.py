@@ -10,6 +10,7 @@ from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
 from .procedure_review import ProcedureReviewRepository
+from .report_queries import ReportQueries
 from .repositories import (
     AccountRepository,
     AttachmentRepository,
@@ -53,6 +54,7 @@ class UnitOfWork:
         self.integrity = IntegrityRepository(s, d)
         self.figures = FiguresRepository(s, d)
         self.procedure_review = ProcedureReviewRepository(s, d)
+        self.reports = ReportQueries(s, d)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
