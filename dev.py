@@ -4,12 +4,15 @@
     python3 dev.py run     # set up .venv, migrate the SQLite database, load and publish processes/, serve API + scheduler
     python3 dev.py test    # set up .venv and run the whole test suite (extra arguments go to pytest)
 
-The virtual environment is (re)installed only when pyproject.toml changes.
+The virtual environment is (re)installed only when pyproject.toml changes. The web pages' front-end
+packages (package.json / package-lock.json: bpmn-js) are installed into node_modules/ with `npm ci`
+when the lock file changes; without npm the API still runs and the pages say what is missing.
 """
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -18,6 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / ".motcua-installed"
+NODE_MODULES = ROOT / "node_modules"
+NODE_STAMP = NODE_MODULES / ".motcua-installed"
 
 
 def _bin(name: str) -> Path:
@@ -38,11 +43,32 @@ def ensure_venv() -> None:
     STAMP.write_text(wanted)
 
 
+def ensure_web_assets() -> None:
+    """`npm ci` when package-lock.json changed since the last install; a warning, not a failure,
+    when npm is missing or the registry cannot be reached (the API does not need the pages)."""
+    lock = ROOT / "package-lock.json"
+    wanted = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if NODE_STAMP.exists() and NODE_STAMP.read_text().strip() == wanted:
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        print("dev.py: npm not found: the web pages (/ui/) need Node.js and npm for bpmn-js; "
+              "the API runs without them", file=sys.stderr, flush=True)
+        return
+    print("dev.py: installing the web pages' packages (npm ci)", flush=True)
+    done = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--omit=dev"], cwd=ROOT)
+    if done.returncode != 0:
+        print("dev.py: npm ci failed: the web pages (/ui/) will say their packages are missing", file=sys.stderr)
+        return
+    NODE_STAMP.write_text(wanted)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test", "setup"}:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     ensure_venv()
+    ensure_web_assets()
     command, rest = argv[0], argv[1:]
     if command == "setup":
         return 0

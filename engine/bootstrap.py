@@ -18,6 +18,7 @@ from engine.services.figures import FiguresService
 from engine.services.backup import BackupService
 from engine.services.catalogue import CatalogueService
 from engine.services.context import CalendarProvider, EngineContext
+from engine.services.dossier_path import DossierPathService
 from engine.services.dossiers import DossierService
 from engine.services.drafts import DraftService
 from engine.services.incidents import IncidentService
@@ -65,6 +66,7 @@ class Services:
     outbox: OutboxService  # exporting status changes and notices (R-9.5, N-8)
     records: RecordService  # slips and records of a dossier (N-2)
     reports: ReportService
+    dossier_paths: DossierPathService
 
     @property
     def clock(self) -> Clock:
@@ -123,4 +125,5 @@ def build(
         outbox=OutboxService(ctx),
         records=RecordService(ctx, dossiers),
         reports=ReportService(ctx, load_points(settings.ranking_points_path) if settings.ranking_points_path else None),
+        dossier_paths=DossierPathService(ctx, dossiers),
     )
