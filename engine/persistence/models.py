@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -131,6 +132,12 @@ class ProcedureEvent(Base):
 
 class Dossier(Base):
     __tablename__ = "dossiers"
+    __table_args__ = (
+        # Reports (N-4): open dossiers past due that were paused for a supplement are few; this
+        # partial index finds them without a scan (engine/persistence/report_queries.py).
+        Index("ix_dossiers_paused_due", "due_at", postgresql_where=text("due_basis ? 'pauses'"),
+              sqlite_where=text("json_extract(due_basis, '$.pauses') IS NOT NULL")),
+    )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
     procedure_version_id: Mapped[int] = mapped_column(ForeignKey("procedure_versions.id"), index=True)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import and_, case, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from engine.domain.ontime import CLASSES, MET
@@ -39,6 +39,7 @@ class GroupCounts:
     open: int
     open_late: int  # open and past due as of the as-of instant, pauses not yet taken out
     handling_seconds: float  # sum of completed_at - received_at over the finished with a class
+    pause_candidates: int = 0  # how many of open_late may have been paused then
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ class CatalogueEntry:
 
 
 def _sum(condition: Any) -> Any:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    """How many rows of the group meet `condition` (COUNT(*) FILTER: no expression per row beyond it)."""
+    return func.count().filter(condition)
 
 
 class ReportQueries:
@@ -105,37 +107,65 @@ class ReportQueries:
     # ------------------------------------------------------------ dossiers
 
     def dossier_counts(self, start: datetime, end: datetime, as_of: datetime, agencies: Sequence[str] | None,
-                       procedures: Sequence[str] | None) -> list[GroupCounts]:
+                       procedures: Sequence[str] | None, paused_statuses: Sequence[str] = (),
+                       handling_time: bool = False) -> list[GroupCounts]:
+        """One scan, grouped by agency, procedure and stored class (fewer conditions per row than a
+        filtered count per class); `handling_time` adds the seconds the indicators need. Open-and-late
+        rows that may have been paused at as-of (a pause recorded in their basis, or a status of
+        `paused_statuses`) are counted, for the service to read them (`pause_states`) and check (N-4).
+        Every aggregate is parallel-safe, so PostgreSQL scans with its parallel workers."""
         d = T_D.c
-        received = and_(d.received_at >= start, d.received_at < end)
-        finished = and_(d.completed_at >= start, d.completed_at < end)
-        classified = and_(finished, d.timeliness.in_(CLASSES))
+        received = d.received_at >= start  # received_at < end: the WHERE below
+        finished = d.completed_at < end  # completed_at >= start or NULL: the WHERE below
         is_open = and_(d.received_at < as_of, or_(d.completed_at.is_(None), d.completed_at >= as_of))
+        open_late = and_(is_open, d.due_at < as_of)
+        may_pause = self._has_pauses() if not paused_statuses else or_(self._has_pauses(),
+                                                                       d.status.in_(list(paused_statuses)))
+        columns = [d.agency_id, d.procedure_code, d.timeliness,
+                   _sum(received), _sum(and_(received, d.channel == "online")), _sum(finished),
+                   _sum(and_(finished, d.timeliness_reappointed.is_not(None))),
+                   _sum(and_(finished, d.timeliness_reappointed.in_(MET))),
+                   _sum(is_open), _sum(open_late), _sum(and_(open_late, may_pause))]
+        if handling_time:
+            columns.append(func.sum(self._seconds(d.received_at, d.completed_at)).filter(finished))
         stmt = (
-            select(
-                d.agency_id, d.procedure_code,
-                _sum(received), _sum(and_(received, d.channel == "online")), _sum(finished),
-                *[_sum(and_(finished, d.timeliness == c)) for c in CLASSES],
-                _sum(and_(finished, d.timeliness_reappointed.is_not(None))),
-                _sum(and_(finished, d.timeliness_reappointed.in_(MET))),
-                _sum(is_open), _sum(and_(is_open, d.due_at < as_of)),
-                func.coalesce(func.sum(case((classified, self._seconds(d.received_at, d.completed_at)),
-                                            else_=0.0)), 0.0),
-            )
-            # Only rows that can count: received before as-of (or the end) and not ended before the start.
+            select(*columns)
+            # Only rows that can count: received before the end and not ended before the start.
             .where(d.received_at < end, or_(d.completed_at.is_(None), d.completed_at >= start),
                    *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
-            .group_by(d.agency_id, d.procedure_code)
+            .group_by(d.agency_id, d.procedure_code, d.timeliness)
         )
-        return [GroupCounts(r[0], r[1], *(int(x) for x in r[2:12]), float(r[12]))
-                for r in self.session.execute(stmt)]
+        groups: dict[tuple[str, str], dict[str, Any]] = {}
+        for r in self.session.execute(stmt):
+            g = groups.setdefault((r[0], r[1]), {"received": 0, "received_online": 0, "finished": 0, "early": 0,
+                                                 "on_time": 0, "late": 0, "reappointed": 0, "reappointed_met": 0,
+                                                 "open": 0, "open_late": 0, "handling_seconds": 0.0,
+                                                 "pause_candidates": 0})
+            for name, value in zip(("received", "received_online", "finished", "reappointed", "reappointed_met",
+                                    "open", "open_late"), r[3:10]):
+                g[name] += int(value or 0)
+            if r[2] in CLASSES:
+                g[r[2]] += int(r[5] or 0)
+                if handling_time:
+                    g["handling_seconds"] += float(r[11] or 0.0)
+            g["pause_candidates"] += int(r[10] or 0)
+        return [GroupCounts(agency, procedure, **g) for (agency, procedure), g in groups.items()]
 
-    def open_late_dossiers(self, as_of: datetime, agencies: Sequence[str] | None,
-                           procedures: Sequence[str] | None) -> list[OpenLate]:
+    def _has_pauses(self) -> Any:
+        if self.dialect == "postgresql":
+            return T_D.c.due_basis.op("?")("pauses")  # JSONB: the key exists
+        return func.json_extract(T_D.c.due_basis, "$.pauses").is_not(None)
+
+    def pause_states(self, as_of: datetime, agencies: Sequence[str] | None, procedures: Sequence[str] | None,
+                     paused_statuses: Sequence[str] = ()) -> list[OpenLate]:
+        """Open dossiers past due as of `as_of` that may have been paused then (see dossier_counts),
+        read through the partial index ix_dossiers_paused_due (and the status index)."""
         d = T_D.c
+        may_pause = self._has_pauses() if not paused_statuses else or_(self._has_pauses(),
+                                                                       d.status.in_(list(paused_statuses)))
         stmt = select(d.agency_id, d.procedure_code, d.status, d.due_basis).where(
             d.received_at < as_of, or_(d.completed_at.is_(None), d.completed_at >= as_of), d.due_at < as_of,
-            *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
+            may_pause, *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
         return [OpenLate(*r) for r in self.session.execute(stmt)]
 
     # ------------------------------------------------------------ steps

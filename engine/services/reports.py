@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from engine.domain.access import Official
 from engine.domain.indicators import INDICATORS, Figures, Indicator, Value, compute
-from engine.domain.ontime import OnTimeCounts, Window, paused_at
+from engine.domain.ontime import PAUSED_STATUSES, OnTimeCounts, Window, paused_at
 from engine.domain.periods import GRAINS, Period, PeriodError, parse_period
 from engine.domain.ranking import DEFAULT_POINTS, PointsError, Ranked, check_points, rank
 from engine.domain.roles import Role
@@ -201,15 +201,17 @@ class ReportService:
                             query.group_by, rows, OnTimeCounts.sum(r.counts for r in rows))
 
     def _groups(self, uow: Any, subject: str, w: Window, agencies: Sequence[str] | None,
-                procedures: Sequence[str] | None, now: datetime) -> list[tuple[GroupCounts, OnTimeCounts]]:
+                procedures: Sequence[str] | None, now: datetime,
+                handling_time: bool = False) -> list[tuple[GroupCounts, OnTimeCounts]]:
         if subject == "steps":
             groups = uow.reports.step_counts(w.start, w.end, w.as_of, agencies, procedures)
             return [(g, _counts(g, g.open_late)) for g in groups]
-        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures)
+        statuses = sorted(PAUSED_STATUSES) if w.as_of >= now else []
+        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures, statuses, handling_time)
         paused: dict[tuple[str, str], int] = defaultdict(int)
-        if any(g.open_late for g in groups):
-            # N-4: a dossier past due whose clock stood still at the as-of instant is not late.
-            for d in uow.reports.open_late_dossiers(w.as_of, agencies, procedures):
+        # N-4: a dossier past due whose clock stood still at the as-of instant is not late.
+        if any(g.pause_candidates for g in groups):
+            for d in uow.reports.pause_states(w.as_of, agencies, procedures, statuses):
                 if paused_at(d.status, d.due_basis, w.as_of, now):
                     paused[(d.agency_id, d.procedure_code)] += 1
         return [(g, _counts(g, g.open_late - paused[(g.agency_id, g.procedure_code)])) for g in groups]
@@ -250,7 +252,7 @@ class ReportService:
         by_agency: dict[str, list[tuple[GroupCounts, OnTimeCounts]]] = defaultdict(list)
         with self.ctx.uow(write=False) as uow:
             catalogue = uow.reports.catalogue()
-            for g, counts in self._groups(uow, "dossiers", window, query.agencies, None, now):
+            for g, counts in self._groups(uow, "dossiers", window, query.agencies, None, now, handling_time=True):
                 by_agency[g.agency_id].append((g, counts))
         rows = [self._agency_indicators(agency, _agency_name(catalogue, agency), groups)
                 for agency, groups in sorted(by_agency.items())]
