@@ -16,8 +16,11 @@ from . import metrics
 from .auth import TokenService
 from .endpoints import DatabaseId
 from .config import ApiSettings
+from . import ui
 from .routes import auth as auth_routes
 from .routes import admin, dossiers, lifecycle, procedures, reassignments, records, system, tasks
+from .routes import admin, dossiers, lifecycle, procedures, reassignments, system, tasks
+from .routes import dossiers, procedures, reports, system, tasks
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -41,6 +44,9 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, records.bp, procedures.bp, system.bp,
                           admin.bp, reassignments.bp))
+    openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
+                          reassignments.bp))
+    openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp, reports.bp))
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
         scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)

@@ -15,8 +15,11 @@ from .schemas import LocalDateTime, TimelineEntrySchema
 PERIOD = fields.String(required=True, validate=validate.Length(min=4, max=32),
                        metadata={"description": "2026, 2026-Q4, 2026-11 or 2026-11-01..2026-11-15 (local days)",
                                  "example": "2026-11"})
-FORMAT = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]),
-                       metadata={"description": "csv: UTF-8 with a byte-order mark (spreadsheets show Vietnamese)"})
+
+
+# A CSV download (UTF-8 with a byte-order mark, so spreadsheet programs show Vietnamese).
+CSV_RESPONSE = {"description": "CSV, UTF-8 with a byte-order mark; columns in docs/reports.md",
+                "content": {"text/csv": {"schema": {"type": "string"}}}}
 
 
 def _list(description: str) -> fields.String:
@@ -32,18 +35,15 @@ class OnTimeQuerySchema(Schema):
     agency = _list("agency ids, comma-separated")
     procedure = _list("procedure codes, comma-separated")
     field = _list("procedure fields (lĩnh vực), comma-separated")
-    format = FORMAT
 
 
 class IndicatorQuerySchema(Schema):
     period = PERIOD
     agency = _list("agency ids, comma-separated")
-    format = FORMAT
 
 
 class RankingQuerySchema(Schema):
     period = PERIOD
-    format = FORMAT
 
 
 class RegisterQuerySchema(Schema):
@@ -51,7 +51,6 @@ class RegisterQuerySchema(Schema):
     agency = _list("agency ids, comma-separated")
     procedure = _list("procedure codes, comma-separated")
     limit = fields.Integer(load_default=10000, validate=validate.Range(min=1, max=100000))
-    format = FORMAT
 
 
 class CountsSchema(Schema):

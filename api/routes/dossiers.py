@@ -9,6 +9,7 @@ from flask import Response, g, request, send_file
 from ..access import current_user
 from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint
 from ..problems import ApiProblem
+from ..report_schemas import DossierPathSchema
 from ..schemas import (
     AttachmentListSchema,
     AttachmentSchema,
@@ -114,3 +115,15 @@ def download(dossier_id: int, attachment_id: int) -> Response:
                          download_name=meta.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@bp.get("/<id:dossier_id>/path")
+@bp.response(200, DossierPathSchema)
+@bp.problems(404)
+def dossier_path(dossier_id: int) -> object:
+    """A dossier's path: its diagram with the steps done, current and late
+
+    The BPMN diagram of the version the dossier runs on, the element ids of its completed, current
+    and late steps, and the process control sheet (N-2); the web page /ui/dossiers/{id} draws it.
+    Same visibility as GET /api/dossiers/{id}."""
+    return services().dossier_paths.path(current_user(), dossier_id)

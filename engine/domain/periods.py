@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 GRAINS = ("month", "quarter", "year")
+YEARS = (1900, 9000)  # like the API's instants: beyond them, converting to the province's zone overflows
+MAX_DAYS = 3660  # a report covers at most about ten years (a range split by month: 120 pieces at most)
 
 
 class PeriodError(ValueError):
@@ -64,15 +66,28 @@ def _containing(day: date, grain: str) -> Period:
     return Period(f"{day.year:04d}", date(day.year, 1, 1), date(day.year, 12, 31))
 
 
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.I)
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_YEAR = re.compile(r"^([0-9]{4})$")
+_QUARTER = re.compile(r"^([0-9]{4})-Q([1-4])$", re.I)
+_MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+_RANGE = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})\.\.([0-9]{4}-[0-9]{2}-[0-9]{2})$")
 
 
 def parse_period(text: str) -> Period:
-    """``2026`` | ``2026-Q4`` | ``2026-11`` | ``2026-11-01..2026-11-15``; PeriodError otherwise."""
+    """``2026`` | ``2026-Q4`` | ``2026-11`` | ``2026-11-01..2026-11-15``, years 1900 to 9000, at most
+    MAX_DAYS days; PeriodError otherwise."""
+    period = _parse(text)
+    if not (YEARS[0] <= period.first.year and period.last.year < YEARS[1]):
+        raise PeriodError(f"{text!r}: years run from {YEARS[0]} to {YEARS[1] - 1}")
+    if (period.last - period.first).days >= MAX_DAYS:
+        raise PeriodError(f"{text!r} is longer than {MAX_DAYS} days")
+    return period
+
+
+def _parse(text: str) -> Period:
     text = (text or "").strip()
+    year = int(text[:4]) if text[:4].isascii() and text[:4].isdigit() else None
+    if year is not None and not YEARS[0] <= year < YEARS[1]:
+        raise PeriodError(f"{text!r}: years run from {YEARS[0]} to {YEARS[1] - 1}")
     if m := _YEAR.match(text):
         return _containing(date(int(m[1]), 1, 1), "year")
     if m := _QUARTER.match(text):

@@ -96,3 +96,11 @@ def test_rank_ties_share_a_rank_and_unmeasured_points_are_left_out():
     assert [(r.agency_id, r.rank) for r in ranked] == [("X", 1), ("Y", 1), ("Z", 3), ("W", 4)]
     assert ranked[0].available == 10 and ranked[0].percent == pytest.approx(80.0)
     assert ranked[3].percent is None
+
+
+@pytest.mark.parametrize("text", ["0000", "9999-12", "1899-01-01..1900-01-01", "2026-01-01..2040-01-01",
+                                  "２０２６", "2026-1-1..2026-2-1"])
+def test_periods_out_of_range_or_too_long_are_refused(text):
+    # year 0 was a ValueError (500) from the API; ten thousand years split by month would be 120,000 queries
+    with pytest.raises(PeriodError):
+        parse_period(text)

@@ -1,0 +1,64 @@
+"""/api/reports and a dossier's path over HTTP: same figures as the service, same visibility rules."""
+from __future__ import annotations
+
+import pytest
+
+from tests.support import report_data as data
+from tests.support.report_data import A, B, NOW
+
+
+@pytest.fixture
+def loaded(api, app, services, clock):
+    data.load(services.ctx.uow)
+    clock.set(NOW)
+    api.refresh_tokens(app)
+    return api
+
+
+def test_ontime_by_agency_for_the_control_office(loaded):
+    r = loaded.get("control", "/api/reports/ontime?period=2026-11")
+    assert r.status_code == 200, r.json
+    rows = {row["agency_id"]: row for row in r.json["rows"]}
+    assert {k: rows[A][k] for k in data.EXPECTED_NOVEMBER[A]} == data.EXPECTED_NOVEMBER[A]
+    assert r.json["total"]["received"] == 13 and r.json["as_of"] == "2026-12-01T00:00:00+07:00"
+    trend = loaded.get("control", "/api/reports/ontime?period=2026-Q4&grain=month&by=&agency=" + A).json
+    assert [row["period"] for row in trend["rows"]] == ["2026-10", "2026-11", "2026-12"]
+
+
+def test_agency_head_sees_own_agency_and_officials_none(loaded):
+    own = loaded.get("head", "/api/reports/ontime?period=2026-11").json  # head of A
+    assert [row["agency_id"] for row in own["rows"]] == [A]
+    assert loaded.get("head", f"/api/reports/ontime?period=2026-11&agency={B}").status_code == 403
+    assert loaded.get("an", "/api/reports/ontime?period=2026-11").status_code == 403
+    assert loaded.get("an", "/api/reports/register?period=2026-11").status_code == 403
+    assert loaded.get("head", "/api/reports/ranking?period=2026-11").status_code == 200  # published
+
+
+@pytest.mark.parametrize("query, field", [("period=2026-13", "period"), ("period=2026-11&by=colour", "group_by"),
+                                          ("period=2026-11&grain=week", "grain"), ("", "period")])
+def test_bad_query_is_a_problem_naming_the_field(loaded, query, field):
+    r = loaded.get("control", f"/api/reports/ontime?{query}")
+    assert r.status_code in (400, 422) and r.mimetype == "application/problem+json"
+    assert field in [e["field"] for e in r.json["errors"]]
+
+
+def test_indicators_ranking_and_register(loaded):
+    ind = loaded.get("control", "/api/reports/indicators?period=2026-11").json
+    a = next(row for row in ind["rows"] if row["agency_id"] == A)
+    assert a["values"]["online_share"]["value"] == pytest.approx(40.0)  # 4 of 10 received online
+    assert a["values"]["composite"]["value"] is None and "issue 10" in a["values"]["composite"]["note"]
+    assert {i["code"]: i["source"] for i in ind["indicators"]}["composite"].startswith("N-9")
+    ranking = loaded.get("control", "/api/reports/ranking?period=2026-11").json
+    assert [(row["rank"], row["agency_id"]) for row in ranking["rows"]] == [(1, A), (2, B)]
+    reg = loaded.get("control", f"/api/reports/register?period=2026-11&agency={B}&limit=2").json
+    assert reg["truncated"] is True and [row["code"] for row in reg["rows"]] == [f"{B}-0014", f"{B}-0015"]
+    assert reg["rows"][0]["applicant_name"] == "Nguyễn Thị Hồ Sơ 14"
+
+
+def test_dossier_path_has_the_same_visibility_as_the_dossier(api):
+    d = api.register()
+    r = api.get("desk", f"/api/dossiers/{d['id']}/path")
+    assert r.status_code == 200
+    assert r.json["current"] == ["receive"] and r.json["completed"] == [] and "<" in r.json["diagram"]
+    assert r.json["sheet"][0]["element_id"] == "receive"
+    assert api.get("other", f"/api/dossiers/{d['id']}/path").status_code == 404
