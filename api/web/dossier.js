@@ -38,7 +38,13 @@
       return;
     }
     const viewer = new BpmnJS({ container: canvasBox });
-    await viewer.importXML(path.diagram);
+    try {
+      await viewer.importXML(path.diagram);
+    } catch (err) {  // e.g. a diagram written without its layout (no BPMNDiagram): the sheet still says it all
+      canvasBox.replaceChildren(el("p", { class: "error" }, `Không vẽ được sơ đồ ${path.diagram_file}: ${err.message}`));
+      document.body.dataset.ready = "true";
+      return;
+    }
     const canvas = viewer.get("canvas");
     const registry = viewer.get("elementRegistry");
     const mark = (ids, cls) => ids.forEach((e) => { if (registry.get(e)) canvas.addMarker(e, cls); });
