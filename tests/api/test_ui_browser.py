@@ -1,11 +1,13 @@
 """The web pages in headless Chromium (Selenium + Debian's chromium-driver): sign-in with an API
 account (first password change included), a dossier's path drawn by bpmn-js with its steps marked,
-and the reports dashboard showing a known data set. Screenshots go to docs/img/ (shown in the README).
+and the reports dashboard showing a known data set. Screenshots go to the test's temporary folder,
+or to docs/img/ (shown in the README) with MOTCUA_SCREENSHOTS=1, so a test run leaves the work tree clean.
 
 Skipped only when the machine lacks Chromium, its driver or the npm packages (`python3 dev.py setup`
 installs those, .ci/run installs Chromium with apt-get)."""
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from datetime import timedelta
@@ -71,6 +73,12 @@ def sign_in(driver, username: str, password: str, new_password: str | None = Non
         driver.find_element("css selector", "#change-password button").click()
 
 
+def screenshot(driver, tmp_path: Path, name: str) -> None:
+    folder = IMG if os.environ.get("MOTCUA_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(exist_ok=True)
+    assert driver.save_screenshot(str(folder / name))
+
+
 def classes(driver, element_id: str) -> list[str]:
     return driver.execute_script(
         "const e = document.querySelector(`.djs-element[data-element-id='${arguments[0]}']`);"
@@ -88,7 +96,7 @@ def hkd(app, services, dirs):
     services.procedures.publish("HKD-01")
 
 
-def test_dossier_path_page_marks_done_current_and_late(hkd, server, browser, services, clock):
+def test_dossier_path_page_marks_done_current_and_late(hkd, server, browser, services, clock, tmp_path):
     d = services.dossiers.start("HKD-01", applicant={"name": "Nguyễn Văn An"}, actor="desk")
     [receive] = d.current_tasks
     clock.advance(timedelta(days=3))  # the 8 working hours of reception are long past: done late
@@ -104,8 +112,7 @@ def test_dossier_path_page_marks_done_current_and_late(hkd, server, browser, ser
     sheet = browser.find_elements("css selector", "#control-sheet tbody tr")
     assert [r.get_attribute("data-element-id") for r in sheet] == ["receive", "assign"]
     assert "Quá hạn" in sheet[0].text
-    IMG.mkdir(exist_ok=True)
-    browser.save_screenshot(str(IMG / "dossier-path.png"))
+    screenshot(browser, tmp_path, "dossier-path.png")
 
 
 def test_dossier_page_shows_nothing_to_another_agency(api, server, browser, services):
@@ -117,7 +124,7 @@ def test_dossier_page_shows_nothing_to_another_agency(api, server, browser, serv
     assert d["code"] not in browser.page_source and not browser.find_elements("css selector", ".djs-element")
 
 
-def test_reports_dashboard_shows_the_known_counts(app, api, server, browser, services, clock):
+def test_reports_dashboard_shows_the_known_counts(app, api, server, browser, services, clock, tmp_path):
     data.load(services.ctx.uow)
     clock.set(data.NOW)
     services.accounts.add("kiemsoat", "000.00.00.H00", ["control_office"], password=PASSWORD)
@@ -140,5 +147,4 @@ def test_reports_dashboard_shows_the_known_counts(app, api, server, browser, ser
     notes = [c.text for c in browser.find_elements("css selector", "#indicators-table td[data-code='composite']")]
     assert notes and all(n == "chưa tính được" for n in notes)  # cannot be computed yet: says so
     assert browser.find_elements("css selector", "#ranking-table tbody tr")
-    IMG.mkdir(exist_ok=True)
-    browser.save_screenshot(str(IMG / "reports.png"))
+    screenshot(browser, tmp_path, "reports.png")
