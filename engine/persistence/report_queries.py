@@ -108,26 +108,32 @@ class ReportQueries:
 
     def dossier_counts(self, start: datetime, end: datetime, as_of: datetime, agencies: Sequence[str] | None,
                        procedures: Sequence[str] | None, paused_statuses: Sequence[str] = (),
-                       handling_time: bool = False) -> list[GroupCounts]:
+                       for_indicators: bool = False) -> list[GroupCounts]:
         """One scan, grouped by agency, procedure and stored class (fewer conditions per row than a
-        filtered count per class); `handling_time` adds the seconds the indicators need. Open-and-late
-        rows that may have been paused at as-of (a pause recorded in their basis, or a status of
-        `paused_statuses`) are counted, for the service to read them (`pause_states`) and check (N-4).
-        Every aggregate is parallel-safe, so PostgreSQL scans with its parallel workers."""
+        filtered count per class); `for_indicators` adds the online receipts and the handling seconds.
+        Open-and-late rows that may have been paused at as-of (a pause recorded in their basis, or a
+        status of `paused_statuses`) are counted, for the service to read them (`pause_states`) and
+        check (N-4). Every aggregate is parallel-safe, so PostgreSQL scans with its parallel workers."""
         d = T_D.c
         received = d.received_at >= start  # received_at < end: the WHERE below
         finished = d.completed_at < end  # completed_at >= start or NULL: the WHERE below
-        is_open = and_(d.received_at < as_of, or_(d.completed_at.is_(None), d.completed_at >= as_of))
+        not_ended = or_(d.completed_at.is_(None), d.completed_at >= as_of)
+        is_open = not_ended if as_of >= end else and_(d.received_at < as_of, not_ended)
         open_late = and_(is_open, d.due_at < as_of)
         may_pause = self._has_pauses() if not paused_statuses else or_(self._has_pauses(),
                                                                        d.status.in_(list(paused_statuses)))
-        columns = [d.agency_id, d.procedure_code, d.timeliness,
-                   _sum(received), _sum(and_(received, d.channel == "online")), _sum(finished),
-                   _sum(and_(finished, d.timeliness_reappointed.is_not(None))),
-                   _sum(and_(finished, d.timeliness_reappointed.in_(MET))),
-                   _sum(is_open), _sum(open_late), _sum(and_(open_late, may_pause))]
-        if handling_time:
-            columns.append(func.sum(self._seconds(d.received_at, d.completed_at)).filter(finished))
+        figures = {
+            "received": received, "finished": finished,
+            "reappointed": and_(finished, d.timeliness_reappointed.is_not(None)),
+            "reappointed_met": and_(finished, d.timeliness_reappointed.in_(MET)),
+            "open": is_open, "open_late": open_late, "pause_candidates": and_(open_late, may_pause),
+        }
+        if for_indicators:
+            figures["received_online"] = and_(received, d.channel == "online")
+        columns = [d.agency_id, d.procedure_code, d.timeliness, *[_sum(c).label(n) for n, c in figures.items()]]
+        if for_indicators:
+            columns.append(func.sum(self._seconds(d.received_at, d.completed_at)).filter(finished)
+                           .label("handling_seconds"))
         stmt = (
             select(*columns)
             # Only rows that can count: received before the end and not ended before the start.
@@ -137,18 +143,17 @@ class ReportQueries:
         )
         groups: dict[tuple[str, str], dict[str, Any]] = {}
         for r in self.session.execute(stmt):
-            g = groups.setdefault((r[0], r[1]), {"received": 0, "received_online": 0, "finished": 0, "early": 0,
-                                                 "on_time": 0, "late": 0, "reappointed": 0, "reappointed_met": 0,
-                                                 "open": 0, "open_late": 0, "handling_seconds": 0.0,
-                                                 "pause_candidates": 0})
-            for name, value in zip(("received", "received_online", "finished", "reappointed", "reappointed_met",
-                                    "open", "open_late"), r[3:10]):
-                g[name] += int(value or 0)
-            if r[2] in CLASSES:
-                g[r[2]] += int(r[5] or 0)
-                if handling_time:
-                    g["handling_seconds"] += float(r[11] or 0.0)
-            g["pause_candidates"] += int(r[10] or 0)
+            row = r._mapping
+            g = groups.setdefault((r.agency_id, r.procedure_code), {
+                "received": 0, "received_online": 0, "finished": 0, "early": 0, "on_time": 0, "late": 0,
+                "reappointed": 0, "reappointed_met": 0, "open": 0, "open_late": 0, "handling_seconds": 0.0,
+                "pause_candidates": 0})
+            for name in figures:
+                g[name] += int(row[name] or 0)
+            if r.timeliness in CLASSES:  # the class's own count, and the handling time of the classified
+                g[r.timeliness] += int(row["finished"] or 0)
+                if for_indicators:
+                    g["handling_seconds"] += float(row["handling_seconds"] or 0.0)
         return [GroupCounts(agency, procedure, **g) for (agency, procedure), g in groups.items()]
 
     def _has_pauses(self) -> Any:

@@ -202,12 +202,12 @@ class ReportService:
 
     def _groups(self, uow: Any, subject: str, w: Window, agencies: Sequence[str] | None,
                 procedures: Sequence[str] | None, now: datetime,
-                handling_time: bool = False) -> list[tuple[GroupCounts, OnTimeCounts]]:
+                for_indicators: bool = False) -> list[tuple[GroupCounts, OnTimeCounts]]:
         if subject == "steps":
             groups = uow.reports.step_counts(w.start, w.end, w.as_of, agencies, procedures)
             return [(g, _counts(g, g.open_late)) for g in groups]
         statuses = sorted(PAUSED_STATUSES) if w.as_of >= now else []
-        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures, statuses, handling_time)
+        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures, statuses, for_indicators)
         paused: dict[tuple[str, str], int] = defaultdict(int)
         # N-4: a dossier past due whose clock stood still at the as-of instant is not late.
         if any(g.pause_candidates for g in groups):
@@ -252,7 +252,7 @@ class ReportService:
         by_agency: dict[str, list[tuple[GroupCounts, OnTimeCounts]]] = defaultdict(list)
         with self.ctx.uow(write=False) as uow:
             catalogue = uow.reports.catalogue()
-            for g, counts in self._groups(uow, "dossiers", window, query.agencies, None, now, handling_time=True):
+            for g, counts in self._groups(uow, "dossiers", window, query.agencies, None, now, for_indicators=True):
                 by_agency[g.agency_id].append((g, counts))
         rows = [self._agency_indicators(agency, _agency_name(catalogue, agency), groups)
                 for agency, groups in sorted(by_agency.items())]
