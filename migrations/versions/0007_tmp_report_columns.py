@@ -1,14 +1,14 @@
 """TEMPORARY (reports branch only): dossier columns the lead's issue-9 migration adds; dropped on rebase.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-30 20:30:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0006'
-down_revision = '0005'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
