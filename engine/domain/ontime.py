@@ -10,7 +10,9 @@ Within a period [start, end):
   of them met it (`timeliness_reappointed` early or on time). They stay counted by their own class.
 - open: received before the as-of instant and not ended by then; as-of is the period's end, or
   now for a period still running. Open and late: open, past its due instant as of then, and not
-  paused for a supplement at that instant (N-4: the applicant's time is not counted).
+  paused for a supplement at that instant (N-4: the applicant's time is not counted): a pause
+  recorded in its deadline basis covers the instant, or its current pause (`paused_since`) began
+  at or before it.
 """
 from __future__ import annotations
 
@@ -23,8 +25,6 @@ from .timeliness import Timeliness
 
 CLASSES = (Timeliness.EARLY.value, Timeliness.ON_TIME.value, Timeliness.LATE.value)
 MET = (Timeliness.EARLY.value, Timeliness.ON_TIME.value)
-# N-4: while the applicant supplements, the dossier's clock stands still.
-PAUSED_STATUSES = frozenset({"supplement_requested"})
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,11 @@ class OnTimeCounts:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def paused_at(status: str, due_basis: Any, at: datetime, now: datetime) -> bool:
-    """Whether a dossier's clock stood still at `at` (N-4): inside a recorded pause of its deadline
-    basis, or (as of now) while its status is a supplement request. An unreadable basis has no pause."""
-    if at >= now and status in PAUSED_STATUSES:
+def paused_at(paused_since: datetime | None, due_basis: Any, at: datetime) -> bool:
+    """Whether a dossier's clock stood still at `at` (N-4): its current pause (waiting for the
+    applicant since `paused_since`) had begun, or a pause recorded in its deadline basis covers `at`.
+    An unreadable basis records no pause."""
+    if paused_since is not None and paused_since <= at:
         return True
     if not due_basis:
         return False
@@ -96,12 +97,3 @@ def paused_at(status: str, due_basis: Any, at: datetime, now: datetime) -> bool:
         return False
     return any(s <= at < e for s, e in basis.pauses)
 
-
-def is_open_late(received_at: datetime, completed_at: datetime | None, due_at: datetime | None, status: str,
-                 due_basis: Any, as_of: datetime, now: datetime) -> bool:
-    """The "open and late" rule of one dossier as of `as_of` (see the module docstring)."""
-    if received_at >= as_of or (completed_at is not None and completed_at < as_of):
-        return False
-    if due_at is None or due_at >= as_of:
-        return False
-    return not paused_at(status, due_basis, as_of, now)

@@ -135,8 +135,8 @@ class Dossier(Base):
     __table_args__ = (
         # Reports (N-4): open dossiers past due that were paused for a supplement are few; this
         # partial index finds them without a scan (engine/persistence/report_queries.py).
-        Index("ix_dossiers_paused_due", "due_at", postgresql_where=text("due_basis ? 'pauses'"),
-              sqlite_where=text("json_extract(due_basis, '$.pauses') IS NOT NULL")),
+        Index("ix_dossiers_pausing", "due_at", postgresql_where=text("due_basis ? 'pauses' OR paused_since IS NOT NULL"),
+              sqlite_where=text("json_extract(due_basis, '$.pauses') IS NOT NULL OR paused_since IS NOT NULL")),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
@@ -156,6 +156,10 @@ class Dossier(Base):
     timeliness: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
     timeliness_reappointed: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
     applicant_name: Mapped[str | None] = mapped_column(String(255))  # TMP reports branch
+    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # TMP reports branch
+    fee: Mapped[dict | None] = mapped_column(Json)  # TMP reports branch
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # TMP reports branch
+    return_channel: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
     created_by: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The lifecycle aggregate's fields (engine/domain/dossier.py), written only by its save.

@@ -48,7 +48,7 @@ class OpenLate:
 
     agency_id: str
     procedure_code: str
-    status: str
+    paused_since: datetime | None
     due_basis: Any
 
 
@@ -107,12 +107,11 @@ class ReportQueries:
     # ------------------------------------------------------------ dossiers
 
     def dossier_counts(self, start: datetime, end: datetime, as_of: datetime, agencies: Sequence[str] | None,
-                       procedures: Sequence[str] | None, paused_statuses: Sequence[str] = (),
-                       for_indicators: bool = False) -> list[GroupCounts]:
+                       procedures: Sequence[str] | None, for_indicators: bool = False) -> list[GroupCounts]:
         """One scan, grouped by agency, procedure and stored class (fewer conditions per row than a
         filtered count per class); `for_indicators` adds the online receipts and the handling seconds.
         Open-and-late rows that may have been paused at as-of (a pause recorded in their basis, or a
-        status of `paused_statuses`) are counted, for the service to read them (`pause_states`) and
+        current pause begun by then) are counted, for the service to read them (`pause_states`) and
         check (N-4). Every aggregate is parallel-safe, so PostgreSQL scans with its parallel workers."""
         d = T_D.c
         received = d.received_at >= start  # received_at < end: the WHERE below
@@ -120,8 +119,7 @@ class ReportQueries:
         not_ended = or_(d.completed_at.is_(None), d.completed_at >= as_of)
         is_open = not_ended if as_of >= end else and_(d.received_at < as_of, not_ended)
         open_late = and_(is_open, d.due_at < as_of)
-        may_pause = self._has_pauses() if not paused_statuses else or_(self._has_pauses(),
-                                                                       d.status.in_(list(paused_statuses)))
+        may_pause = self._may_pause(as_of)
         figures = {
             "received": received, "finished": finished,
             "reappointed": and_(finished, d.timeliness_reappointed.is_not(None)),
@@ -156,21 +154,22 @@ class ReportQueries:
                     g["handling_seconds"] += float(row["handling_seconds"] or 0.0)
         return [GroupCounts(agency, procedure, **g) for (agency, procedure), g in groups.items()]
 
-    def _has_pauses(self) -> Any:
-        if self.dialect == "postgresql":
-            return T_D.c.due_basis.op("?")("pauses")  # JSONB: the key exists
-        return func.json_extract(T_D.c.due_basis, "$.pauses").is_not(None)
-
-    def pause_states(self, as_of: datetime, agencies: Sequence[str] | None, procedures: Sequence[str] | None,
-                     paused_statuses: Sequence[str] = ()) -> list[OpenLate]:
-        """Open dossiers past due as of `as_of` that may have been paused then (see dossier_counts),
-        read through the partial index ix_dossiers_paused_due (and the status index)."""
+    def _may_pause(self, as_of: datetime) -> Any:
+        """A pause recorded in the basis, or a current pause begun by `as_of`: the predicate of the
+        partial index ix_dossiers_pausing (the same expression, so both databases use it)."""
         d = T_D.c
-        may_pause = self._has_pauses() if not paused_statuses else or_(self._has_pauses(),
-                                                                       d.status.in_(list(paused_statuses)))
-        stmt = select(d.agency_id, d.procedure_code, d.status, d.due_basis).where(
+        has_pauses = (d.due_basis.op("?")("pauses") if self.dialect == "postgresql"  # JSONB: the key exists
+                      else func.json_extract(d.due_basis, "$.pauses").is_not(None))
+        return or_(has_pauses, and_(d.paused_since.is_not(None), d.paused_since <= as_of))
+
+    def pause_states(self, as_of: datetime, agencies: Sequence[str] | None,
+                     procedures: Sequence[str] | None) -> list[OpenLate]:
+        """Open dossiers past due as of `as_of` that may have been paused then (see dossier_counts),
+        found through the partial index ix_dossiers_pausing."""
+        d = T_D.c
+        stmt = select(d.agency_id, d.procedure_code, d.paused_since, d.due_basis).where(
             d.received_at < as_of, or_(d.completed_at.is_(None), d.completed_at >= as_of), d.due_at < as_of,
-            may_pause, *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
+            self._may_pause(as_of), *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
         return [OpenLate(*r) for r in self.session.execute(stmt)]
 
     # ------------------------------------------------------------ steps

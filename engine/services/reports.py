@@ -18,7 +18,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from engine.domain.access import Official
 from engine.domain.indicators import INDICATORS, Figures, Indicator, Value, compute
-from engine.domain.ontime import PAUSED_STATUSES, OnTimeCounts, Window, paused_at
+from engine.domain.ontime import OnTimeCounts, Window, paused_at
 from engine.domain.periods import GRAINS, Period, PeriodError, parse_period
 from engine.domain.ranking import DEFAULT_POINTS, PointsError, Ranked, check_points, rank
 from engine.domain.roles import Role
@@ -206,13 +206,12 @@ class ReportService:
         if subject == "steps":
             groups = uow.reports.step_counts(w.start, w.end, w.as_of, agencies, procedures)
             return [(g, _counts(g, g.open_late)) for g in groups]
-        statuses = sorted(PAUSED_STATUSES) if w.as_of >= now else []
-        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures, statuses, for_indicators)
+        groups = uow.reports.dossier_counts(w.start, w.end, w.as_of, agencies, procedures, for_indicators)
         paused: dict[tuple[str, str], int] = defaultdict(int)
         # N-4: a dossier past due whose clock stood still at the as-of instant is not late.
         if any(g.pause_candidates for g in groups):
-            for d in uow.reports.pause_states(w.as_of, agencies, procedures, statuses):
-                if paused_at(d.status, d.due_basis, w.as_of, now):
+            for d in uow.reports.pause_states(w.as_of, agencies, procedures):
+                if paused_at(d.paused_since, d.due_basis, w.as_of):
                     paused[(d.agency_id, d.procedure_code)] += 1
         return [(g, _counts(g, g.open_late - paused[(g.agency_id, g.procedure_code)])) for g in groups]
 

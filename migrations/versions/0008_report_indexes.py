@@ -17,10 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index('ix_dossiers_paused_due', 'dossiers', ['due_at'], unique=False,
-                    postgresql_where=sa.text("due_basis ? 'pauses'"),
-                    sqlite_where=sa.text("json_extract(due_basis, '$.pauses') IS NOT NULL"))
+    op.create_index('ix_dossiers_pausing', 'dossiers', ['due_at'], unique=False,
+                    postgresql_where=sa.text("due_basis ? 'pauses' OR paused_since IS NOT NULL"),
+                    sqlite_where=sa.text("json_extract(due_basis, '$.pauses') IS NOT NULL OR paused_since IS NOT NULL"))
 
 
 def downgrade() -> None:
-    op.drop_index('ix_dossiers_paused_due', table_name='dossiers')
+    op.drop_index('ix_dossiers_pausing', table_name='dossiers')

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from engine.domain.indicators import NOT_RECORDED, Figures, Value, compute
-from engine.domain.ontime import OnTimeCounts, Window, is_open_late, paused_at
+from engine.domain.ontime import OnTimeCounts, Window, paused_at
 from engine.domain.periods import PeriodError, parse_period
 from engine.domain.ranking import DEFAULT_POINTS, PointsError, check_points, rank
 from tests.conftest import VN
@@ -47,20 +47,16 @@ def test_counts_add_and_rates():
     assert b.on_time_rate is None  # nothing finished with a class: no rate, not 0 %
 
 
-def test_open_late_respects_pauses_and_as_of():
-    r, due = datetime(2026, 11, 2, 9, tzinfo=VN), datetime(2026, 11, 5, 17, tzinfo=VN)
-    as_of, now = datetime(2026, 11, 10, tzinfo=VN), datetime(2026, 11, 20, tzinfo=VN)
-    assert is_open_late(r, None, due, "processing", None, as_of, now)
-    assert is_open_late(r, as_of + timedelta(days=1), due, "processing", None, as_of, now)  # ended after as-of
-    assert not is_open_late(r, as_of - timedelta(hours=1), due, "processing", None, as_of, now)  # ended before
+def test_paused_at_a_recorded_pause_or_since_the_current_one():
+    r = datetime(2026, 11, 2, 9, tzinfo=VN)
+    as_of = datetime(2026, 11, 10, tzinfo=VN)
     basis = {"from": r.isoformat(), "working_days": 3,
              "pauses": [[datetime(2026, 11, 9, tzinfo=VN).isoformat(), datetime(2026, 11, 12, tzinfo=VN).isoformat()]]}
-    assert paused_at("processing", basis, as_of, now)
-    assert not is_open_late(r, None, due, "processing", basis, as_of, now)
-    # the status says "paused" only for now, not for an instant in the past
-    assert not paused_at("supplement_requested", None, as_of, now)
-    assert paused_at("supplement_requested", None, now, now)
-    assert not paused_at("processing", {"garbage": 1}, as_of, now)
+    assert paused_at(None, basis, as_of)  # 9-12 Nov covers the 10th
+    assert not paused_at(None, basis, datetime(2026, 11, 12, tzinfo=VN))  # a pause ends at its end
+    assert paused_at(as_of - timedelta(hours=1), None, as_of)  # waiting for the applicant since before
+    assert not paused_at(as_of + timedelta(hours=1), None, as_of)  # the pause began after that instant
+    assert not paused_at(None, {"garbage": 1}, as_of)
 
 
 def test_indicators_that_cannot_be_computed_say_why():

@@ -74,17 +74,18 @@ def test_trend_by_month_splits_the_quarter(reports):
     assert report.total.received == 2 + 10 + 1
 
 
-def test_open_dossier_in_supplement_is_not_late_as_of_now(reports, services):
+def test_a_dossier_waiting_for_the_applicant_is_not_late_from_its_pause_on(reports, services):
     from sqlalchemy import update
     from engine.persistence.models import Dossier
-    with services.ctx.uow() as uow:
-        uow.session.execute(update(Dossier).where(Dossier.code == f"{A}-0005").values(status="supplement_requested"))
+    with services.ctx.uow() as uow:  # 5 (due 25 Nov) asked for a supplement on 3 Dec and waits since (N-4)
+        uow.session.execute(update(Dossier).where(Dossier.code == f"{A}-0005")
+                            .values(status="supplement_requested", paused_since=t(12, 3)))
         uow.commit()
     dec = reports.on_time(CONTROL, ReportQuery.parse("2026-12", agencies=[A]))
     assert dec.as_of == NOW
-    assert dec.total.open_late == 3  # 6, 7 and 13; 5 waits for the applicant (N-4)
+    assert dec.total.open_late == 3  # 6, 7 and 13; 5 waits for the applicant
     nov = reports.on_time(CONTROL, ReportQuery.parse("2026-11", agencies=[A]))
-    assert nov.total.open_late == 2  # as of 1 Dec the status of today says nothing: 5 and 9 stay late
+    assert nov.total.open_late == 2  # as of 1 Dec it was not paused yet: 5 and 9 stay late
 
 
 def test_steps_count_for_the_agency_that_handled_them(reports):
