@@ -102,7 +102,7 @@
     if (state.subject === "dossiers") {
       const indicators = await api(`/api/reports/indicators?${q({ period: state.period })}`);
       sections.push(el("section", { class: "card" }, el("h2", {}, "Chỉ số theo Quyết định 766 (N-9)"),
-        el("p", { class: "note" }, "“chưa tính được”: dữ liệu chưa được ghi nhận (phí, trả kết quả, phản ánh, đánh giá)."),
+        el("p", { class: "note" }, "“chưa tính được”: chưa có dữ liệu (phản ánh, đánh giá chưa được ghi nhận; hoặc kỳ này không có hồ sơ để tính). Di chuột để xem lý do."),
         indicatorsTable(indicators)));
       try {
         sections.push(el("section", { class: "card" }, el("h2", {}, "Xếp hạng cơ quan (R-7.4)"),

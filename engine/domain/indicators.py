@@ -3,16 +3,19 @@
 N-9 groups (100 points): transparency 18, progress and results 20 (on-time rate, average time),
 digitisation 22 (e-results, digitised dossiers, reuse), online service 22 (share online, online
 payment), satisfaction 18 (complaints handled on time, ratings, 100% − (late rate + share with
-complaints)). An indicator whose data the system does not record yet (payments, result return
-channel, complaints, ratings: issue 10) has no value and says why; it never prints a number.
+complaints)). An indicator whose data the system does not record yet (complaints, ratings:
+issue 10) has no value and says why; it never prints a number. Payments and result returns are
+read from the dossier's fee (paid_at, method) and return_channel/returned_at (issue 9).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from .ontime import OnTimeCounts
 
-NOT_RECORDED = "not recorded yet: fees, result return, complaints and ratings come with issue 10"
+NOT_RECORDED = "not recorded yet: complaints and ratings come with issue 10"
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,21 @@ class Value:
     numerator: float | None = None
     denominator: float | None = None
     note: str | None = None
+
+
+def paid_in(fee: Any, start: datetime, end: datetime) -> str | None:
+    """The method ("online", "desk") of a fee paid in [start, end), from a dossier's stored fee JSON
+    (R-6.2); None when it was not paid then or cannot be read. A later refund (R-6.3) does not undo
+    the payment: the channel was used."""
+    if not isinstance(fee, dict) or not isinstance(fee.get("paid_at"), str):
+        return None
+    try:
+        paid_at = datetime.fromisoformat(fee["paid_at"])
+    except ValueError:
+        return None
+    if paid_at.tzinfo is None or not start <= paid_at < end:
+        return None
+    return str(fee.get("method") or "desk")
 
 
 def _share(code: str, part: int | None, whole: int | None, empty: str) -> Value:

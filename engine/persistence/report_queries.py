@@ -172,6 +172,26 @@ class ReportQueries:
             self._may_pause(as_of), *self._filters(T_D, d.agency_id, agencies, procedures, d.procedure_code))
         return [OpenLate(*r) for r in self.session.execute(stmt)]
 
+    # ------------------------------------------------------------ payments and result returns (N-9)
+
+    def returns(self, start: datetime, end: datetime, agencies: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+        """Agency -> (results returned in [start, end), of them online) (R-6.1)."""
+        d = T_D.c
+        stmt = (select(d.agency_id, func.count(), _sum(d.return_channel == "online"))
+                .where(d.returned_at >= start, d.returned_at < end,
+                       *self._filters(T_D, d.agency_id, agencies, None, d.procedure_code))
+                .group_by(d.agency_id))
+        return {r[0]: (int(r[1]), int(r[2])) for r in self.session.execute(stmt)}
+
+    def fees(self, start: datetime, end: datetime, agencies: Sequence[str] | None) -> list[tuple[str, Any]]:
+        """(agency, fee JSON) of dossiers with a fee that may have been paid in [start, end): received
+        before the end and not ended before the start (a fee is paid while the dossier is open)."""
+        d = T_D.c
+        stmt = select(d.agency_id, d.fee).where(
+            d.fee.is_not(None), d.received_at < end, or_(d.completed_at.is_(None), d.completed_at >= start),
+            *self._filters(T_D, d.agency_id, agencies, None, d.procedure_code))
+        return [(r[0], r[1]) for r in self.session.execute(stmt)]
+
     # ------------------------------------------------------------ steps
 
     def step_counts(self, start: datetime, end: datetime, as_of: datetime, agencies: Sequence[str] | None,

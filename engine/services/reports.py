@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from engine.domain.access import Official
-from engine.domain.indicators import INDICATORS, Figures, Indicator, Value, compute
+from engine.domain.indicators import INDICATORS, Figures, Indicator, Value, compute, paid_in
 from engine.domain.ontime import OnTimeCounts, Window, paused_at
 from engine.domain.periods import GRAINS, Period, PeriodError, parse_period
 from engine.domain.ranking import DEFAULT_POINTS, PointsError, Ranked, check_points, rank
@@ -249,21 +249,30 @@ class ReportService:
         tz, now = self.ctx.calendars().tz, self.ctx.clock.now()
         window = Window.of(*query.period.bounds(tz), now)
         by_agency: dict[str, list[tuple[GroupCounts, OnTimeCounts]]] = defaultdict(list)
+        paid: dict[str, list[str]] = defaultdict(list)  # agency -> methods of fees paid in the period
         with self.ctx.uow(write=False) as uow:
             catalogue = uow.reports.catalogue()
             for g, counts in self._groups(uow, "dossiers", window, query.agencies, None, now, for_indicators=True):
                 by_agency[g.agency_id].append((g, counts))
-        rows = [self._agency_indicators(agency, _agency_name(catalogue, agency), groups)
-                for agency, groups in sorted(by_agency.items())]
-        total = self._agency_indicators(None, None, [gc for groups in by_agency.values() for gc in groups])
+            returns = uow.reports.returns(window.start, window.end, query.agencies)
+            for agency, fee in uow.reports.fees(window.start, window.end, query.agencies):
+                if (method := paid_in(fee, window.start, window.end)) is not None:
+                    paid[agency].append(method)
+        agencies = sorted(set(by_agency) | set(returns) | set(paid))
+        rows = [self._agency_indicators(a, _agency_name(catalogue, a), by_agency[a], [returns.get(a, (0, 0))],
+                                        paid[a]) for a in agencies]
+        total = self._agency_indicators(None, None, [gc for a in agencies for gc in by_agency[a]],
+                                        list(returns.values()), [m for a in agencies for m in paid[a]])
         return IndicatorReport(query.period.label, window.as_of, INDICATORS, rows, total)
 
     @staticmethod
-    def _agency_indicators(agency: str | None, name: str | None,
-                           groups: list[tuple[GroupCounts, OnTimeCounts]]) -> AgencyIndicators:
+    def _agency_indicators(agency: str | None, name: str | None, groups: list[tuple[GroupCounts, OnTimeCounts]],
+                           returns: list[tuple[int, int]], paid: list[str]) -> AgencyIndicators:
         counts = OnTimeCounts.sum(c for _, c in groups)
         figures = Figures(counts, received_online=sum(g.received_online for g, _ in groups),
-                          handling_days_total=sum(g.handling_seconds for g, _ in groups) / 86400.0)
+                          handling_days_total=sum(g.handling_seconds for g, _ in groups) / 86400.0,
+                          paid=len(paid), paid_online=sum(m == "online" for m in paid),
+                          results_returned=sum(r for r, _ in returns), results_electronic=sum(o for _, o in returns))
         return AgencyIndicators(agency, name, counts, compute(figures))
 
     def ranking(self, user: Official, period: str, points: Mapping[str, Any] | None = None) -> RankingReport:

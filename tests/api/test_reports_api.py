@@ -49,7 +49,7 @@ def test_indicators_ranking_and_register(loaded):
     assert a["values"]["composite"]["value"] is None and "issue 10" in a["values"]["composite"]["note"]
     assert {i["code"]: i["source"] for i in ind["indicators"]}["composite"].startswith("N-9")
     ranking = loaded.get("control", "/api/reports/ranking?period=2026-11").json
-    assert [(row["rank"], row["agency_id"]) for row in ranking["rows"]] == [(1, A), (2, B)]
+    assert [(row["rank"], row["agency_id"]) for row in ranking["rows"]] == [(1, B), (2, A)]
     reg = loaded.get("control", f"/api/reports/register?period=2026-11&agency={B}&limit=2").json
     assert reg["truncated"] is True and [row["code"] for row in reg["rows"]] == [f"{B}-0014", f"{B}-0015"]
     assert reg["rows"][0]["applicant_name"] == "Nguyễn Thị Hồ Sơ 14"

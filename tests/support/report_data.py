@@ -42,18 +42,30 @@ DOSSIERS: dict[int, tuple] = {
     6: ("HKD-01", t(11, 24), t(12, 5, 17), None, "processing", None, None, "online", None),
     # paused for a supplement from 23 Nov to 2 Dec: not late as of 1 Dec although due 24 Nov
     7: ("HKD-01", t(11, 18), t(11, 24, 17), None, "processing", None, None, "desk", [(t(11, 23), t(12, 2))]),
-    8: ("HKD-01", t(10, 28), t(11, 3, 17), t(11, 2), "processed", "early", None, "desk", None),
+    8: ("HKD-01", t(10, 28), t(11, 3, 17), t(11, 2), "returned", "early", None, "desk", None),
     9: ("HKD-01", t(10, 20), t(11, 15, 17), t(12, 3), "processed", "late", None, "desk", None),
     10: ("HKD-01", t(11, 12), t(11, 17, 17), t(11, 14), "withdrawn", None, None, "desk", None),
     11: ("HKD-01", t(11, 28), t(12, 3, 17), t(11, 28, 10), "not_accepted", None, None, "online", None),
     12: ("HKD-01", t(9, 1), t(9, 4, 17), t(10, 1), "processed", "late", None, "desk", None),
     13: ("HKD-01", t(12, 2), t(12, 7, 17), None, "processing", None, None, "desk", None),
     14: ("DD-02", t(11, 2), t(11, 6, 17), t(11, 9), "processed", "late", None, "online", None),
-    15: ("DD-02", t(11, 15), t(11, 20, 17), t(11, 16), "processed", "early", None, "desk", None),
+    15: ("DD-02", t(11, 15), t(11, 20, 17), t(11, 16), "returned", "early", None, "desk", None),
     16: ("DD-02", t(11, 30, 23, 30), t(12, 3, 17), None, "processing", None, None, "desk", None),  # still November locally
     17: ("DD-02", t(12, 1, 0, 30), t(12, 4, 17), None, "processing", None, None, "desk", None),  # 30 Nov 17:30 UTC: December
-    18: ("DD-03", t(11, 6), t(11, 9, 17), t(11, 9), "processed", "on_time", None, "postal", None),
+    18: ("DD-03", t(11, 6), t(11, 9, 17), t(11, 9), "returned", "on_time", None, "postal", None),
 }
+
+# Fees and result returns as issue 9 stores them.
+FEES = {
+    1: {"amount": 100000, "requested_at": t(11, 3).isoformat(), "paid_at": t(11, 4).isoformat(), "method": "online"},
+    3: {"amount": 100000, "requested_at": t(11, 5).isoformat(), "paid_at": t(11, 6).isoformat(), "method": "desk"},
+    4: {"amount": 100000, "requested_at": t(11, 10).isoformat()},  # requested, never paid
+    12: {"amount": 100000, "requested_at": t(9, 1).isoformat(), "paid_at": t(9, 2).isoformat(), "method": "online"},
+    14: {"amount": 50000, "requested_at": t(11, 2).isoformat(), "paid_at": t(11, 3).isoformat(), "method": "online"},
+}
+RETURNS = {2: (t(11, 6, 16), "online"), 8: (t(11, 3), "postal"), 18: (t(11, 10), "desk"), 15: (t(11, 17), "online")}
+# November: A paid 1 (online), 3 (desk) = 2, online 1 -> 50 %; returned 2 (online), 8, 18 = 3, online 1 -> 33.3 %.
+#           B paid 14 (online) = 1 -> 100 %; returned 15 (online) = 1 -> 100 %.
 
 # November by agency, counted by hand from the table above:
 # A: received 1,2,3,4,5,6,7,10,11,18 = 10; online 1,4,6,11 = 4; finished 1,2,3,4,8,10,11,18 = 8:
@@ -115,7 +127,8 @@ def load(uow_factory: Any) -> dict[int, int]:
                 state="{}", version=1, received_at=received, started_at=received, due_at=due, due_basis=basis,
                 completed_at=completed, applicant={"name": f"Nguyễn Thị Hồ Sơ {n}"},
                 applicant_name=f"Nguyễn Thị Hồ Sơ {n}", timeliness=cls, timeliness_reappointed=cls_re,
-                created_by="desk1", updated_at=completed or received,
+                created_by="desk1", updated_at=completed or received, fee=FEES.get(n),
+                returned_at=RETURNS.get(n, (None, None))[0], return_channel=RETURNS.get(n, (None, None))[1],
             ).returning(Dossier.__table__.c.id))
             ids[n] = row.scalar_one()
         for i, (n, agency, created, due, completed, cls) in enumerate(STEPS):

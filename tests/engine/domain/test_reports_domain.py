@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from engine.domain.indicators import NOT_RECORDED, Figures, Value, compute
+from engine.domain.indicators import NOT_RECORDED, Figures, Value, compute, paid_in
 from engine.domain.ontime import OnTimeCounts, Window, paused_at
 from engine.domain.periods import PeriodError, parse_period
 from engine.domain.ranking import DEFAULT_POINTS, PointsError, check_points, rank
@@ -100,3 +100,14 @@ def test_periods_out_of_range_or_too_long_are_refused(text):
     # year 0 was a ValueError (500) from the API; ten thousand years split by month would be 120,000 queries
     with pytest.raises(PeriodError):
         parse_period(text)
+
+
+def test_a_fee_counts_in_the_period_it_was_paid():
+    s, e = datetime(2026, 11, 1, tzinfo=VN), datetime(2026, 12, 1, tzinfo=VN)
+    paid = {"amount": 1, "requested_at": "2026-11-02T09:00:00+07:00", "paid_at": "2026-11-03T09:00:00+07:00",
+            "method": "online"}
+    assert paid_in(paid, s, e) == "online"
+    assert paid_in({**paid, "paid_at": "2026-12-01T00:00:00+07:00"}, s, e) is None  # the next period's
+    assert paid_in({**paid, "refunded_at": "2026-11-20T09:00:00+07:00"}, s, e) == "online"  # paid online all the same
+    assert paid_in({"amount": 1, "requested_at": "2026-11-02T09:00:00+07:00"}, s, e) is None  # not paid
+    assert paid_in({**paid, "paid_at": "yesterday"}, s, e) is None and paid_in(None, s, e) is None

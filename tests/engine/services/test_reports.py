@@ -124,7 +124,9 @@ def test_indicators_of_november(reports):
     # handling days of 1, 2, 3, 4, 8, 18: 2 + 2.25 + 7 + 10 + 5 + 3 = 29.25 over 6
     assert a["average_handling_days"].value == pytest.approx(29.25 / 6)
     assert a["online_share"].value == pytest.approx(40.0)  # 4 of 10 received
-    for code in ("online_payment_share", "electronic_result_share", "complaint_share", "satisfaction", "composite"):
+    assert a["online_payment_share"].value == pytest.approx(50.0)  # fees paid in Nov: 1 online, 3 at the desk
+    assert a["electronic_result_share"].value == pytest.approx(100 / 3)  # returned: 2 online, 8 postal, 18 desk
+    for code in ("complaint_share", "satisfaction", "composite"):
         assert a[code].value is None and "issue 10" in a[code].note
     total = report.total.values
     assert total["on_time_rate"].value == pytest.approx(100 * 5 / 8)  # (3 + 2) / (3 + 2 + 3)
@@ -132,18 +134,24 @@ def test_indicators_of_november(reports):
 
 def test_ranking_with_default_points(reports):
     report = reports.ranking(HEAD_A, "2026-11")  # published: an agency head sees every agency's rank
-    a, b = report.rows
-    # A: 14 × 4/6 + 6 × (4.0 / 4.875) + 11 × 0.40 = 9.3333 + 4.9231 + 4.4 = 18.6564 of 31 points
-    # B: 14 × 1/2 + 6 × 1 (best average: (7 + 1) / 2 = 4.0 days) + 11 × 1/3 = 16.6667 of 31
-    assert (a.ranked.agency_id, a.ranked.rank) == (A, 1)
-    assert a.ranked.earned == pytest.approx(14 * 4 / 6 + 6 * 4.0 / 4.875 + 11 * 0.4)
-    assert a.ranked.available == 31
-    assert (b.ranked.agency_id, b.ranked.rank) == (B, 2)
-    assert b.ranked.percent == pytest.approx(100 * (7 + 6 + 11 / 3) / 31)
+    b, a = report.rows
+    # Measurable: on_time_rate 14, average_handling_days 6, online_share 11, online_payment_share 11,
+    # electronic_result_share 8 = 50 points (complaints and ratings are not recorded yet).
+    # A: 14 × 4/6 + 6 × (4.0 / 4.875) + 11 × 0.40 + 11 × 0.5 + 8 × 1/3
+    #    = 9.3333 + 4.9231 + 4.4 + 5.5 + 2.6667 = 26.8231 of 50 = 53.65 %
+    # B: 14 × 1/2 + 6 × 1 (best average: (7 + 1) / 2 = 4.0 days) + 11 × 1/3 + 11 × 1 + 8 × 1
+    #    = 7 + 6 + 3.6667 + 11 + 8 = 35.6667 of 50 = 71.33 %
+    assert (b.ranked.agency_id, b.ranked.rank) == (B, 1)
+    assert b.ranked.percent == pytest.approx(100 * (7 + 6 + 11 / 3 + 11 + 8) / 50)
+    assert (a.ranked.agency_id, a.ranked.rank) == (A, 2)
+    assert a.ranked.earned == pytest.approx(14 * 4 / 6 + 6 * 4.0 / 4.875 + 11 * 0.4 + 11 * 0.5 + 8 / 3)
+    assert a.ranked.available == 50
 
 
 def test_ranking_points_change_the_order(reports):
-    # Only the online share counts: B 33.3 % < A 40 %; only the average time: B first.
+    # Only the online share counts: A 40 % > B 33.3 %; only the average time: B (4.0 days) first.
+    only_online = reports.ranking(CONTROL, "2026-11", {"online_share": 10})
+    assert [r.ranked.agency_id for r in only_online.rows] == [A, B]
     only_time = reports.ranking(CONTROL, "2026-11", {"average_handling_days": 10})
     assert [r.ranked.agency_id for r in only_time.rows] == [B, A]
     with pytest.raises(InvalidInput) as err:
