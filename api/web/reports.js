@@ -71,8 +71,8 @@
       ["agency,procedure", "Cơ quan và thủ tục"]].map(([v, t]) => el("option", { value: v }, t)));
     by.value = state.by;
     const csv = el("button", { type: "button", id: "csv" }, "Tải CSV");
-    csv.addEventListener("click", () => download(`/api/reports/ontime?${q({ period: state.period,
-      subject: state.subject, by: state.by, format: "csv" })}`, `bao-cao-${state.period}.csv`));
+    csv.addEventListener("click", () => download(`/api/reports/ontime.csv?${q({ period: state.period,
+      subject: state.subject, by: state.by })}`, `bao-cao-${state.period}.csv`));
     const form = el("form", { class: "filters card" }, el("label", {}, "Kỳ báo cáo", period),
       el("label", {}, "Đối tượng", subject), el("label", {}, "Theo", by), el("button", { type: "submit" }, "Xem"), csv);
     form.addEventListener("submit", (e) => {

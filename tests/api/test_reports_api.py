@@ -62,3 +62,21 @@ def test_dossier_path_has_the_same_visibility_as_the_dossier(api):
     assert r.json["current"] == ["receive"] and r.json["completed"] == [] and "<" in r.json["diagram"]
     assert r.json["sheet"][0]["element_id"] == "receive"
     assert api.get("other", f"/api/dossiers/{d['id']}/path").status_code == 404
+
+
+def test_csv_downloads_have_a_bom_and_the_documented_columns(loaded):
+    import csv
+    import io
+
+    r = loaded.get("control", "/api/reports/ontime.csv?period=2026-11&by=agency,field")
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert r.data.startswith(b"\xef\xbb\xbf") and "attachment" in r.headers["Content-Disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert {(row["agency_name"], row["field"]) for row in rows[:-1]} >= {("Phòng Kinh tế", "Đất đai")}
+    assert rows[-1]["period"] == "total" and rows[-1]["received"] == "13"
+    reg = loaded.get("head", "/api/reports/register.csv?period=2026-11").data.decode("utf-8-sig")
+    assert reg.splitlines()[0].startswith("code,procedure_code,procedure_name,agency_id,applicant_name")
+    assert "Nguyễn Thị Hồ Sơ 1," in reg and "Nguyễn Thị Hồ Sơ 14" not in reg  # the head of A: A's dossiers only
+    for path in ("indicators.csv", "ranking.csv"):
+        assert loaded.get("control", f"/api/reports/{path}?period=2026-11").data.startswith(b"\xef\xbb\xbf")
+    assert loaded.get("an", "/api/reports/ontime.csv?period=2026-11").status_code == 403
