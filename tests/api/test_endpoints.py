@@ -74,6 +74,7 @@ def test_every_documented_error_is_a_problem(api):
                 assert op["security"] == [{"bearer": []}] and "401" in op["responses"], (method, path)
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "lifecycle", "records", "procedures", "system",
                                                "admin", "reassignments"}
+    assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "procedures", "system", "reports"}
 
 
 # ---------------------------------------------------------------- a second kind of principal
