@@ -153,13 +153,6 @@ class Dossier(Base):
     due_basis: Mapped[dict | None] = mapped_column(Json)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     applicant: Mapped[dict] = mapped_column(Json)
-    timeliness: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
-    timeliness_reappointed: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
-    applicant_name: Mapped[str | None] = mapped_column(String(255))  # TMP reports branch
-    paused_since: Mapped[datetime | None] = mapped_column(UTCDateTime())  # TMP reports branch
-    fee: Mapped[dict | None] = mapped_column(Json)  # TMP reports branch
-    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # TMP reports branch
-    return_channel: Mapped[str | None] = mapped_column(String(16))  # TMP reports branch
     created_by: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The lifecycle aggregate's fields (engine/domain/dossier.py), written only by its save.
