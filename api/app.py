@@ -21,6 +21,7 @@ from .routes import auth as auth_routes
 from .routes import admin, dossiers, lifecycle, procedures, reassignments, records, system, tasks
 from .routes import admin, dossiers, lifecycle, procedures, reassignments, system, tasks
 from .routes import dossiers, procedures, reports, system, tasks
+from .routes import admin, dossiers, procedures, reassignments, reports, system, tasks
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -47,6 +48,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
                           reassignments.bp))
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp, reports.bp))
+                          reports.bp))
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
         scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)

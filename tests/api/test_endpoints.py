@@ -75,6 +75,7 @@ def test_every_documented_error_is_a_problem(api):
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "lifecycle", "records", "procedures", "system",
                                                "admin", "reassignments"}
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "procedures", "system", "reports"}
+                                               "reassignments", "reports"}
 
 
 # ---------------------------------------------------------------- a second kind of principal
