@@ -22,6 +22,7 @@ from .routes import admin, dossiers, lifecycle, procedures, reassignments, recor
 from .routes import admin, dossiers, lifecycle, procedures, reassignments, system, tasks
 from .routes import dossiers, procedures, reports, system, tasks
 from .routes import admin, dossiers, procedures, reassignments, reports, system, tasks
+from .routes import admin, dossiers, lifecycle, procedures, reassignments, reports, system, tasks
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -46,9 +47,8 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, records.bp, procedures.bp, system.bp,
                           admin.bp, reassignments.bp))
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
-                          reassignments.bp))
-    openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, procedures.bp, system.bp, reports.bp))
-                          reports.bp))
+                          reassignments.bp, reports.bp))
+    app.register_blueprint(ui.bp)  # the web pages: static files, not part of the API document
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
         scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)

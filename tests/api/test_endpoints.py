@@ -76,6 +76,8 @@ def test_every_documented_error_is_a_problem(api):
                                                "admin", "reassignments"}
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "procedures", "system", "reports"}
                                                "reassignments", "reports"}
+    assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "lifecycle", "procedures", "system",
+                                               "admin", "reassignments", "reports"}
 
 
 # ---------------------------------------------------------------- a second kind of principal
