@@ -3,15 +3,15 @@
 The on-time report counts an open dossier past due as late unless it was paused for a supplement
 at the as-of instant; those are few, and this index finds them without a second scan.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 20:45:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0011'
-down_revision = '0010'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
