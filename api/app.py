@@ -18,11 +18,7 @@ from .endpoints import DatabaseId
 from .config import ApiSettings
 from . import ui
 from .routes import auth as auth_routes
-from .routes import admin, dossiers, lifecycle, procedures, reassignments, records, system, tasks
-from .routes import admin, dossiers, lifecycle, procedures, reassignments, system, tasks
-from .routes import dossiers, procedures, reports, system, tasks
-from .routes import admin, dossiers, procedures, reassignments, reports, system, tasks
-from .routes import admin, dossiers, lifecycle, procedures, reassignments, reports, system, tasks
+from .routes import admin, dossiers, lifecycle, procedures, reassignments, records, reports, system, tasks
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -45,9 +41,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     metrics.register(app, api_settings.metrics_token)  # GET /metrics and request counts
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, records.bp, procedures.bp, system.bp,
-                          admin.bp, reassignments.bp))
-    openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, procedures.bp, system.bp, admin.bp,
-                          reassignments.bp, reports.bp))
+                          admin.bp, reassignments.bp, reports.bp))
     app.register_blueprint(ui.bp)  # the web pages: static files, not part of the API document
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
