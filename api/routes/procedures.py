@@ -64,7 +64,9 @@ def _bundle() -> Bundle:
     if not (request.mimetype or "").startswith("multipart/form-data"):
         raise ApiProblem("unsupported-media-type", "send the files as multipart/form-data: parts named 'files', "
                                                    "or one part named 'archive' (a zip)")
-    extra = sorted((set(request.form) | set(request.files)) - {"files", "archive"})
+    # A part may come without a name (None): name it in the answer rather than fail on sorting it.
+    extra = sorted(str(name) if name is not None else "(unnamed part)"
+                   for name in (set(request.form) | set(request.files)) - {"files", "archive"})
     if extra:
         raise ApiProblem("invalid-data", "unexpected parts", [(name, "unexpected part") for name in extra])
     archives, files = request.files.getlist("archive"), request.files.getlist("files")
