@@ -172,3 +172,11 @@ def test_validate_without_storing(review):
                            data=parts(p_files()), content_type="multipart/form-data")
     assert r.status_code == 403
     assert review.get("ana", "/api/procedures/P/versions").json["items"][0]["state"] == "published"
+
+
+def test_a_multipart_part_without_a_name_is_a_422_naming_it(review):
+    # Found by the fuzzer: Werkzeug keys a part without a name as None, which failed the sorting (500).
+    body = b'--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n'
+    r = review.client.post("/api/procedures/P/draft", data=body, content_type="multipart/form-data; boundary=b",
+                           headers=review.h("ana"))
+    assert r.status_code == 422 and r.json["errors"] == [{"field": "(unnamed part)", "problem": "unexpected part"}]
