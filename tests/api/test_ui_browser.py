@@ -99,18 +99,18 @@ def hkd(app, services, dirs):
 def test_dossier_path_page_marks_done_current_and_late(hkd, server, browser, services, clock, tmp_path):
     d = services.dossiers.start("HKD-01", applicant={"name": "Nguyễn Văn An"}, actor="desk")
     [receive] = d.current_tasks
-    clock.advance(timedelta(days=3))  # the 8 working hours of reception are long past: done late
-    services.dossiers.complete_task(receive.task_id, {"complete": True}, "desk")
+    clock.advance(timedelta(days=3))  # the 4 working hours of reception are long past: done late
+    services.dossiers.complete_task(receive.task_id, {"outcome": "receive"}, "desk")  # received
     services.accounts.add("xem", "000.00.12.H15", ["official"], password=PASSWORD)
 
     browser.get(f"{server}/ui/dossiers/{d.id}")
     sign_in(browser, "xem", PASSWORD, NEW_PASSWORD)
     wait(browser, "return document.body.dataset.ready === 'true'")
     assert {"motcua-done", "motcua-late"} <= set(classes(browser, "receive"))
-    assert "motcua-current" in classes(browser, "assign")
+    assert "motcua-current" in classes(browser, "forward")  # the desk forwards it next
     assert not {"motcua-done", "motcua-current", "motcua-late"} & set(classes(browser, "approve"))
     sheet = browser.find_elements("css selector", "#control-sheet tbody tr")
-    assert [r.get_attribute("data-element-id") for r in sheet] == ["receive", "assign"]
+    assert [r.get_attribute("data-element-id") for r in sheet] == ["receive", "forward"]
     assert "Quá hạn" in sheet[0].text
     screenshot(browser, tmp_path, "dossier-path.png")
 
