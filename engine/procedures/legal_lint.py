@@ -204,7 +204,7 @@ def _figure(x: float) -> str:
 
 # The data every dossier starts with (engine/services/dossiers.py RESERVED_FIELDS; a test keeps them equal).
 START_FIELDS = frozenset({"dossier_code", "procedure_code", "competent_agency", "channel", "received_at",
-                          "started_at", "due_at", "applicant"})
+                          "started_at", "due_at", "forward_by", "applicant"})
 _KNOWN = (START_FIELDS | set(WorkingTimeFunctions.NAMES) | set(BUILTIN_NAMES) | set(EXCEPTION_NAMES)
           | {"True", "False", "None"})
 _CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

@@ -181,10 +181,16 @@ def test_reception_guidance_and_refusal_slips(services, dirs, clock):
     processes, forms = dirs
     p = (Process("p").start()
          .element('<bpmn:userTask id="reception" name="Tiếp nhận"><bpmn:extensionElements><spiffworkflow:properties>'
-                  '<spiffworkflow:property name="lifecycle" value="reception"/></spiffworkflow:properties>'
-                  '</bpmn:extensionElements></bpmn:userTask>', id="reception", lane="Một cửa [one_stop_officer]")
+                  '<spiffworkflow:property name="lifecycle" value="reception"/>'
+                  '<spiffworkflow:property name="formJsonSchemaFilename" value="reception-r.json"/>'
+                  '</spiffworkflow:properties></bpmn:extensionElements></bpmn:userTask>', id="reception",
+                  lane="Một cửa [one_stop_officer]")
          .end().chain("start", "reception", "end"))
-    write_procedure(processes, "R", p, forms_dir=forms, statutory_days=5)
+    # A reception step's form lists its outcome and what guidance and refusal need (checked at load).
+    reception = {"type": "object", "required": ["outcome"],
+                 "properties": {"outcome": {"enum": ["receive", "guide", "refuse"]},
+                                "missing": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"}}}
+    write_procedure(processes, "R", p, forms_dir=forms, statutory_days=5, forms={"reception-r.json": reception})
     [entry] = services.procedures.sync()
     assert entry.outcome == "created", entry.problems
     services.procedures.publish("R")
