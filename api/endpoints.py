@@ -277,3 +277,12 @@ def _if_match() -> int | None:
         raise ApiProblem("invalid-data", f"If-Match is out of range: versions run from 1 to {MAX_VERSION}",
                          [("If-Match", f"out of range (1 to {MAX_VERSION})")], limit=MAX_VERSION)
     return int(digits)
+
+
+def unexpected_parts(allowed: set[str]) -> list[str]:
+    """Names of the multipart parts other than `allowed`, sorted; a part sent without a name
+    (Werkzeug keys it None) is named "(unnamed part)" so it can be reported, never a 500."""
+    from flask import request
+
+    names = (set(request.form) | set(request.files)) - allowed
+    return sorted(str(n) if n is not None else "(unnamed part)" for n in names)

@@ -7,7 +7,7 @@ from flask import Response, g, request, send_file
 
 
 from ..access import current_user
-from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint
+from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, unexpected_parts
 from ..problems import ApiProblem
 from ..report_schemas import DossierPathSchema
 from ..schemas import (
@@ -88,10 +88,10 @@ def upload(dossier_id: int) -> tuple:
     upload = request.files.get("file")
     if upload is None:
         raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
-    extra = (set(request.form) | set(request.files)) - {"file"}
+    extra = unexpected_parts({"file"})
     if extra or len(request.files.getlist("file")) > 1:
         raise ApiProblem("malformed-request", "send exactly one part, named 'file'",
-                         [(name, "unexpected part") for name in sorted(extra)] or [("file", "given more than once")])
+                         [(name, "unexpected part") for name in extra] or [("file", "given more than once")])
     content = upload.read(services().settings.max_upload_bytes + 1)
     view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content)
     return view, {"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"}

@@ -12,7 +12,7 @@ from engine.procedures.archive import ArchiveRefused, Bundle, read_files, read_z
 from engine.procedures.validation import ValidationReport
 
 from ..access import current_user
-from ..endpoints import Blueprint
+from ..endpoints import Blueprint, unexpected_parts
 from ..problems import ApiProblem, problem
 from ..review_schemas import (
     DRAFT_UPLOAD_BODY,
@@ -64,9 +64,7 @@ def _bundle() -> Bundle:
     if not (request.mimetype or "").startswith("multipart/form-data"):
         raise ApiProblem("unsupported-media-type", "send the files as multipart/form-data: parts named 'files', "
                                                    "or one part named 'archive' (a zip)")
-    # A part may come without a name (None): name it in the answer rather than fail on sorting it.
-    extra = sorted(str(name) if name is not None else "(unnamed part)"
-                   for name in (set(request.form) | set(request.files)) - {"files", "archive"})
+    extra = unexpected_parts({"files", "archive"})
     if extra:
         raise ApiProblem("invalid-data", "unexpected parts", [(name, "unexpected part") for name in extra])
     archives, files = request.files.getlist("archive"), request.files.getlist("files")

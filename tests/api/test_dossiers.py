@@ -141,3 +141,13 @@ def test_procedures_in_effect(api):
     assert r.status_code == 200
     [p] = r.json["items"]
     assert (p["code"], p["version"], p["statutory_days"], p["agency_id"]) == ("P", 1, 5, AGENCY)
+
+
+def test_an_attachment_upload_with_an_unnamed_part_is_a_4xx_naming_it(api):
+    # The kind the fuzzer found on draft upload: a part without a name (None to Werkzeug) next to the file.
+    d = api.register()
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\nContent-Type: application/pdf'
+            b'\r\n\r\n%PDF-1.4\r\n--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--\r\n')
+    r = api.client.post(f"/api/dossiers/{d['id']}/attachments", data=body, headers=api.h("desk"),
+                        content_type="multipart/form-data; boundary=b")
+    assert r.status_code == 400 and r.json["errors"] == [{"field": "(unnamed part)", "problem": "unexpected part"}]
