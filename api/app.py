@@ -14,7 +14,7 @@ from . import audit, json_body, openapi, problems
 from . import logging as access_log
 from . import metrics
 from .auth import TokenService
-from .endpoints import DatabaseId
+from .endpoints import CONVERTERS
 from .config import ApiSettings
 from . import ui
 from .routes import auth as auth_routes
@@ -29,7 +29,7 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     services = services or build(Settings.from_env())
     api_settings = api_settings or ApiSettings.from_env()
     app = Flask("motcua")
-    app.url_map.converters["id"] = DatabaseId
+    app.url_map.converters.update(CONVERTERS)
     # Uploads: the file plus multipart framing; JSON bodies get their own, smaller limit (json_body).
     app.config["MAX_CONTENT_LENGTH"] = services.settings.max_upload_bytes + MULTIPART_OVERHEAD
     app.json.ensure_ascii = False  # Vietnamese stays readable

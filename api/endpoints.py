@@ -70,13 +70,18 @@ FILE_RESPONSE = {"description": "the file", "content": {
 
 
 class DatabaseId(BaseConverter):
-    """A positive 64-bit id: anything else is simply not found (never an overflow deeper down)."""
+    """A positive 64-bit id: anything else is simply not found (never an overflow deeper down).
+
+    Every integer in a URL path goes through this converter or a subclass with the maximum of the
+    column it reaches (Flask's bare `<int:...>` has no bound, and PostgreSQL answers an out-of-range
+    comparison with an error, which would be a 500)."""
 
     regex = r"[0-9]+"
+    maximum = MAX_ID
 
     def to_python(self, value: str) -> int:
         number = int(value)
-        if not 1 <= number <= MAX_ID:
+        if not 1 <= number <= self.maximum:
             raise NotFound()
         return number
 
@@ -84,8 +89,18 @@ class DatabaseId(BaseConverter):
         return str(value)
 
 
-def database_id_schema(_: BaseConverter) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+class VersionNumber(DatabaseId):
+    """A procedure version's number (an INTEGER column): 1 to 2**31-1, anything else not found."""
+
+    maximum = MAX_VERSION
+
+
+# URL converters by name: `<id:dossier_id>`, `<version:number>`.
+CONVERTERS: dict[str, type[DatabaseId]] = {"id": DatabaseId, "version": VersionNumber}
+
+
+def database_id_schema(converter: BaseConverter) -> dict[str, Any]:
+    return {"type": "integer", "minimum": 1, "maximum": getattr(converter, "maximum", MAX_ID)}
 
 
 class Parser(FlaskParser):

@@ -14,7 +14,7 @@ from flask_smorest.spec.plugins import FlaskPlugin
 from flask import Blueprint as FlaskBlueprint
 from flask import Flask, Response, send_from_directory
 
-from .endpoints import Blueprint, DatabaseId, database_id_schema
+from .endpoints import CONVERTERS, Blueprint, database_id_schema
 from .schemas import ProblemSchema
 
 SWAGGER = Path(swagger_ui_bundle.swagger_ui_path)
@@ -63,7 +63,8 @@ def install(app: Flask, blueprints: Iterable[Blueprint]) -> Api:
         OPENAPI_SWAGGER_UI_CONFIG={"persistAuthorization": True},
     )
     api = Api(app, spec_kwargs={"info": {"description": DESCRIPTION}, "flask_plugin": OperationPathParameters()})
-    api.register_converter(DatabaseId, database_id_schema)
+    for converter in CONVERTERS.values():
+        api.register_converter(converter, database_id_schema)
     api.spec.components.schema("Problem", schema=ProblemSchema)
     schemes: dict[str, dict] = {}
     for bp in blueprints:

@@ -134,7 +134,7 @@ def list_versions(code: str) -> dict:
     return {"items": services().drafts.versions(current_user(), code)}
 
 
-@bp.get("/<code>/versions/<int:number>/report")
+@bp.get("/<code>/versions/<version:number>/report")
 @bp.response(200, ReportSchema)
 @bp.problems(404)
 def version_report(code: str, number: int) -> dict:
@@ -142,7 +142,7 @@ def version_report(code: str, number: int) -> dict:
     return services().drafts.report(current_user(), code, number).to_dict()
 
 
-@bp.get("/<code>/versions/<int:number>/diff")
+@bp.get("/<code>/versions/<version:number>/diff")
 @bp.arguments(DiffQuerySchema, location="query")
 @bp.response(200, description="the diff as JSON (or text/plain with format=text)")
 @bp.problems(404)
@@ -157,7 +157,7 @@ def version_diff(code: str, number: int, query: dict) -> Any:
     return diff.to_dict()
 
 
-@bp.post("/<code>/versions/<int:number>/submit")
+@bp.post("/<code>/versions/<version:number>/submit")
 @bp.arguments(SubmitSchema)
 @bp.response(200, VersionSchema)
 @bp.problems(404, 409)
@@ -172,7 +172,7 @@ def submit(code: str, number: int, body: dict) -> Any:
     return services().drafts.submit(current_user(), code, number, decision)
 
 
-@bp.post("/<code>/versions/<int:number>/return")
+@bp.post("/<code>/versions/<version:number>/return")
 @bp.arguments(ReturnSchema)
 @bp.response(200, VersionSchema)
 @bp.problems(404, 409)
@@ -181,7 +181,7 @@ def return_draft(code: str, number: int, body: dict) -> Any:
     return services().drafts.return_draft(current_user(), code, number, body["remarks"])
 
 
-@bp.post("/<code>/versions/<int:number>/publish")
+@bp.post("/<code>/versions/<version:number>/publish")
 @bp.arguments(PublishSchema)
 @bp.response(200, VersionSchema)
 @bp.problems(404, 409)

@@ -180,3 +180,23 @@ def test_a_multipart_part_without_a_name_is_a_422_naming_it(review):
     r = review.client.post("/api/procedures/P/draft", data=body, content_type="multipart/form-data; boundary=b",
                            headers=review.h("ana"))
     assert r.status_code == 422 and r.json["errors"] == [{"field": "(unnamed part)", "problem": "unexpected part"}]
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 2**64], ids=["2^31", "2^63", "2^64"])
+@pytest.mark.parametrize("action", ["report", "diff"])
+def test_version_numbers_beyond_their_column_are_not_found_never_a_500(review, number, action):
+    # Found by the fuzzer on PostgreSQL: versions are INTEGER (to 2**31-1); SQLite overflows past 2**63-1.
+    assert upload(review, "ana", "P", p_files()).status_code == 200
+    r = review.get("ana", f"/api/procedures/P/versions/{number}/{action}")
+    assert r.status_code == 404, r.json
+    assert review.get("ana", f"/api/procedures/P/versions/{2**31 - 1}/{action}").status_code == 404
+
+
+def test_every_integer_in_a_path_is_bounded_in_the_document(review):
+    doc = review.client.get("/api/openapi.json").json
+    integers = {(path, p["name"]): p["schema"] for path, ops in doc["paths"].items() for op in ops.values()
+                if isinstance(op, dict) for p in op.get("parameters", [])
+                if p.get("in") == "path" and p["schema"].get("type") == "integer"}
+    assert integers[("/api/procedures/{code}/versions/{number}/diff", "number")]["maximum"] == 2**31 - 1
+    assert integers[("/api/dossiers/{dossier_id}", "dossier_id")]["maximum"] == 2**63 - 1
+    assert all(schema.get("minimum") == 1 and "maximum" in schema for schema in integers.values()), integers
