@@ -19,7 +19,6 @@ from typing import Any
 from engine.domain.access import Official
 from engine.domain.procedure_version import Action, Decision, TransitionRefused, VersionState, advance
 from engine.domain.roles import Role
-from engine.execution.serialization import SERIALIZER_VERSION
 from engine.persistence.models import ProcedureVersion
 from engine.procedures.diff import ProcedureDiff, diff_sources
 from engine.procedures.library import LoadedProcedure
@@ -27,7 +26,7 @@ from engine.procedures.validation import ValidationReport, split_sources, valida
 
 from .context import EngineContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound
-from .procedures import VersionView
+from .procedures import VersionView, version_content
 
 SYSTEM = "system"  # the actor of the server's start-up sync
 DEFAULT_SETUP_DAYS = 3  # 002 Đ6.1 (Hà Tĩnh: 3 working days); 001 Đ9.1 (Đắk Nông) says 5
@@ -140,7 +139,7 @@ class DraftService:
             if newest is not None and newest.state == VersionState.SUBMITTED.value:
                 raise Conflict(f"{loaded.code} version {newest.number} is under review (submitted by "
                                f"{newest.submitted_by}): the control office publishes it or returns it first")
-            content = _content(loaded)
+            content = version_content(loaded)
             if newest is not None and newest.state == VersionState.DRAFT.value:
                 # Drafts never run, so no cached spec can be stale: replaced in place.
                 for key, value in content.items():
@@ -388,19 +387,3 @@ class DraftService:
             raise Forbidden("only the analysts of the procedure's agency and the control office see its versions")
         return version
 
-
-def _content(loaded: LoadedProcedure) -> dict[str, Any]:
-    compiled = loaded.compiled
-    return dict(
-        content_hash=loaded.content_hash,
-        meta=loaded.metadata,
-        sources=loaded.sources,
-        process_id=compiled.process_id,
-        spec={
-            "spec": compiled.spec,
-            "subprocess_specs": compiled.subprocess_specs,
-            "human_tasks": {k: vars(h) for k, h in compiled.human_tasks.items()},
-            "messages": {k: vars(m) for k, m in compiled.messages.items()},
-        },
-        serializer_version=SERIALIZER_VERSION,
-    )

@@ -58,6 +58,25 @@ class VersionView:
                    v.decision_number, v.decision_date, v.backdate_reason)
 
 
+
+def version_content(loaded: LoadedProcedure) -> dict[str, Any]:
+    """The stored columns of a version compiled from `loaded` (hash, metadata, sources, the compiled
+    spec and its serializer version): the one place a procedure_versions row gets its content."""
+    compiled = loaded.compiled
+    return dict(
+        content_hash=loaded.content_hash,
+        meta=loaded.metadata,
+        sources=loaded.sources,
+        process_id=compiled.process_id,
+        spec={
+            "spec": compiled.spec,
+            "subprocess_specs": compiled.subprocess_specs,
+            "human_tasks": {k: vars(h) for k, h in compiled.human_tasks.items()},
+            "messages": {k: vars(m) for k, m in compiled.messages.items()},
+        },
+        serializer_version=SERIALIZER_VERSION,
+    )
+
 class ProcedureService:
     def __init__(self, ctx: EngineContext):
         self.ctx = ctx
@@ -83,24 +102,8 @@ class ProcedureService:
             existing = uow.procedures.version_with_hash(pid, loaded.content_hash)
             if existing is not None:
                 return SyncEntry(folder or loaded.code, "unchanged", existing.number)
-            compiled = loaded.compiled
-            version = uow.procedures.add_version(
-                procedure_id=pid,
-                number=uow.procedures.next_number(pid),
-                content_hash=loaded.content_hash,
-                state=DRAFT,
-                created_at=now,
-                meta=loaded.metadata,
-                sources=loaded.sources,
-                process_id=compiled.process_id,
-                spec={
-                    "spec": compiled.spec,
-                    "subprocess_specs": compiled.subprocess_specs,
-                    "human_tasks": {k: vars(h) for k, h in compiled.human_tasks.items()},
-                    "messages": {k: vars(m) for k, m in compiled.messages.items()},
-                },
-                serializer_version=SERIALIZER_VERSION,
-            )
+            version = uow.procedures.add_version(procedure_id=pid, number=uow.procedures.next_number(pid),
+                                                 state=DRAFT, created_at=now, **version_content(loaded))
             uow.procedure_review.add_event(pid, version.number, now, "system", "upload",
                                            detail={"outcome": "created", "source": folder or loaded.code})
             uow.commit()
