@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from engine.domain import access
 from engine.domain.deadline import DeadlineBasis
 from engine.domain.forwarding import forwarding_basis
 from engine.domain.roles import LaneError, Role, parse_route
 from engine.execution.dossier_workflow import DossierWorkflow, ProcessError, ReadyHumanTask, WaitingTimer
 from engine.persistence.unit_of_work import UnitOfWork
 
+from . import officials
 from .context import EngineContext
 from .errors import Conflict
 
@@ -78,6 +80,23 @@ def _task_row(ctx: EngineContext, dossier: Any, task: ReadyHumanTask, now: datet
     }
 
 
+def _check_pre_assignments(uow: UnitOfWork, dossier: Any, rows: list[dict[str, Any]], now: datetime) -> None:
+    """R-4.1: a task goes to an official who can take it. The official named in an assignment task
+    may since have been disabled or lost the role: their new tasks then go to the role's pool (the
+    head can assign them) instead of an inbox nobody reads, and the dossier's events say why."""
+    for row in rows:
+        if row["assignee"] is None:
+            continue
+        entry = officials.lookup(uow, row["assignee"])
+        problem = access.assignee_problem(entry.official if entry else None, bool(entry and entry.active),
+                                          row["candidate_role"], row["candidate_agency"])
+        if problem is not None:
+            uow.dossiers.add_event(dossier.id, now, "assignment_skipped", None,
+                                   {"official": row["assignee"], "element_id": row["element_id"],
+                                    "problem": problem, "rule": "R-4.1"})
+            row["assignee"] = None
+
+
 def write_rows(
     ctx: EngineContext,
     uow: UnitOfWork,
@@ -105,6 +124,7 @@ def write_rows(
         gone.discard(task_id)
     uow.tasks.delete(gone)
     new_tasks = [_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready]
+    _check_pre_assignments(uow, dossier, new_tasks, now)
     uow.tasks.insert(new_tasks)
 
     uow.timers.delete(dossier.id, before.timers.keys() - after.timers.keys())

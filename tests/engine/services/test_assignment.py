@@ -90,3 +90,30 @@ def test_the_head_may_still_reassign_a_pre_assigned_task(services, dirs, people)
     with pytest.raises(InvalidInput) as err:
         services.tasks.assign(people["head"], appraise.task_id, "gone")
     assert err.value.problems == [("user", "inactive")]
+
+
+@pytest.mark.parametrize("change", ["disabled", "role_removed"])
+def test_a_pre_assigned_official_who_can_no_longer_take_tasks_leaves_them_to_the_role(services, dirs, people,
+                                                                                      change):
+    # a task goes to an official who is active and holds the role. Once binh is disabled (or
+    # loses the role) after the assignment, his next `official` tasks go to the pool of the role
+    # (any official of the agency may claim them, the head may assign them) instead of sitting in
+    # the inbox of someone who cannot act on them; the dossier's events say why.
+    publish(services, dirs)
+    d = services.dossiers.start("P")
+    done = services.tasks.complete(people["head"], task(services, d.id, "assign").task_id, {"official": "binh"})
+    [appraise] = done.current_tasks
+    assert appraise.assignee == "binh"
+    services.tasks.complete(people["binh"], appraise.task_id, {})
+    if change == "disabled":
+        services.accounts.set_active("binh", False)
+    else:
+        with services.ctx.uow() as uow:
+            uow.accounts.set_roles("binh", ["approver"])
+            uow.commit()
+    services.tasks.complete(people["chi"], task(services, d.id, "approve").task_id, {})
+    review = task(services, d.id, "review")
+    assert review.assignee is None
+    assert services.tasks.claim(people["an"], review.task_id).assignee == "an"
+    [skipped] = [e for e in services.dossiers.get(d.id).events if e["kind"] == "assignment_skipped"]
+    assert skipped["detail"]["official"] == "binh" and skipped["detail"]["element_id"] == "review"
