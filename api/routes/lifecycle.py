@@ -101,7 +101,8 @@ def refund(dossier_id: int, body: dict, expected_version: int | None) -> object:
 def result_return(dossier_id: int, body: dict, expected_version: int | None) -> object:
     """Return the result (status 10, R-6.1)
 
-    One-stop officer of the competent agency: `online`, `postal` (tracking number required) or `desk`."""
+    One-stop officer of the competent agency: `online`, `postal` (tracking number required) or `desk`;
+    409 while the dossier is still in processing (4): its steps make the result first."""
     return services().lifecycle.return_result(current_user(), dossier_id, body["channel"],
                                               body.get("tracking_number"), expected_version)
 

@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from engine.domain import access
 from engine.domain.access import Official
-from engine.domain.dossier import Dossier, LifecycleRefused
+from engine.domain.dossier import Dossier, LifecycleRefused, LifecycleStateError
+from engine.domain.dossier_status import DossierStatus
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
@@ -94,9 +95,15 @@ class LifecycleService:
     def return_result(self, user: Official, dossier: int | str, channel: str, tracking_number: str | None = None,
                       expected_version: int | None = None) -> DossierView:
         """R-6.1: the desk returns the result `online`, by `postal` service (tracking number required)
-        or at the `desk`: status 10 (a dossier still in processing is marked processed first)."""
-        return self._act(ActingOfficial(user, "result_return"), dossier, expected_version,
-                         lambda d, now, cal: d.return_result(now, channel, tracking_number, cal))
+        or at the `desk`: status 9 → 10. Conflict while the dossier is still in processing (4): the
+        agency's steps make the result (R-4.1); a diagram's own result-return step is a task."""
+        def change(d: Dossier, now: datetime, cal: Any) -> None:
+            if d.status is DossierStatus.PROCESSING:
+                raise LifecycleStateError(f"the result is not ready: dossier {d.code} is still in processing "
+                                          "(status 4), its steps must finish first (R-4.1, R-6.1)")
+            d.return_result(now, channel, tracking_number, cal)
+
+        return self._act(ActingOfficial(user, "result_return"), dossier, expected_version, change)
 
     # ------------------------------------------------------------ fees (R-6.2, R-6.3)
 

@@ -252,3 +252,19 @@ def test_paper_supplement_at_the_desk_ends_the_pause_and_moves_the_diagram_on(se
     assert msg["detail"]["payload"] == {"note": "nộp bản giấy tại bộ phận một cửa"}
     with pytest.raises(Conflict):
         services.lifecycle.supplement_received(DESK, d.id)
+
+
+def test_the_desk_cannot_return_a_result_that_was_never_made(services, dirs):
+    # the result is made by the agency (appraisal, approval) and then returned by the
+    # desk. Returning it while the dossier is still in processing (4), its steps open, would let the
+    # desk alone skip them and end the dossier "processed" (9) and "returned" (10), counted early.
+    # 409, nothing saved; the dossier stays with its open steps.
+    publish(services, dirs, two_steps())
+    d = services.dossiers.start("P")
+    with pytest.raises(Conflict, match="not ready"):
+        services.lifecycle.return_result(DESK, d.id, "desk")
+    view = services.dossiers.get(d.id)
+    assert (view.status, view.version, [t.element_id for t in view.current_tasks]) == ("processing", 1, ["appraise"])
+    complete(services, d.id, "appraise")
+    complete(services, d.id, "approve")
+    assert services.lifecycle.return_result(DESK, d.id, "desk").status_code == 10
