@@ -29,6 +29,7 @@ from .checks.model import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, is_executable
 from .checks.normalize import make_explicit, resolve_qualified_refs
 from .checks.problems import BpmnInvalid, Problem, errors_in
 from .checks.sandbox import sandbox_problems
+from .checks.sizes import check_form_names, check_sizes
 from .checks.spiff import MotcuaBpmnParser, translate
 from .checks.support import check_constructs
 from .checks.xml import read_bpmn, read_xml
@@ -183,6 +184,8 @@ def compile_process(
                 human += human_tasks(catalogue[pid].element, name, lanes, problems)
         timers += check_expressions(tree, name, problems)
         merge_messages(messages, messages_of(tree, name, problems), problems)
+        check_sizes(tree, name, problems)
+    check_form_names(human, problems)
 
     parser = MotcuaBpmnParser()
     for name, tree in trees.items():

@@ -9,5 +9,6 @@
   expressions  timer expressions and scripts (hook: the sandbox compiles them)
   normalize    valid BPMN made explicit for SpiffWorkflow (implicit splits, starts, ends, links,
                qualified references, data as documentation)
+  sizes        ids, lane and form names within the columns that store them (255)
   spiff        SpiffWorkflow's own parser: its exceptions translated to a modeler's sentence
 """
