@@ -87,7 +87,7 @@ def build(
     if settings.migrate_on_start if migrate is None else migrate:
         upgrade(db)
     calendars = CalendarProvider(settings.calendar_path, calendar=calendar)
-    ctx = EngineContext.create(UnitOfWorkFactory(db), clock or SystemClock(), calendars,
+    ctx = EngineContext.create(UnitOfWorkFactory(db), clock or SystemClock(calendars.get().tz), calendars,
                                settings.processes_dir, settings.forms_dir, settings.data_limits,
                                settings.script_limits)
     hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)

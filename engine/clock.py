@@ -1,7 +1,7 @@
 """One injectable source of "now" for the whole engine (tests move it; nothing sleeps)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Protocol
 
 
@@ -11,8 +11,15 @@ class Clock(Protocol):
 
 
 class SystemClock:
+    """The real time, in `tz` (the province's zone from the calendar, given by engine.bootstrap):
+    every message and every stored text built from "now" then says +07:00, as people read it
+    (issue 14). Instants compare and are stored the same whatever the zone (UTC in the database)."""
+
+    def __init__(self, tz: tzinfo = timezone.utc):
+        self.tz = tz
+
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(self.tz)
 
 
 class ManualClock:
