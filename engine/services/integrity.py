@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from enum import Enum
+from datetime import datetime, tzinfo
 from typing import Callable, Iterator
 
 from engine.execution.dossier_workflow import DossierWorkflow, LoadedProcess
@@ -117,6 +118,7 @@ class IntegrityService:
         tasks = {r.task_id: r for r in rows.tasks.get(d.id, [])}
         timers = {r.task_id: r for r in rows.timers.get(d.id, [])}
         steps = rows.steps.get(d.id, [])
+        tz = self.ctx.calendars().tz
         for task_id, n in Counter(s.task_id for s in steps).items():
             if n > 1:
                 yield Kind.STEP_DUPLICATED, f"task {task_id} has {n} steps (completed more than once)"
@@ -143,14 +145,14 @@ class IntegrityService:
             yield Kind.COMPLETION_MISMATCH, f"the state is finished but the dossier is not (status {d.status})"
         elif not workflow.completed and d.completed_at is not None:
             yield (Kind.COMPLETION_MISMATCH,
-                   f"the dossier is marked completed at {d.completed_at.isoformat()} (status {d.status}) "
+                   f"the dossier is marked completed at {_local(d.completed_at, tz)} (status {d.status}) "
                    f"but its state is still running")
         if workflow.completed and (tasks or timers):
             # Every such row is stale: one finding for the dossier says it better than one per row.
             yield Kind.FINISHED_WITH_OPEN_WORK, _open_work(tasks, timers)
         else:
             yield from _compare_tasks(ready, tasks)
-            yield from _compare_timers(waiting, timers)
+            yield from _compare_timers(waiting, timers, tz)
         for step in steps:
             if step.task_id in ready:
                 yield (Kind.STEP_FOR_READY_TASK,
@@ -178,19 +180,24 @@ def _compare_tasks(ready: dict, rows: dict) -> Iterator[Finding]:
                    f"the state says {ready[task_id].element_id}")
 
 
-def _compare_timers(waiting: dict, rows: dict) -> Iterator[Finding]:
+def _local(t: datetime, tz: tzinfo) -> str:
+    """An instant as operators read it: in the province's zone with its offset (issue 14)."""
+    return t.astimezone(tz).isoformat()
+
+
+def _compare_timers(waiting: dict, rows: dict, tz: tzinfo) -> Iterator[Finding]:
     for task_id in sorted(waiting.keys() - rows.keys()):
         t = waiting[task_id]
         yield (Kind.TIMER_ROW_MISSING,
-               f"timer {task_id} ({t.element_id}, due {t.due_at.isoformat()}) waits in the state "
+               f"timer {task_id} ({t.element_id}, due {_local(t.due_at, tz)}) waits in the state "
                f"but has no timers row (it would never fire)")
     for task_id in sorted(rows.keys() - waiting.keys()):
         r = rows[task_id]
         yield (Kind.TIMER_ROW_STALE,
-               f"timers row {task_id} ({r.element_id}, due {r.due_at.isoformat()}) is for no waiting timer in the state")
+               f"timers row {task_id} ({r.element_id}, due {_local(r.due_at, tz)}) is for no waiting timer in the state")
     for task_id in sorted(rows.keys() & waiting.keys()):
         r, t = rows[task_id], waiting[task_id]
         if r.element_id != t.element_id or r.due_at != t.due_at:
             yield (Kind.TIMER_ROW_MISMATCH,
-                   f"timers row {task_id} says {r.element_id} due {r.due_at.isoformat()}, "
-                   f"the state says {t.element_id} due {t.due_at.isoformat()}")
+                   f"timers row {task_id} says {r.element_id} due {_local(r.due_at, tz)}, "
+                   f"the state says {t.element_id} due {_local(t.due_at, tz)}")

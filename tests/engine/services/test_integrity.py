@@ -200,3 +200,15 @@ def test_a_batch_of_any_size_reads_its_rows(services, world):
         expected = {i: r for i, r in getattr(everything, kind).items() if i in (ids[0], ids[2])}
         assert getattr(rows, kind) == expected
     assert everything.tasks.get(ids[1]) and everything.steps.get(ids[3])  # the world has rows to lose
+
+
+@pytest.mark.parametrize("kind", [Kind.TIMER_ROW_MISMATCH, Kind.TIMER_ROW_STALE, Kind.TIMER_ROW_MISSING])
+def test_findings_name_instants_in_the_provinces_zone(services, world, clock, kind):
+    # Issue 14: what an operator reads says the province's time and offset. The rows come back from
+    # the database in UTC: the waiting timer is due Mon 30 Nov 10:00 +07:00 (8 working hours after
+    # Fri 27 Nov 10:00), which the finding said as 03:00:00+00:00.
+    _damage(services, world, kind, clock)
+    details = []
+    IntegrityService(services.ctx).check(lambda p: details.append(p.detail))
+    [detail] = details
+    assert "+07:00" in detail and "+00:00" not in detail, detail
