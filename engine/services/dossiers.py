@@ -169,7 +169,9 @@ class DossierService:
             raise InvalidInput("received_at needs a time zone", [("received_at", "no offset")])
         if received_at > now:
             raise InvalidInput("a dossier cannot be received in the future", [("received_at", "in the future")])
-        back_entry = BackEntry.of(received_at if received_at < now else None, back_entry_reason, "received_at")
+        back_dated = received_at < now
+        if not back_dated:  # a reason without a past time
+            BackEntry.of(None, back_entry_reason, "received_at")
         channel = Channel(channel)
         cal = ctx.calendars()
         with ctx.uow() as uow:
@@ -179,11 +181,12 @@ class DossierService:
                                f"{received_at.isoformat()}")
             meta = version.meta
             agency = meta["agency_id"]
-            if back_entry is not None and registrar is not None:
+            if back_dated and registrar is not None:  # who may, before what is missing (403 before 422)
                 try:
                     access.check_back_entry(registrar, {agency})
                 except access.NotAllowed as err:
                     raise Forbidden(str(err)) from None
+            back_entry = BackEntry.of(received_at if back_dated else None, back_entry_reason, "received_at")
             receipt_day = received_at.astimezone(cal.tz).date()
             code = format_dossier_code(agency, receipt_day, uow.dossiers.next_sequence(agency, receipt_day))
             logs.bind(dossier=code)

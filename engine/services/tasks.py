@@ -60,14 +60,19 @@ class TaskService:
         R-9.3: with `happened_at` (the real, past time of a step done on paper during an outage) and
         `reason`, an agency head or one-stop officer of the task's or the dossier's agency enters it
         (access.check_back_entry_task instead of being its candidate); InvalidInput without a reason."""
-        back_entry = BackEntry.of(happened_at, reason)
+        try:
+            back_entry, refused = BackEntry.of(happened_at, reason), None
+        except InvalidInput as err:  # told after the access rule: 403/404 first for a caller without the right
+            back_entry, refused = None, err
 
         def rule(row: Any, dossier: Any) -> None:
             _check_version(user, row, version)
-            if back_entry is None:
+            if happened_at is None:
                 policy_errors(access.check_complete, user, row)
             else:
                 policy_errors(access.check_back_entry_task, user, row, dossier.agency_id)
+            if refused is not None:
+                raise refused
 
         return self.dossiers.complete_task(task_id, data, user.username, check=rule, back_entry=back_entry)
 

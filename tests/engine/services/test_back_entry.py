@@ -104,3 +104,22 @@ def test_a_step_done_on_paper_is_entered_with_its_real_time_and_marked(services,
                             reason=OUTAGE)
     ended = services.dossiers.get(d.id)
     assert ended.status == "processed" and ended.completed_at == done_on_paper + timedelta(hours=1)
+
+
+def test_who_may_back_enter_is_checked_before_the_reason(services, dirs, clock):
+    # A caller without the right learns nothing about the rules of an action they may not take:
+    # 403 (or 404 for a task they cannot see) comes before the 422 of a missing reason.
+    publish(services, dirs)
+    clock.set(datetime(2026, 11, 27, 14, 0, tzinfo=VN))
+    paper = datetime(2026, 11, 26, 9, 0, tzinfo=VN)
+    with pytest.raises(Forbidden):  # another agency's desk, no reason
+        services.dossiers.register(OTHER_DESK, "P", {"name": "Lê Thị Hoa"}, received_at=paper)
+    d = services.dossiers.register(DESK, "P", {"name": "Lê Thị Hoa"})
+    [t] = d.current_tasks
+    with pytest.raises(Forbidden):  # an official may not back-enter, even their own agency's step
+        services.tasks.complete(AN, t.task_id, {}, happened_at=clock.now() - timedelta(hours=1))
+    with pytest.raises(NotFound):  # another agency's desk cannot see the task
+        services.tasks.complete(OTHER_DESK, t.task_id, {}, happened_at=clock.now() - timedelta(hours=1))
+    with pytest.raises(InvalidInput) as err:  # the agency's desk: the reason is what is missing
+        services.tasks.complete(DESK, t.task_id, {}, happened_at=clock.now() - timedelta(hours=1))
+    assert err.value.problems == [("reason", "required with a past time (R-9.3)")]
