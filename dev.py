@@ -3,6 +3,7 @@
 
     python3 dev.py run     # set up .venv, migrate the SQLite database, load and publish processes/, serve API + scheduler
     python3 dev.py test    # set up .venv and run the whole test suite (extra arguments go to pytest)
+    python3 dev.py demo    # set up .venv and run `motcua demo` (extra arguments go to it; docs/demo.md)
 
 The virtual environment is (re)installed only when pyproject.toml changes. The web pages' front-end
 packages (package.json / package-lock.json: bpmn-js) are installed into node_modules/ with `npm ci`
@@ -64,7 +65,7 @@ def ensure_web_assets() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "setup"}:
+    if not argv or argv[0] not in {"run", "test", "setup", "demo"}:
         print(__doc__.strip(), file=sys.stderr)
         return 2
     ensure_venv()
@@ -72,6 +73,8 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "setup":
         return 0
+    if command == "demo":
+        return subprocess.call([str(_bin("motcua")), "demo", *rest], cwd=ROOT)
     if command == "run":
         # Development: drafts loaded from processes/ are published at once so they can be tried;
         # in production the control office publishes (motcua procedures publish).

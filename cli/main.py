@@ -11,6 +11,7 @@ from . import (audit_commands, calendar_commands, db_commands, incident_commands
                serve_commands, timer_commands, user_commands)
 from . import (audit_commands, calendar_commands, db_commands, incident_commands, procedure_commands,
                report_commands, serve_commands, timer_commands, user_commands)
+from . import demo_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -24,6 +25,7 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     user_commands.register,
     incident_commands.register,
     serve_commands.register,
+    demo_commands.register,
 ]
 
 

@@ -577,6 +577,10 @@ class TimerRepository(_Repository):
     def _due(self, now: datetime) -> Any:
         return and_(Timer.due_at <= now, or_(Timer.next_attempt_at.is_(None), Timer.next_attempt_at <= now))
 
+    def next_due_at(self) -> datetime | None:
+        """The earliest instant any timer is due (None: no timer waits)."""
+        return self.session.scalar(select(func.min(Timer.due_at)))
+
     def due_dossier_ids(self, now: datetime, limit: int) -> list[int]:
         """Dossiers with due timers, earliest first. Reads the due_at index only (no GROUP BY,
         which SQLite answers by scanning every timer): cost independent of open dossiers."""

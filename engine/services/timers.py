@@ -68,6 +68,12 @@ class TimerService:
                 logs.isolated(self._fire_one, dossier_id, now, report)  # its dossier code is on its lines only
         return report
 
+    def next_due(self) -> datetime | None:
+        """When the earliest waiting timer is due (None: none waits): lets a driver with a manual
+        clock (`motcua demo`) stop the clock at each timer, as the scheduler would fire it."""
+        with self.ctx.uow(write=False) as uow:
+            return uow.timers.next_due_at()
+
     def fire_dossier(self, dossier_id: int) -> SweepReport:
         """Fire one dossier's due timers now, exactly as a sweep would (an administrator's retry)."""
         report = SweepReport()
