@@ -166,3 +166,15 @@ def test_refusal_with_reason_after_appraisal(gpxd):
     assert 9 not in status_codes(v) and v["current_tasks"] == []
     refusal = api.get("desk", f"/api/dossiers/{d['id']}/records/refusal?format=json").json
     assert refusal["reason"] == reason and refusal["dossier_code"] == d["code"]
+
+
+def test_no_agency_to_consult_the_appraisal_follows_the_site_visit(gpxd):
+    api = gpxd
+    d = register(api, at(2026, 12, 7, 8))
+    api.complete("desk", d, "receive", {"outcome": "receive"})
+    api.complete("desk", d, "forward")
+    api.complete("head", d, "assign", {"official": "an"})
+    api.complete("an", d, "plan", {"permit_kind": "repair", "consultations": []})
+    assert [t["element_id"] for t in api.view(d)["current_tasks"]] == ["verify_site"]
+    api.complete("an", d, "verify_site", dict(SITE_VISIT, visit_time=iso(2026, 12, 7, 8)))
+    assert [t["element_id"] for t in api.view(d)["current_tasks"]] == ["appraise"]
