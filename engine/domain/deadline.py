@@ -9,6 +9,7 @@ JSON shape (stored in `due_basis` columns and on timer tasks)::
 
     {"from": "2026-12-04T17:30:00+07:00", "working_days": 3,            # or "working_hours": 8
      "pauses": [["2026-12-08T09:00:00+07:00", "2026-12-09T09:00:00+07:00"]],          # optional
+     "cutoff_hour": 15,                                                               # optional
      "reappointment": {"due": "...", "reason": "...", "made_at": "..."}}              # optional
 
 Bases stored before pauses and re-appointments existed ({"from", "working_hours"|"working_days"})
@@ -19,7 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from typing import Any, Protocol
 
 
@@ -35,6 +36,9 @@ class Calendar(Protocol):
     def next_working_time(self, t: datetime) -> datetime: ...
     def add_working_hours(self, t: datetime, hours: float, pauses: Any = ...) -> datetime: ...
     def add_working_days(self, t: datetime, days: int, pauses: Any = ...) -> datetime: ...
+    def working_hours_between(self, a: datetime, b: datetime) -> float: ...
+    def working_periods(self, d: Any) -> list[tuple[datetime, datetime]]: ...
+    tz: Any
 
 
 def _aware(value: Any, name: str) -> datetime:
@@ -68,6 +72,10 @@ class DeadlineBasis:
 
     `pauses`: (start, end) intervals not counted (N-4, the applicant supplementing).
     `reappointment`: the one new appointment (N-6); when present it is the due instant.
+    `cutoff_hour`: received after this local hour, the count starts at the next working day, and
+    `working_days=0` means "by the end of the working day the count starts on" (certification:
+    the same working day, the next one after 15:00, Decree 23/2015 Art. 7; newborn routing:
+    Decree 63/2024 Art. 7.2). None: the count starts at the next working time (R-3.4).
     Raises DeadlineError on a naive instant, a negative or non-finite amount, both or neither
     amount, fractional days, or a pause that ends before it starts."""
 
@@ -76,9 +84,13 @@ class DeadlineBasis:
     working_days: int | None = None
     pauses: tuple[tuple[datetime, datetime], ...] = field(default=())
     reappointment: Reappointment | None = None
+    cutoff_hour: int | None = None
 
     def __post_init__(self) -> None:
         _aware(self.start, "from")
+        c = self.cutoff_hour
+        if c is not None and (isinstance(c, bool) or not isinstance(c, int) or not 0 <= c <= 23):
+            raise DeadlineError(f"cutoff_hour must be a whole hour 0-23, got {c!r}")
         if (self.working_hours is None) == (self.working_days is None):
             raise DeadlineError("give exactly one of working_hours or working_days")
         h, d = self.working_hours, self.working_days
@@ -99,11 +111,26 @@ class DeadlineBasis:
     # ------------------------------------------------------------ computing
 
     def started(self, calendar: Calendar) -> datetime:
-        """Where the count starts: the next working time from `start` (R-3.4)."""
+        """Where the count starts: the next working time from `start` (R-3.4); with a cutoff and
+        `start` after that local hour, the start of the next working day."""
+        if self.cutoff_hour is not None:
+            local = self.start.astimezone(calendar.tz)
+            if local.time() > time(self.cutoff_hour):  # exactly at the cut-off is not after it
+                midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=calendar.tz)
+                return calendar.next_working_time(midnight)
         return calendar.next_working_time(self.start)
 
     def statutory_due(self, calendar: Calendar) -> datetime:
         """The amount counted from `start`, pauses excluded (the appointment before any re-appointment)."""
+        if self.cutoff_hour is not None:
+            begin = self.started(calendar)
+            if self.working_hours is not None:
+                return calendar.add_working_hours(begin, self.working_hours, self.pauses)
+            if self.working_days == 0:  # within the working day the count starts on
+                day_end = calendar.working_periods(begin.astimezone(calendar.tz).date())[-1][1]
+                return calendar.add_working_hours(begin, calendar.working_hours_between(begin, day_end),
+                                                  self.pauses)
+            return calendar.add_working_days(begin, self.working_days, self.pauses)  # type: ignore[arg-type]
         if self.working_hours is not None:
             return calendar.add_working_hours(self.start, self.working_hours, self.pauses)
         return calendar.add_working_days(self.start, self.working_days, self.pauses)  # type: ignore[arg-type]
@@ -149,6 +176,8 @@ class DeadlineBasis:
             out["pauses"] = [[s.isoformat(), e.isoformat()] for s, e in self.pauses]
         if self.reappointment is not None:
             out["reappointment"] = self.reappointment.to_json()
+        if self.cutoff_hour is not None:
+            out["cutoff_hour"] = self.cutoff_hour
         return out
 
     @classmethod
@@ -172,4 +201,5 @@ class DeadlineBasis:
         if isinstance(days, float) and days.is_integer():
             days = int(days)  # JSON columns of some databases give 3.0
         return cls(_aware(data["from"], "from"), working_hours=data.get("working_hours"),
-                   working_days=days, pauses=pauses, reappointment=reappointment)
+                   working_days=days, pauses=pauses, reappointment=reappointment,
+                   cutoff_hour=data.get("cutoff_hour"))

@@ -187,13 +187,16 @@ class Dossier:
     @classmethod
     def register(cls, *, code: str, procedure_code: str, agency_id: str, channel: Channel | str,
                  received_at: datetime, statutory_days: int, on_the_spot: bool = False,
-                 policy: LifecyclePolicy | None = None) -> "Dossier":
+                 policy: LifecyclePolicy | None = None, cutoff_hour: int | None = None) -> "Dossier":
         """A new dossier, status 1 (N-8), its code already given (N-1: online ones get it at submission
         so the applicant can track it). The appointment's basis counts `statutory_days` working days
-        from `received_at` (R-3.4: from the next working time); `receive` fixes the reception time."""
+        from `received_at` (R-3.4: from the next working time); `receive` fixes the reception time.
+        `cutoff_hour` (procedure.toml): received after it, the count starts the next working day and
+        0 days means by the end of that working day (DeadlineBasis)."""
         channel = Channel(channel)
         d = cls(code=code, procedure_code=procedure_code, agency_id=agency_id, channel=channel, status=S.NEW,
-                received_at=received_at, basis=DeadlineBasis(received_at, working_days=int(statutory_days)),
+                received_at=received_at, basis=DeadlineBasis(received_at, working_days=int(statutory_days),
+                                                                  cutoff_hour=cutoff_hour),
                 on_the_spot=on_the_spot, policy=policy or LifecyclePolicy())
         d.pending.append(StatusChanged(received_at, None, S.NEW, channel))
         if channel is Channel.ONLINE:

@@ -40,6 +40,9 @@ class MetadataSchema(Schema):
     statutory_days = fields.Integer(required=True, validate=v.Range(min=0))
     online_level = fields.String(required=True, validate=v.OneOf(ONLINE_LEVELS))
     result_on_the_spot = fields.Boolean(load_default=False)
+    # Received after this local hour, the statutory time counts from the next working day; with
+    # statutory_days = 0 the result is due by the end of that working day (DeadlineBasis.cutoff_hour).
+    cutoff_hour = fields.Integer(validate=v.Range(min=0, max=23))
     process_id = fields.String()
     description = fields.String()
     fees = fields.List(fields.Nested(FeeSchema), load_default=list)

@@ -194,7 +194,8 @@ class DossierService:
             # the appointment counts the statutory days from the next working time after reception.
             dossier = Dossier.register(code=code, procedure_code=procedure_code, agency_id=agency, channel=channel,
                                        received_at=received_at, statutory_days=int(meta["statutory_days"]),
-                                       on_the_spot=bool(meta.get("result_on_the_spot")), policy=ctx.lifecycle)
+                                       on_the_spot=bool(meta.get("result_on_the_spot")), policy=ctx.lifecycle,
+                                       cutoff_hour=meta.get("cutoff_hour"))
             process = ctx.processes.get(uow, version.id)
             if not process.has_lifecycle("reception"):
                 # No reception step drawn: registering at the desk is the reception (1 -> 2 -> 4).

@@ -105,3 +105,47 @@ def test_bad_json_is_refused_naming_the_key(data, problem):
 
 def test_whole_days_read_back_as_float_stay_days():
     assert DeadlineBasis.from_json({"from": "2026-12-01T07:00+07:00", "working_days": 3.0}).working_days == 3
+
+
+# ---------------------------------------------------------------- a cut-off hour (issue 11)
+
+@pytest.mark.parametrize("received, started, due", [
+    # Decree 23/2015 Art. 7.1 (certification, 0 days): the same working day, by its end...
+    (at(2026, 2, 12, 10), at(2026, 2, 12, 10), at(2026, 2, 12, 17)),
+    # ...received exactly at 15:00 is not after it: still Thu 12 Feb, by 17:00.
+    (at(2026, 2, 12, 15), at(2026, 2, 12, 15), at(2026, 2, 12, 17)),
+    # ...after 15:00: the next working day. Fri 13 Feb 15:30 -> Sat 14 - Sun 22 Feb off (weekend,
+    # Tết 16-20 Feb, weekend) -> the count starts Mon 23 Feb 07:00 and ends that day at 17:00.
+    (at(2026, 2, 13, 15, 30), at(2026, 2, 23, 7), at(2026, 2, 23, 17)),
+    # A Saturday morning (before 15:00 but no working day): the next working time, Mon 7 Dec 2026.
+    (at(2026, 12, 5, 9), at(2026, 12, 7, 7), at(2026, 12, 7, 17)),
+])
+def test_a_cutoff_hour_with_zero_days_is_the_same_or_the_next_working_day(received, started, due):
+    basis = DeadlineBasis(received, working_days=0, cutoff_hour=15)
+    assert (basis.started(CAL), basis.due(CAL)) == (started, due)
+    assert DeadlineBasis.from_json(basis.to_json()) == basis and basis.to_json()["cutoff_hour"] == 15
+
+
+def test_a_cutoff_hour_moves_a_count_of_days_to_the_next_working_day():
+    # Decree 63/2024 Art. 7.2 (newborn routing, 3 days): Thu 12 Feb 2026 16:00 is after 15:00, so the
+    # count starts Fri 13 Feb 07:00: Fri 13, (Tết), Mon 23, Tue 24 -> Tue 24 Feb 17:00. Without the
+    # cut-off it would count 24 h from Thu 16:00: Thu 16-17 (1) + Fri (8) + Mon (8) = 17, Tue 07:00-11:30
+    # (4.5) + 13:30-16:00 (2.5) = 24 -> Tue 24 Feb 16:00.
+    assert DeadlineBasis(at(2026, 2, 12, 16), working_days=3, cutoff_hour=15).due(CAL) == at(2026, 2, 24, 17)
+    assert DeadlineBasis(at(2026, 2, 12, 16), working_days=3).due(CAL) == at(2026, 2, 24, 16)
+    # Before the cut-off nothing changes: Thu 12 Feb 10:00 + 3 days -> Tue 24 Feb 10:00.
+    assert DeadlineBasis(at(2026, 2, 12, 10), working_days=3, cutoff_hour=15).due(CAL) == at(2026, 2, 24, 10)
+
+
+def test_a_cutoff_hour_pause_moves_the_same_day_appointment():
+    # N-4 with 0 days: Tue 1 Dec 2026 09:00, due 17:00; paused 10:00-11:00 (1 h) -> Wed 2 Dec 07:00 + 1 h
+    # -> 08:00 (17:00 plus one working hour crosses the night).
+    basis = DeadlineBasis(at(2026, 12, 1, 9), working_days=0, cutoff_hour=15,
+                          pauses=((at(2026, 12, 1, 10), at(2026, 12, 1, 11)),))
+    assert basis.due(CAL) == at(2026, 12, 2, 8)
+
+
+@pytest.mark.parametrize("bad", [24, -1, 1.5, True, "15"])
+def test_a_cutoff_hour_is_a_whole_hour(bad):
+    with pytest.raises(DeadlineError, match="cutoff_hour"):
+        DeadlineBasis(at(2026, 12, 1, 9), working_days=0, cutoff_hour=bad)
