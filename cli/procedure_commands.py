@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from engine.procedures.library import ProcedureInvalid, load_procedure
+from engine.procedures.library import ProcedureInvalid, load_procedure, procedure_folders
 from engine.settings import Settings
 
 from . import review_commands
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmds.add_parser("sync", help="load processes/: a changed folder becomes a new draft version")
     c.set_defaults(func=_sync)
 
-    c = cmds.add_parser("check", help="validate one procedure folder without loading it")
+    c = cmds.add_parser("check", help="validate a procedure folder, or every folder of processes/, without loading it")
     c.add_argument("folder", type=Path)
     c.set_defaults(func=_check)
 
@@ -55,14 +55,23 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    """Print every problem, errors and warnings; exit 1 only when there is an error (issue 8)."""
+    """Print every problem, errors and warnings; exit 1 only when there is an error (issue 8). A
+    folder without procedure.toml that holds procedure folders (processes/) checks each of them."""
+    folders = [] if (args.folder / "procedure.toml").exists() or not args.folder.is_dir() \
+        else procedure_folders(args.folder)
+    if folders:
+        return max(_check_one(folder) for folder in folders)
+    return _check_one(args.folder)
+
+
+def _check_one(folder: Path) -> int:
     try:
-        loaded = load_procedure(args.folder, Settings.from_env().forms_dir)
+        loaded = load_procedure(folder, Settings.from_env().forms_dir)
     except ProcedureInvalid as err:
         for p in err.problems:
             print(p)
         errors = sum(p.is_error for p in err.problems)
-        print(f"{args.folder.name}: refused ({errors} errors, {len(err.problems) - errors} warnings)")
+        print(f"{folder.name}: refused ({errors} errors, {len(err.problems) - errors} warnings)")
         return 1
     for p in loaded.warnings:
         print(p)

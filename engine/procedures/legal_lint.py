@@ -183,7 +183,9 @@ def _statutory_time(loaded: LoadedProcedure, trees: dict[str, etree._Element]) -
         return []
     path = paths.longest(process)
     statutory_days = int(loaded.metadata["statutory_days"])
-    budget = statutory_days * HOURS_PER_DAY
+    # 0 days with a cut-off hour is "within the working day" (DeadlineBasis.cutoff_hour): one day's hours.
+    same_day = statutory_days == 0 and loaded.metadata.get("cutoff_hour") is not None
+    budget = (1 if same_day else statutory_days) * HOURS_PER_DAY
     if path.hours <= budget:
         return []
     file = next((n for n, t in trees.items() if process in t.iterfind("bpmn:process", NS)), "")

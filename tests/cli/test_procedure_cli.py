@@ -66,6 +66,17 @@ def test_check_a_folder(env, capsys):
     assert code == 0 and "P: valid (2 user tasks" in out
 
 
+def test_check_processes_checks_every_folder_and_fails_if_one_is_refused(env, capsys):
+    # issue 11: `motcua procedures check processes/` checks each procedure folder in it.
+    processes, _ = env
+    write_procedure(processes, "P", sequential(2))
+    code, out, _ = run(capsys, "procedures", "check", str(processes))
+    assert code == 0 and "P: valid (2 user tasks" in out
+    write_procedure(processes, "Q", sequential(1), statutory_days=-1)
+    code, out, _ = run(capsys, "procedures", "check", str(processes))
+    assert code == 1 and "P: valid (2 user tasks" in out and "Q: refused (1 errors" in out
+
+
 def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(env, capsys):
     processes, _ = env
     layout_typo = sequential(1).xml().replace(

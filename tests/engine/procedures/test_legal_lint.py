@@ -69,6 +69,15 @@ def test_the_longest_path_counts_the_longest_branch_and_a_loop_once():
             "more than the statutory time of 2 working days (16 working hours") in problem.message
 
 
+def test_zero_days_with_a_cutoff_hour_is_one_working_day():
+    # Certification (issue 11): "the same working day" is statutory_days = 0 with cutoff_hour = 15, a
+    # budget of one day = 8 working hours. a (8 h) fits; without the cut-off 0 days is 0 hours.
+    p = Process("p").start().user("a", lane="official", form="f.json", hours=8).end().chain("start", "a", "end")
+    assert [m for m in messages(lint(loaded(p, statutory_days=0, cutoff_hour=15))) if "longest path" in m] == []
+    [problem] = [x for x in lint(loaded(p, statutory_days=0)) if "longest path" in x.message]
+    assert "more than the statutory time of 0 working days (0 working hours" in problem.message
+
+
 def test_a_sub_process_counts_its_own_longest_path():
     inner = ('<bpmn:subProcess id="sub"><bpmn:startEvent id="s_start"/>'
              '<bpmn:userTask id="s_t" name="Trong"><bpmn:extensionElements><spiffworkflow:properties>'
