@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import update
 
 from cli.main import main
+from tests.support.cli import run
 from engine.persistence.models import AuditRecord
 
 
@@ -15,12 +16,6 @@ def env(services, dirs, monkeypatch):
     monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
     monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
     return services
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_verify_and_anchor_then_a_tampered_row(env, capsys):

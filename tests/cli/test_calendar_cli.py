@@ -2,12 +2,7 @@
 import pytest
 
 from cli.main import main
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.support.cli import run
 
 
 def test_add_hours_over_tet(capsys):

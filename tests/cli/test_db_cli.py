@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text, update
 from sqlalchemy.engine import make_url
 
-from cli.main import main
+from tests.support.cli import run
 from engine.bootstrap import build
 from engine.persistence import backup as backup_adapter
 from engine.persistence.database import connect, current_revision, upgrade
@@ -24,12 +24,6 @@ def env(services, dirs, monkeypatch):
     monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
     monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
     return services
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def start_dossiers(services, dirs, n=3, process=None):

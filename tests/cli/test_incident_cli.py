@@ -3,7 +3,7 @@ from datetime import datetime
 
 import pytest
 
-from cli.main import main
+from tests.support.cli import run
 from engine.services.timers import backoff
 from tests.conftest import VN
 from tests.engine.services.test_incidents import fails_until, publish
@@ -24,12 +24,6 @@ def failing(clean_db, dirs, services, clock, monkeypatch):
     clock.advance(backoff(1))
     services.timers.fire_due()
     return d
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_list_and_show_in_the_provinces_time(failing, services, capsys):

@@ -4,6 +4,7 @@ import json
 import pytest
 
 from cli.main import main
+from tests.support.cli import run
 from tests.support.bpmn import sequential, write_procedure
 
 
@@ -17,12 +18,6 @@ def env(services, dirs, monkeypatch, clean_db):
     services.procedures.sync()
     services.procedures.publish("P")
     return services
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_export_to_standard_output_then_nothing_twice(env, capsys):

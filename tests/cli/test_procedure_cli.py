@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from cli.main import main
+from tests.support.cli import run
 from engine.bootstrap import build
 from engine.clock import ManualClock
 from engine.settings import Settings
@@ -17,12 +17,6 @@ def env(clean_db, dirs, monkeypatch):
     monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
     monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
     return processes, forms
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_db_upgrade_and_current(env, capsys):

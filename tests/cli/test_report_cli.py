@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cli.main import main
+from tests.support.cli import run
 from tests.support import report_data as data
 from tests.support.report_data import A
 
@@ -19,12 +19,6 @@ def env(clean_db, dirs, monkeypatch, services):
     monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
     monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
     data.load(services.ctx.uow)
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # The command line runs on the system clock: October 2026 has ended whatever day the test runs,

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from cli.main import main
+from tests.support.cli import run
 from tests.support.bpmn import metadata, sequential, write_procedure
 
 PASSWORD = "Mat-khau-tam-1"
@@ -23,12 +23,6 @@ def env(clean_db, dirs, monkeypatch, capsys):
     run(capsys, "users", "add", "kiem", "--agency", "000.00.00.H00", "--roles", "control_office", "--password", PASSWORD)
     run(capsys, "users", "add", "an", "--agency", "000.00.12.H15", "--roles", "official", "--password", PASSWORD)
     return processes, forms
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_whole_review_from_a_folder_to_a_repeal(env, capsys, tmp_path):

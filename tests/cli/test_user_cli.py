@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from cli.main import main
+from tests.support.cli import run
 from engine.domain.access import Official
 from engine.services.accounts import TokenClaims
 from engine.services.errors import Unauthorized
@@ -20,12 +20,6 @@ def env(clean_db, dirs, monkeypatch):
     monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
     monkeypatch.setenv("MOTCUA_ARGON2_MEMORY_KIB", "1024")
     monkeypatch.setenv("MOTCUA_ARGON2_TIME_COST", "1")
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_deactivate_ends_the_sessions_and_activate_allows_new_ones(env, services, capsys):
