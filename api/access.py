@@ -13,6 +13,7 @@ from typing import Any, Callable
 from flask import current_app, g, request
 
 from engine.domain.access import Official
+from engine.domain.applicant import Applicant
 from engine.services.accounts import TokenClaims
 from engine.services.errors import Unauthorized
 
@@ -59,6 +60,8 @@ def authenticate_official(access: Access) -> None:
     try:
         principal = current_app.extensions["motcua_tokens"].verify(token, services.clock.now())
     except TokenInvalid as err:
+        if _is_citizen_token(token):
+            raise ApiProblem("forbidden", "an applicant's token does not grant officials' actions") from None
         raise ApiProblem("unauthenticated", f"the token is not accepted: {err}") from None
     claims = TokenClaims(principal.official, principal.source, principal.token_id, principal.token_generation,
                          principal.issued_at)
@@ -77,6 +80,41 @@ def authenticate_official(access: Access) -> None:
 
 OFFICIAL = PrincipalKind("official", "bearer", authenticate_official,
                          {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+
+
+def authenticate_applicant(access: Access) -> None:
+    """An applicant's token (api/citizen_tokens.py): the citizen ID number and name (R-8.1). An
+    official's valid token is refused with 403: it never grants an applicant's action."""
+    token = bearer_token()
+    now = current_app.extensions["motcua"].clock.now()
+    try:
+        principal = current_app.extensions["motcua_citizen_tokens"].verify(token, now)
+    except TokenInvalid as err:
+        try:
+            current_app.extensions["motcua_tokens"].verify(token, now)
+        except TokenInvalid:
+            raise ApiProblem("unauthenticated", f"the token is not accepted: {err}") from None
+        raise ApiProblem("forbidden", "an official's token does not grant applicants' actions") from None
+    g.principal = principal
+    g.actor = principal.applicant.username
+
+
+def _is_citizen_token(token: str) -> bool:
+    try:
+        current_app.extensions["motcua_citizen_tokens"].verify(token, current_app.extensions["motcua"].clock.now())
+    except TokenInvalid:
+        return False
+    return True
+
+
+APPLICANT = PrincipalKind("applicant", "citizen", authenticate_applicant,
+                          {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                           "description": "an applicant's token: citizen ID number and name (R-8.1)"})
+
+
+def current_applicant() -> Applicant:
+    """The applicant calling an endpoint of an APPLICANT blueprint."""
+    return g.principal.applicant
 
 
 def current_user() -> Official:

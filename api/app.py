@@ -14,11 +14,12 @@ from . import audit, json_body, openapi, problems
 from . import logging as access_log
 from . import metrics
 from .auth import TokenService
+from .citizen_tokens import CitizenTokenService
 from .endpoints import CONVERTERS
 from .config import ApiSettings
 from . import ui
 from .routes import auth as auth_routes
-from .routes import admin, dossiers, lifecycle, procedures, reassignments, records, reports, system, tasks
+from .routes import admin, dossiers, lifecycle, procedures, public, reassignments, records, reports, system, tasks
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -35,13 +36,14 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     app.json.ensure_ascii = False  # Vietnamese stays readable
     app.extensions["motcua"] = services
     app.extensions["motcua_tokens"] = TokenService(api_settings)
+    app.extensions["motcua_citizen_tokens"] = CitizenTokenService(api_settings)
     problems.register(app)
     audit.register(app)
     access_log.register(app)  # after audit: it binds the request id audit sets
     metrics.register(app, api_settings.metrics_token)  # GET /metrics and request counts
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, records.bp, procedures.bp, system.bp,
-                          admin.bp, reassignments.bp, reports.bp))
+                          admin.bp, reassignments.bp, reports.bp, public.bp))
     app.register_blueprint(ui.bp)  # the web pages: static files, not part of the API document
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:

@@ -43,7 +43,8 @@ def record(response: Response) -> None:
             uow.audit.add(
                 at=services.clock.now(),
                 actor=g.get("actor"),
-                agency_id=principal.official.agency_id if principal else None,
+                # officials act for their agency; an applicant (actor citizen:<id>) for none
+                agency_id=official.agency_id if (official := getattr(principal, "official", None)) else None,
                 action=f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"[:128],
                 target=request.path[:255],
                 request_id=g.get("request_id", ""),

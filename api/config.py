@@ -25,6 +25,14 @@ class ApiSettings:
     sso_agency_claim: str = "agency_id"
     sso_roles_claim: str = "roles"
     sso_name_claim: str = "name"
+    # Applicants' national e-identity (R-8.1): tokens carrying the citizen ID number and name
+    # (api/citizen_tokens.py); without an issuer only development tokens (`motcua citizens token`).
+    citizen_issuer: str | None = None
+    citizen_audience: str | None = None
+    citizen_public_key_file: Path | None = None
+    citizen_jwks_file: Path | None = None
+    citizen_id_claim: str = "citizen_id"
+    citizen_name_claim: str = "name"
     max_json_bytes: int = 1024 * 1024  # any JSON request body (issue 7); uploads: MOTCUA_MAX_UPLOAD_BYTES
     # The client's address for per-address limits: from this header, set by a reverse proxy we
     # trust, counting `trusted_proxy_hops` proxies from the right; None: the TCP peer's address.
@@ -47,6 +55,13 @@ class ApiSettings:
             "sso_agency_claim": env.get("MOTCUA_SSO_AGENCY_CLAIM", "agency_id"),
             "sso_roles_claim": env.get("MOTCUA_SSO_ROLES_CLAIM", "roles"),
             "sso_name_claim": env.get("MOTCUA_SSO_NAME_CLAIM", "name"),
+            "citizen_issuer": env.get("MOTCUA_CITIZEN_ISSUER") or None,
+            "citizen_audience": env.get("MOTCUA_CITIZEN_AUDIENCE") or None,
+            "citizen_public_key_file": (Path(env["MOTCUA_CITIZEN_PUBLIC_KEY_FILE"])
+                                        if env.get("MOTCUA_CITIZEN_PUBLIC_KEY_FILE") else None),
+            "citizen_jwks_file": Path(env["MOTCUA_CITIZEN_JWKS_FILE"]) if env.get("MOTCUA_CITIZEN_JWKS_FILE") else None,
+            "citizen_id_claim": env.get("MOTCUA_CITIZEN_ID_CLAIM", "citizen_id"),
+            "citizen_name_claim": env.get("MOTCUA_CITIZEN_NAME_CLAIM", "name"),
             "trusted_proxy_header": env.get("MOTCUA_TRUSTED_PROXY_HEADER", "").strip() or None,
             "trusted_proxy_hops": int(env.get("MOTCUA_TRUSTED_PROXY_HOPS", "1")),
             "max_json_bytes": int(env.get("MOTCUA_MAX_JSON_BYTES", str(1024 * 1024))),

@@ -92,6 +92,7 @@ _SERVICE_CODES = {
     svc.ProcessFailure: "process-failure",
     svc.TooLarge: "too-large",
     svc.UnsupportedMedia: "unsupported-media-type",
+    svc.Unavailable: "unavailable",
 }
 
 _HTTP_CODES = {400: "malformed-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",

@@ -7,16 +7,16 @@ from typing import Callable, NoReturn, Sequence
 
 from engine.services.errors import ServiceError
 
-from . import (audit_commands, calendar_commands, db_commands, incident_commands, outbox_commands, procedure_commands,
-               serve_commands, timer_commands, user_commands)
-from . import (audit_commands, calendar_commands, db_commands, incident_commands, procedure_commands,
-               report_commands, serve_commands, timer_commands, user_commands)
+from . import (audit_commands, calendar_commands, citizen_commands, db_commands, incident_commands,
+               outbox_commands, procedure_commands, report_commands, serve_commands, timer_commands,
+               user_commands)
 from . import demo_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     audit_commands.register,
     calendar_commands.register,
+    citizen_commands.register,
     db_commands.register,
     outbox_commands.register,
     procedure_commands.register,

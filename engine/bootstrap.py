@@ -12,7 +12,9 @@ from engine.persistence.database import Database, connect, upgrade
 from engine.persistence.unit_of_work import UnitOfWorkFactory
 from engine.services.account_admin import AccountAdminService
 from engine.services.accounts import AccountPolicy, AccountService
+from engine.services.applicants import ApplicantService
 from engine.services.attachments import AttachmentService
+from engine.services.payments import gateway_from_setting
 from engine.services.audit import AuditService
 from engine.services.figures import FiguresService
 from engine.services.backup import BackupService
@@ -67,6 +69,7 @@ class Services:
     records: RecordService  # slips and records of a dossier (N-2)
     reports: ReportService
     dossier_paths: DossierPathService
+    applicants: ApplicantService  # the applicants' side (issue 10)
 
     @property
     def clock(self) -> Clock:
@@ -126,4 +129,6 @@ def build(
         records=RecordService(ctx, dossiers),
         reports=ReportService(ctx, load_points(settings.ranking_points_path) if settings.ranking_points_path else None),
         dossier_paths=DossierPathService(ctx, dossiers),
+        applicants=ApplicantService(ctx, dossiers, limiter, LifecycleService(ctx, dossiers),
+                                    gateway_from_setting(settings.payment_gateway), settings.max_upload_bytes),
     )

@@ -54,6 +54,7 @@ class Settings:
     log_level: str = "INFO"  # DEBUG adds SpiffWorkflow's per-task lines (engine/logs.py)
     log_format: str = "json"  # json (one object per line) or console (text for a terminal)
     ranking_points_path: Path | None = None  # TOML [points] of the agencies' ranking; None: the default (R-7.4)
+    payment_gateway: str | None = None  # R-6.2: "fake" or "package.module:factory" (engine/services/payments.py)
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -95,6 +96,7 @@ class Settings:
             "log_level": env.get("MOTCUA_LOG_LEVEL", "INFO"),
             "log_format": env.get("MOTCUA_LOG_FORMAT", "json"),
             "ranking_points_path": Path(env["MOTCUA_RANKING_POINTS"]) if env.get("MOTCUA_RANKING_POINTS") else None,
+            "payment_gateway": env.get("MOTCUA_PAYMENT_GATEWAY") or None,
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

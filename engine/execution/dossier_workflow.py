@@ -89,6 +89,12 @@ class LoadedProcess:
         """Whether a human task of the diagram carries `lifecycle=<effect>` (e.g. a reception task)."""
         return any((m.properties or {}).get("lifecycle") == effect for m in self.human_tasks.values())
 
+    def start_message_names(self) -> list[str]:
+        """The messages the process starts by (its message start events): a registration is one of
+        them, and its form is the procedure's registration form (the applicants' catalogue)."""
+        return sorted({ts.event_definition.name for ts in self.spec.task_specs.values()
+                       if isinstance(ts, StartEvent) and isinstance(ts.event_definition, MessageEventDefinition)})
+
     @classmethod
     def from_stored(cls, spec: dict[str, Any], subprocess_specs: dict[str, Any],
                     human_tasks: dict[str, dict[str, Any]],

@@ -382,6 +382,31 @@ class Comment(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class DossierRating(Base):
+    """The applicant's rating of a finished dossier (R-7.3): one per dossier."""
+
+    __tablename__ = "dossier_ratings"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
+    id_number: Mapped[str] = mapped_column(String(12), index=True)
+    rating: Mapped[str] = mapped_column(String(16))  # satisfied | acceptable | not_satisfied
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApplicantForm(Base):
+    """The applicant's personal data store (R-2.3): a copy of each form they submitted online,
+    reusable to prefill a later submission."""
+
+    __tablename__ = "applicant_forms"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_number: Mapped[str] = mapped_column(String(12), index=True)
+    procedure_code: Mapped[str] = mapped_column(String(64))
+    dossier_code: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column(Json)
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Attachment(Base):
     """Files of a dossier, kept in the database so every API process sees them and backups hold them."""
 

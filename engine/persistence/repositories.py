@@ -248,6 +248,14 @@ class DossierRepository(_Repository):
                           .limit(limit).offset(offset)).mappings().all()
         return [build(DossierRow, r) for r in rows], int(total or 0)
 
+    def for_applicant(self, id_number: str, limit: int = 50, offset: int = 0) -> tuple[list[DossierRow], int]:
+        """The dossiers filed for a citizen ID number (exactly; R-7.1), newest first."""
+        stmt = select(T_DOSSIER).where(T_DOSSIER.c.applicant_id_number == id_number)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        rows = self._core(stmt.order_by(T_DOSSIER.c.received_at.desc(), T_DOSSIER.c.id.desc())
+                          .limit(limit).offset(offset)).mappings().all()
+        return [build(DossierRow, r) for r in rows], int(total or 0)
+
     def open_past(self, at: datetime, agencies: set[str] | None = None) -> list[DossierRow]:
         """Open dossiers (not ended, not waiting for the applicant) due before `at`, earliest first."""
         conds = [T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_at < at,

@@ -10,6 +10,7 @@ from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
 from .procedure_review import ProcedureReviewRepository
+from .ratings import ApplicantFormRepository, RatingRepository
 from .report_queries import ReportQueries
 from .repositories import (
     AccountRepository,
@@ -55,6 +56,8 @@ class UnitOfWork:
         self.figures = FiguresRepository(s, d)
         self.procedure_review = ProcedureReviewRepository(s, d)
         self.reports = ReportQueries(s, d)
+        self.ratings = RatingRepository(s, d)
+        self.applicant_forms = ApplicantFormRepository(s, d)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -57,6 +57,12 @@ class UnsupportedMedia(ServiceError):
     code = "unsupported-media-type"
 
 
+class Unavailable(ServiceError):
+    """A service the request needs is not configured or not reachable (e.g. online payment)."""
+
+    code = "unavailable"
+
+
 class TooManyRequests(ServiceError):
     """Over an attempt limit (logins per client address, ...); `retry_after` in whole seconds."""
 

@@ -70,10 +70,15 @@ def test_every_documented_error_is_a_problem(api):
                 if int(status) >= 400 and not (path == "/api/health" and status == "503"):
                     assert list(answer["content"]) == [PROBLEM_JSON], (method, path, status)
             assert op["operationId"] and op["tags"], (method, path)
-            if path not in {"/api/health", "/api/auth/login"}:
+            if path.startswith("/api/public/track/") or path == "/api/public/procedures":  # anyone (issue 10)
+                assert "security" not in op, (method, path)
+            elif path.startswith("/api/public/"):  # the applicants' (issue 10)
+                assert op["security"] == [{"citizen": []}] and "401" in op["responses"], (method, path)
+            elif path not in {"/api/health", "/api/auth/login"}:
                 assert op["security"] == [{"bearer": []}] and "401" in op["responses"], (method, path)
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "lifecycle", "records", "procedures",
-                                               "system", "admin", "reassignments", "reports"}
+                                               "system", "admin", "reassignments", "reports", "public"}
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "citizen"}
 
 
 # ---------------------------------------------------------------- a second kind of principal

@@ -6,18 +6,25 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from engine.domain.access import Official
+from engine.domain.applicant import Applicant
+from engine.services.payments import FakeGateway
 from tests.api.conftest import AGENCY
 
 FUZZ_USER = Official("fuzzer", AGENCY, frozenset({"one_stop_officer", "agency_head", "official", "approver"}), "Fuzzer")
+FUZZ_APPLICANT = Applicant("001085012345", "Nguyễn Văn An")
 _CURRENT: dict = {}
 
 
 @schemathesis.auth(refresh_interval=None)
 class FuzzerToken:
-    """A fresh token for every call: the fuzzer may well log itself out."""
+    """A fresh token for every call: the fuzzer may well log itself out. The applicants' operations
+    (/api/public, issue 10) get an applicant's token."""
 
     def get(self, case, context):
         app, services = _CURRENT["app"], _CURRENT["services"]
+        if case.operation.path.startswith("/api/public"):
+            token, _ = app.extensions["motcua_citizen_tokens"].issue(FUZZ_APPLICANT, services.clock.now())
+            return token
         token, _ = app.extensions["motcua_tokens"].issue(FUZZ_USER, services.clock.now())
         return token
 
@@ -31,6 +38,8 @@ def fuzz_api(api, app, services):
     services.accounts.add("fuzzer", AGENCY, sorted(FUZZ_USER.roles), password="mật-khẩu-đủ-dài-1")
     for _ in range(2):
         api.register()
+    services.applicants.submit(FUZZ_APPLICANT, "P", {})  # and one of the fuzzing applicant's
+    services.applicants.gateway = FakeGateway()  # online payment offered (else 503, not a fuzzing find)
     _CURRENT.update(app=app, services=services)
     yield app
     _CURRENT.clear()

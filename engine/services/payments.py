@@ -1,0 +1,74 @@
+"""Online payment of a dossier's fee (R-6.2): a pluggable gateway. The payment platform itself is
+out of scope; `FakeGateway` stands in for tests and development.
+
+A gateway takes a `PaymentOrder` and either returns a `PaymentReceipt` with the platform's
+reference (recorded on the dossier as the `fee_paid` message, method online) or raises
+`PaymentDeclined`. MOTCUA_PAYMENT_GATEWAY names one: `fake`, or `package.module:factory` (a callable
+returning a gateway); unset, online payment is unavailable (503) and fees are paid at the desk.
+"""
+from __future__ import annotations
+
+import importlib
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class PaymentOrder:
+    dossier_code: str
+    amount: int  # VND, whole
+    payer_id_number: str
+    payer_name: str
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    reference: str  # the platform's transaction reference (at most 128 characters are kept)
+    amount: int
+    paid_at: datetime
+
+
+class PaymentDeclined(Exception):
+    """The platform refused the payment; the message says why (shown to the applicant)."""
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def charge(self, order: PaymentOrder, now: datetime) -> PaymentReceipt:
+        """Take `order.amount` from the payer; PaymentDeclined if refused."""
+
+
+@dataclass
+class FakeGateway:
+    """Accepts every order (references FAKE-000001, …) except those for the dossier codes in
+    `declines`; remembers what it charged."""
+
+    name: str = "fake"
+    declines: set[str] = field(default_factory=set)
+    charged: list[PaymentOrder] = field(default_factory=list)
+    _numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def charge(self, order: PaymentOrder, now: datetime) -> PaymentReceipt:
+        if order.dossier_code in self.declines:
+            raise PaymentDeclined("the card was declined (fake gateway)")
+        with self._lock:
+            number = next(self._numbers)
+            self.charged.append(order)
+        return PaymentReceipt(f"FAKE-{number:06d}", order.amount, now)
+
+
+def gateway_from_setting(value: str | None) -> PaymentGateway | None:
+    """The gateway MOTCUA_PAYMENT_GATEWAY names (module docstring); ValueError for a bad name."""
+    if not value:
+        return None
+    if value == "fake":
+        return FakeGateway()
+    module, _, attr = value.partition(":")
+    if not module or not attr:
+        raise ValueError(f"MOTCUA_PAYMENT_GATEWAY must be 'fake' or 'package.module:factory', not {value!r}")
+    return getattr(importlib.import_module(module), attr)()
