@@ -21,7 +21,7 @@ class ContactSchema(Schema):
 assert set(ContactSchema._declared_fields) == set(CONTACT_FIELDS)
 
 
-class SubmitSchema(Schema):
+class OnlineSubmissionSchema(Schema):
     procedure_code = fields.String(required=True, validate=validate.Length(min=1, max=64))
     data = fields.Dict(keys=fields.String(), load_default=dict,
                        metadata={"description": "the procedure's registration form (checked against its schema)"})
@@ -106,7 +106,7 @@ class WithdrawalSchema(Schema):
     reason = fields.String(validate=validate.Length(max=MAX_COMMENT), allow_none=True)
 
 
-class CatalogueEntrySchema(Schema):
+class PublicCatalogueEntrySchema(Schema):
     code = fields.String(required=True)
     version = fields.Integer(required=True)
     name = fields.String(required=True)
@@ -122,8 +122,8 @@ class CatalogueEntrySchema(Schema):
         "description": "message name -> the JSON Schema its data must meet (submit `start_message` when several)"})
 
 
-class CatalogueSchema(Schema):
-    items = fields.List(fields.Nested(CatalogueEntrySchema), required=True)
+class PublicCatalogueSchema(Schema):
+    items = fields.List(fields.Nested(PublicCatalogueEntrySchema), required=True)
 
 
 class StoredFormSchema(Schema):

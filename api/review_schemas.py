@@ -99,7 +99,7 @@ class DiffQuerySchema(Schema):
     format = fields.String(load_default="json", validate=validate.OneOf(["json", "text"]))
 
 
-class LateQuerySchema(Schema):
+class LateSetupsQuerySchema(Schema):
     days = fields.Integer(validate=validate.Range(min=1, max=60),
                           metadata={"description": "working days allowed (default MOTCUA_SETUP_WORKING_DAYS)"})
 

@@ -19,7 +19,7 @@ from ..review_schemas import (
     CatalogueSchema,
     DiffQuerySchema,
     DraftOutcomeSchema,
-    LateQuerySchema,
+    LateSetupsQuerySchema,
     LateSetupListSchema,
     ProcedureEventListSchema,
     PublishSchema,
@@ -217,7 +217,7 @@ def history(code: str) -> dict:
 
 
 @bp.get("/late")
-@bp.arguments(LateQuerySchema, location="query")
+@bp.arguments(LateSetupsQuerySchema, location="query")
 @bp.response(200, LateSetupListSchema)
 def late(query: dict) -> dict:
     """Procedures whose setup is late (control office)

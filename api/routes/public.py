@@ -20,13 +20,13 @@ from ..public_schemas import (
     ApplicantDossierPageSchema,
     ApplicantDossierSchema,
     MyDossiersQuerySchema,
-    CatalogueSchema,
+    PublicCatalogueSchema,
     DataStoreSchema,
     StoredFormSchema,
     PublicStatusSchema,
     RatingInSchema,
     RatingSchema,
-    SubmitSchema,
+    OnlineSubmissionSchema,
     WithdrawalSchema,
 )
 from .common import services
@@ -37,7 +37,7 @@ bp = Blueprint("public", __name__, url_prefix="/api/public", principal=APPLICANT
 
 @bp.get("/procedures")
 @bp.access(None)
-@bp.response(200, CatalogueSchema)
+@bp.response(200, PublicCatalogueSchema)
 def catalogue() -> dict:
     """The procedures one may submit (anyone)
 
@@ -59,7 +59,7 @@ def track(code: str) -> object:
 
 
 @bp.post("/dossiers")
-@bp.arguments(SubmitSchema)
+@bp.arguments(OnlineSubmissionSchema)
 @bp.response(201, ApplicantDossierSchema)
 @bp.problems(404, 409)
 def submit(body: dict) -> tuple:

@@ -18,21 +18,34 @@ BINH = Applicant("079190054321", "Trần Thị Bình")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
+# The forms of the steps: the lifecycle load check wants every field a step reads listed by a form.
+FORMS = {
+    "supplement.json": {"type": "object", "required": ["missing", "reason"], "properties": {
+        "missing": {"type": "array", "items": {"type": "string"}}, "reason": {"type": "string"}}},
+    "fee.json": {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "integer", "minimum": 0}}},
+    "return.json": {"type": "object", "required": ["return_channel"], "properties": {
+        "return_channel": {"enum": ["online", "postal", "desk"]}, "tracking_number": {"type": "string"}}},
+}
+
+
 def journey() -> Process:
     """Registration by message; appraisal may ask for a supplement; a fee; approval; return."""
     p = Process("onl").message_start("start", "nộp hồ sơ")
-    return (p.user("appraise", "Thẩm định", lane="Chuyên viên [official]", props={"lifecycle": "supplement_request"})
+    return (p.user("appraise", "Thẩm định", lane="Chuyên viên [official]", form="supplement.json",
+                    props={"lifecycle": "supplement_request"})
             .receive("wait_supplement", "supplement_received")
-            .user("fee", "Thông báo phí", lane="Chuyên viên [official]", props={"lifecycle": "payment_request"})
+            .user("fee", "Thông báo phí", lane="Chuyên viên [official]", form="fee.json",
+                  props={"lifecycle": "payment_request"})
             .receive("wait_fee", "fee_paid")
             .user("approve", "Phê duyệt", lane="Lãnh đạo [approver]")
-            .user("hand_back", "Trả kết quả", lane="Một cửa [one_stop_officer]", props={"lifecycle": "result_return"})
+            .user("hand_back", "Trả kết quả", lane="Một cửa [one_stop_officer]", form="return.json",
+                  props={"lifecycle": "result_return"})
             .end().chain("start", "appraise", "wait_supplement", "fee", "wait_fee", "approve", "hand_back", "end"))
 
 
 @pytest.fixture
 def world(api, app, services, dirs, clock):
-    write_procedure(dirs[0], "ONL", journey(), statutory_days=5)
+    write_procedure(dirs[0], "ONL", journey(), forms_dir=dirs[1], forms=FORMS, statutory_days=5)
     [entry] = [e for e in services.procedures.sync() if e.folder == "ONL"]
     assert entry.outcome == "created", entry.problems
     services.procedures.publish("ONL")
