@@ -154,6 +154,16 @@ class WorkingCalendar:
         span, j = self._next_working_day(span, i + 1)
         return self._instant(span, j, span.periods[j][0][0])
 
+    def canonical_end(self, t: datetime) -> datetime:
+        """The name of `t` as the end of a count: the earliest instant with as much working time done
+        (the convention of add_working_hours/add_working_days). Sunday 10:00 and Monday 07:00 are
+        Friday 17:00, 12:00 is 11:30; a working instant inside a period is itself (in self.tz)."""
+        span, i, us = self._split(t)
+        c = span.prefix[i] + _worked_before(span.periods[i], us)
+        if c == 0:  # nothing worked since the calendar's first day: nothing earlier to name it
+            return t.astimezone(self.tz)
+        return self._at(span, c)
+
     def add_working_hours(
         self,
         t: datetime,

@@ -39,6 +39,7 @@ class Calendar(Protocol):
     def working_hours_between(self, a: datetime, b: datetime) -> float: ...
     def working_periods(self, d: Any) -> list[tuple[datetime, datetime]]: ...
     tz: Any
+    def canonical_end(self, t: datetime) -> datetime: ...
 
 
 def _aware(value: Any, name: str) -> datetime:
@@ -144,7 +145,8 @@ class DeadlineBasis:
     def reappoint(self, calendar: Calendar, due: datetime, reason: str, made_at: datetime) -> "DeadlineBasis":
         """This basis with its one new appointment (N-6, R-5.3).
 
-        Refused (ReappointmentRefused) when there already is one, when the reason is blank, when
+        `due` is kept as the working instant it names (calendar.canonical_end). Refused
+        (ReappointmentRefused) when there already is one, when the reason is blank, when
         the new due instant is not later than the current one, or when it is asked for less than
         1 working day before the current due instant (made_at + 1 working day must not pass it)."""
         if self.reappointment is not None:
@@ -152,6 +154,9 @@ class DeadlineBasis:
                 f"the dossier was already re-appointed on {self.reappointment.made_at.isoformat()} "
                 f"(to {self.reappointment.due.isoformat()}); the new appointment may be made only once (N-6)")
         due, made_at = _aware(due, "due"), _aware(made_at, "made_at")
+        # The same instant is never named two ways: an appointment outside working hours (Sunday,
+        # lunch, Monday 07:00) is the end of the working time before it (Friday 17:00, 11:30).
+        due = calendar.canonical_end(due)
         if not isinstance(reason, str) or not reason.strip():
             raise ReappointmentRefused("a re-appointment needs its reason (N-6)")
         current = self.due(calendar)

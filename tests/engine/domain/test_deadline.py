@@ -149,3 +149,30 @@ def test_a_cutoff_hour_pause_moves_the_same_day_appointment():
 def test_a_cutoff_hour_is_a_whole_hour(bad):
     with pytest.raises(DeadlineError, match="cutoff_hour"):
         DeadlineBasis(at(2026, 12, 1, 9), working_days=0, cutoff_hour=bad)
+
+
+@pytest.mark.parametrize("asked, named", [
+    (at(2026, 12, 6, 10), at(2026, 12, 4, 17)),  # Sunday 10:00: no work since Friday 17:00
+    (at(2026, 12, 7, 7), at(2026, 12, 4, 17)),  # Monday 07:00 ends nothing new: Friday 17:00
+    (at(2026, 12, 7, 12), at(2026, 12, 7, 11, 30)),  # Monday lunch: the morning's end
+    (at(2026, 12, 7, 23, 59), at(2026, 12, 7, 17)),  # Monday night: the day's end
+    (at(2026, 12, 7, 9, 15), at(2026, 12, 7, 9, 15)),  # a working instant stays as asked
+])
+def test_a_new_appointment_is_named_as_the_working_instant_it_is(asked, named):
+    # N-6 with the appointment arithmetic (issue 9): the same instant is never named two ways. An
+    # apology's new appointment outside working hours named a day the desk is closed on the slip
+    # (Sunday 6 Dec); it is the working instant it stands for: the end of the working time before it.
+    # The dossier was received Thu 26 Nov 09:00 with 5 working days: due Thu 3 Dec 09:00.
+    basis = DeadlineBasis(at(2026, 11, 26, 9), working_days=5)
+    moved = basis.reappoint(CAL, asked, "chờ ý kiến", at(2026, 12, 1, 9))
+    assert moved.due(CAL) == named and moved.reappointment.due == named
+
+
+def test_a_new_appointment_that_is_the_same_working_instant_is_not_later():
+    # Counted from Thu 26 Nov 17:00 (the end of a working period, a working instant), 6 working days
+    # end at the same position Fri 4 Dec 17:00. Saturday 5 Dec 10:00 is that same working instant,
+    # so it does not move the appointment: refused as not later (N-6).
+    basis = DeadlineBasis(at(2026, 11, 26, 17), working_days=6)
+    assert basis.due(CAL) == at(2026, 12, 4, 17)
+    with pytest.raises(ReappointmentRefused, match="later than the current one"):
+        basis.reappoint(CAL, at(2026, 12, 5, 10), "x", at(2026, 12, 1, 9))
