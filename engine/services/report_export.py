@@ -29,15 +29,25 @@ BOM = "\ufeff"
 COUNT_FIELDS = [f.name for f in fields(OnTimeCounts)]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what makes a spreadsheet read a cell as a formula
+
+
+def _text_cell(value: str) -> str:
+    """A text cell as text in a spreadsheet: a leading apostrophe before a formula's first character
+    (R-8.4: names typed by applicants must not run as formulas, e.g. =HYPERLINK sending data away)."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def to_csv(header: list[str], rows: Iterable[list[Any]]) -> str:
-    """CSV text starting with a BOM; None is an empty cell, floats have 2 decimals, booleans are 1/0."""
+    """CSV text starting with a BOM; None is an empty cell, floats have 2 decimals, booleans are 1/0,
+    a text that a spreadsheet would run as a formula starts with an apostrophe."""
     out = io.StringIO()
     out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else f"{v:.2f}" if isinstance(v, float)
-                         else v for v in row])
+                         else _text_cell(v) if isinstance(v, str) else v for v in row])
     return out.getvalue()
 
 

