@@ -27,6 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c = cmds.add_parser("retire", help="stop offering a version to new dossiers")
     c.add_argument("code")
     c.add_argument("--version", type=positive_int, required=True)
+    c.add_argument("--by", required=True, help="your user name (control office, R-1.2): recorded in the history")
     c.set_defaults(func=_retire)
 
     review_commands.register(cmds)  # push, pull, validate, diff, submit, return, publish, repeal, late, history
@@ -83,7 +84,7 @@ def _check_one(folder: Path) -> int:
 def _retire(args: argparse.Namespace) -> None:
     svc = services()
     try:
-        v = svc.procedures.retire(args.code, args.version, actor="cli")
+        v = svc.procedures.retire(args.code, args.version, review_commands.who(svc, args.by))
     finally:
         svc.close()
     print(f"{v.code} version {v.number} retired")

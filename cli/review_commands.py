@@ -108,7 +108,8 @@ def register(cmds: argparse._SubParsersAction) -> None:
     c.set_defaults(func=_history)
 
 
-def _who(svc, username: str | None) -> Official:
+def who(svc, username: str | None) -> Official:
+    """The active account named by --by (LookupError otherwise): the CLI acts as that person."""
     official = svc.accounts.official(username) if username else None
     if official is None:
         raise LookupError(f"--by {username!r}: no active account of that name")
@@ -133,7 +134,7 @@ def _push(args: argparse.Namespace) -> int:
                 print(f"{member}: error: {problem}")
             return 1
         folder = args.folder.stem if args.folder.suffix == ".zip" else args.folder.name
-        outcome = svc.drafts.push(_who(svc, args.by), folder, bundle.files, bundle.forms)
+        outcome = svc.drafts.push(who(svc, args.by), folder, bundle.files, bundle.forms)
     finally:
         svc.close()
     if args.json:
@@ -168,7 +169,7 @@ def _validate(args: argparse.Namespace) -> int:
             bundle = _bundle(path)
             report = svc.drafts.check(bundle.files, bundle.forms, path.stem if path.suffix == ".zip" else path.name)
         else:
-            report = svc.drafts.report(_who(svc, args.by), args.target, args.version)
+            report = svc.drafts.report(who(svc, args.by), args.target, args.version)
     except ArchiveRefused as err:
         for member, problem in err.problems:
             print(f"{member}: error: {problem}")
@@ -194,7 +195,7 @@ def _submit(args: argparse.Namespace) -> None:
         decision = Decision(args.decision, args.decision_date) if args.decision or args.decision_date else None
         if decision is not None and (not args.decision or args.decision_date is None):
             raise LookupError("give both --decision and --decision-date")
-        v = svc.drafts.submit(_who(svc, args.by), args.code, args.version, decision)
+        v = svc.drafts.submit(who(svc, args.by), args.code, args.version, decision)
     finally:
         svc.close()
     print(f"{v.code} version {v.number} submitted for review")
@@ -203,7 +204,7 @@ def _submit(args: argparse.Namespace) -> None:
 def _return(args: argparse.Namespace) -> None:
     svc = services()
     try:
-        v = svc.drafts.return_draft(_who(svc, args.by), args.code, args.version, args.remarks)
+        v = svc.drafts.return_draft(who(svc, args.by), args.code, args.version, args.remarks)
     finally:
         svc.close()
     print(f"{v.code} version {v.number} returned to draft")
@@ -212,7 +213,7 @@ def _return(args: argparse.Namespace) -> None:
 def _publish(args: argparse.Namespace) -> None:
     svc = services()
     try:
-        v = svc.drafts.publish(_who(svc, args.by), args.code, args.version,
+        v = svc.drafts.publish(who(svc, args.by), args.code, args.version,
                                Decision(args.decision, args.decision_date), args.effective, args.reason)
     finally:
         svc.close()
@@ -223,7 +224,7 @@ def _publish(args: argparse.Namespace) -> None:
 def _repeal(args: argparse.Namespace) -> None:
     svc = services()
     try:
-        r = svc.drafts.repeal(_who(svc, args.by), args.code, Decision(args.decision, args.decision_date),
+        r = svc.drafts.repeal(who(svc, args.by), args.code, Decision(args.decision, args.decision_date),
                               args.effective, args.reason, args.replaced_by)
     finally:
         svc.close()
@@ -248,7 +249,7 @@ def _late(args: argparse.Namespace) -> int:
 def _history(args: argparse.Namespace) -> None:
     svc = services()
     try:
-        events = svc.drafts.history(_who(svc, args.by), args.code)
+        events = svc.drafts.history(who(svc, args.by), args.code)
     finally:
         svc.close()
     for e in events:

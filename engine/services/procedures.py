@@ -11,14 +11,16 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from engine.domain.access import Official
 from engine.domain.procedure_version import Action, TransitionRefused, VersionState, advance
+from engine.domain.roles import Role
 from engine.execution.bpmn_compiler import Problem
 from engine.execution.serialization import SERIALIZER_VERSION
 from engine.persistence.models import ProcedureVersion
 from engine.procedures.library import LoadedProcedure, ProcedureInvalid, load_procedure, procedure_folders
 
 from .context import EngineContext
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 DRAFT, SUBMITTED = VersionState.DRAFT.value, VersionState.SUBMITTED.value
 PUBLISHED, RETIRED = VersionState.PUBLISHED.value, VersionState.RETIRED.value
@@ -135,8 +137,13 @@ class ProcedureService:
             uow.commit()
             return VersionView.of(code, version)
 
-    def retire(self, code: str, number: int, actor: str | None = None) -> VersionView:
-        """Stop offering a version to new dossiers; running dossiers finish on it (R-1.2, R-1.3)."""
+    def retire(self, code: str, number: int, user: Official) -> VersionView:
+        """Stop offering a version to new dossiers; running dossiers finish on it (R-1.2, R-1.3).
+        Only the control office (R-1.2), recorded under its name (R-8.5). Raises Forbidden,
+        NotFound, Conflict (not published)."""
+        if not user.has(Role.CONTROL_OFFICE):
+            raise Forbidden("only the control office can retire a procedure version (R-1.2)")
+        actor = user.username
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
             version = self._pick(uow, code, number, None)
@@ -145,7 +152,7 @@ class ProcedureService:
             except TransitionRefused as err:
                 raise Conflict(f"{code} version {number}: {err}") from None
             version.retired_at = now
-            uow.procedure_review.add_event(version.procedure_id, version.number, now, actor or "cli", "retire")
+            uow.procedure_review.add_event(version.procedure_id, version.number, now, actor, "retire")
             uow.commit()
             return VersionView.of(code, version)
 

@@ -44,6 +44,15 @@ def test_sync_publish_list(env, capsys, monkeypatch):
     assert code == 0 and "version 1 published by decision 1/QĐ-UBND of 2026-01-05" in out
     code, out, _ = run(capsys, "procedures", "list", "P")
     assert "published" in out and "2099-01-01T00:00:00+07:00" in out  # the province's time, with its offset
+    # retiring is the control office's, under its own name (it was "cli" for anyone).
+    with pytest.raises(SystemExit):
+        run(capsys, "procedures", "retire", "P", "--version", "1")  # --by is required
+    code, _, err = run(capsys, "procedures", "retire", "P", "--version", "1", "--by", "ana")
+    assert code != 0 and "control office" in err
+    code, out, _ = run(capsys, "procedures", "retire", "P", "--version", "1", "--by", "kiem")
+    assert code == 0 and "P version 1 retired" in out
+    code, out, _ = run(capsys, "procedures", "history", "P", "--by", "kiem")
+    assert "retire" in out and "kiem" in out
 
 
 def test_sync_reports_located_problems_and_fails(env, capsys):

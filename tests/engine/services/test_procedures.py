@@ -3,8 +3,11 @@ from datetime import timedelta
 
 import pytest
 
-from engine.services.errors import Conflict, InvalidInput, NotFound
+from engine.domain.access import Official
+from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.support.bpmn import Process, sequential, write_procedure
+
+CONTROL = Official("kiemsoat", "000.00.00.H00", frozenset({"control_office"}))
 
 
 def test_sync_creates_a_draft_and_is_a_no_op_when_unchanged(services, dirs):
@@ -110,10 +113,24 @@ def test_retired_version_is_no_longer_offered(services, dirs):
     services.procedures.sync()
     services.procedures.publish("P")
     d = services.dossiers.start("P")
-    services.procedures.retire("P", 1)
+    services.procedures.retire("P", 1, CONTROL)
     with pytest.raises(NotFound):
         services.dossiers.start("P")
     assert services.procedures.in_effect() == []
     # the running dossier finishes on it
     task = services.dossiers.get(d.id).current_tasks[0]
     assert services.dossiers.complete_task(task.task_id, {}, "u").status == "processed"
+
+
+def test_only_the_control_office_retires_a_version_and_its_name_is_recorded(services, dirs):
+    # publishing and taking a procedure out of service are the control office's: the
+    # history names who did it (the CLI's `retire` acted as "cli", for anyone at the shell).
+    write_procedure(dirs[0], "P", sequential(1))
+    services.procedures.sync()
+    services.procedures.publish("P")
+    analyst = Official("phan_tich", "000.00.12.H15", frozenset({"analyst", "agency_head"}))
+    with pytest.raises(Forbidden):
+        services.procedures.retire("P", 1, analyst)
+    assert services.procedures.retire("P", 1, CONTROL).state == "retired"
+    [event] = [e for e in services.drafts.history(CONTROL, "P") if e.action == "retire"]
+    assert event.actor == "kiemsoat"
