@@ -40,6 +40,7 @@ class Calendar(Protocol):
     def working_periods(self, d: Any) -> list[tuple[datetime, datetime]]: ...
     tz: Any
     def canonical_end(self, t: datetime) -> datetime: ...
+    def working_hours_between(self, a: datetime, b: datetime, pauses: Any = ...) -> float: ...
 
 
 def _aware(value: Any, name: str) -> datetime:
@@ -139,8 +140,19 @@ class DeadlineBasis:
     def due(self, calendar: Calendar) -> datetime:
         """The due instant in force: the re-appointment's, else the statutory one."""
         if self.reappointment is not None:
-            return self.reappointment.due
+            return self.reappointed_due(calendar)
         return self.statutory_due(calendar)
+
+    def reappointed_due(self, calendar: Calendar) -> datetime:
+        """The new appointment (N-6) moved on by the working time paused after it was made (N-4: the
+        applicant's supplement time is not counted, whichever appointment is in force); pauses
+        before it were known when the new date was chosen. Needs a re-appointment."""
+        r = self.reappointment
+        assert r is not None
+        if not any(e > r.made_at for _, e in self.pauses):
+            return r.due
+        hours = calendar.working_hours_between(r.made_at, r.due)
+        return calendar.add_working_hours(r.made_at, hours, self.pauses)  # pauses before made_at are cut off
 
     def reappoint(self, calendar: Calendar, due: datetime, reason: str, made_at: datetime) -> "DeadlineBasis":
         """This basis with its one new appointment (N-6, R-5.3).

@@ -437,7 +437,7 @@ class Dossier:
                                else classify(at, self._classified_due(calendar), calendar.tz))
             if self.basis.reappointment is not None:
                 self.timeliness_reappointed = (Timeliness.LATE if self.forced_late
-                                               else classify(at, self.basis.reappointment.due, calendar.tz))
+                                               else classify(at, self.basis.reappointed_due(calendar), calendar.tz))
 
     def _notice(self, kind: NoticeKind, at: datetime, **detail: Any) -> None:
         self.pending.append(Notice(kind, at, {"code": self.code, **detail}))

@@ -1,6 +1,7 @@
 """The deadline basis value (issue 9): due instants worked out by hand on the shipped calendar.
 
 N-10 hours: 07:00-11:30 and 13:30-17:00 (8 working hours a day), Monday to Friday."""
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -176,3 +177,22 @@ def test_a_new_appointment_that_is_the_same_working_instant_is_not_later():
     assert basis.due(CAL) == at(2026, 12, 4, 17)
     with pytest.raises(ReappointmentRefused, match="later than the current one"):
         basis.reappoint(CAL, at(2026, 12, 5, 10), "x", at(2026, 12, 1, 9))
+
+
+def test_a_pause_after_the_reappointment_moves_the_new_appointment_too():
+    # N-4: while the applicant supplements, the appointment in force moves by exactly the paused
+    # working time; after an apology (N-6) the appointment in force is the new one. Due Thu 3 Dec
+    # 17:00 (Tue 1 Dec 07:00 + 3 days), re-appointed on Tue 1 Dec 16:00 to Tue 8 Dec 17:00; the
+    # applicant then holds the dossier Wed 2 Dec 09:00 -> Thu 3 Dec 09:00 (8 working hours paused):
+    # the new appointment moves 8 working hours on, to Wed 9 Dec 17:00; the statutory one to Fri 4 Dec 17:00.
+    basis = DeadlineBasis(at(2026, 12, 1, 7), working_days=3)
+    moved = basis.reappoint(CAL, at(2026, 12, 8, 17), "chờ ý kiến", at(2026, 12, 1, 16))
+    paused = replace(moved, pauses=((at(2026, 12, 2, 9), at(2026, 12, 3, 9)),))
+    assert paused.statutory_due(CAL) == at(2026, 12, 4, 17)
+    assert paused.due(CAL) == at(2026, 12, 9, 17)
+    assert DeadlineBasis.from_json(paused.to_json()).due(CAL) == at(2026, 12, 9, 17)
+    # A pause that ended before the apology was known when the new date was chosen: it does not move it.
+    before = replace(DeadlineBasis(at(2026, 12, 1, 7), working_days=3,
+                                   pauses=((at(2026, 12, 1, 8), at(2026, 12, 1, 9)),)), reappointment=None)
+    chosen = before.reappoint(CAL, at(2026, 12, 8, 17), "chờ", at(2026, 12, 1, 16))
+    assert chosen.due(CAL) == at(2026, 12, 8, 17)

@@ -165,6 +165,22 @@ def test_apology_moves_the_appointment_once_and_a_second_is_refused_n_6():
     assert (d.timeliness, d.timeliness_reappointed) == (Timeliness.LATE, Timeliness.EARLY)
 
 
+def test_a_supplement_pause_after_the_apology_moves_the_new_appointment_n_4():
+    # Due Fri 4 Dec 09:00, re-appointed Wed 2 Dec 09:00 to Wed 9 Dec 17:00. The applicant then
+    # supplements Wed 2 Dec 10:00 -> Thu 3 Dec 10:00 (8 working hours paused): the appointment in
+    # force moves 8 working hours on, Thu 10 Dec 17:00. Finished Thu 10 Dec 16:00: on time against
+    # the new appointment (before: late against the unmoved Wed 9 Dec 17:00); the statutory one
+    # moves too (Mon 7 Dec 09:00), so late against it.
+    d = desk()
+    d.receive(d.received_at, CAL)
+    d.reappoint(at(2026, 12, 2, 9), at(2026, 12, 9, 17), "cần xác minh thêm", CAL)
+    d.request_supplement(at(2026, 12, 2, 10), ["bản sao CCCD"], "thiếu giấy tờ", CAL)
+    d.supplement_received(at(2026, 12, 3, 10))
+    assert d.due(CAL) == at(2026, 12, 10, 17)
+    d.mark_result_ready(at(2026, 12, 10, 16), CAL)
+    assert (d.timeliness, d.timeliness_reappointed) == (Timeliness.LATE, Timeliness.ON_TIME)
+
+
 def test_an_apology_less_than_one_working_day_before_the_due_date_is_refused_naming_it():
     # Due Fri 4 Dec 09:00; asked Thu 3 Dec 10:00: + 1 working day = Fri 10:00 > due -> refused.
     d = desk()
