@@ -100,6 +100,14 @@ class ProcedureRepository(_Repository):
             pid = self.session.scalar(select(Procedure.id).where(Procedure.code == code))
         return pid
 
+    def locked_procedure_id(self, code: str, now: datetime) -> int:
+        """The procedure's id (created if new), its row locked for the transaction (PostgreSQL;
+        SQLite queues writers anyway): writers of one procedure's versions run one after the other,
+        so two uploads or two start-up syncs never take the same number or hash (a unique-key 500)."""
+        pid = self.procedure_id(code, now)
+        self.session.execute(select(Procedure.id).where(Procedure.id == pid).with_for_update())
+        return pid
+
     def version_with_hash(self, procedure_id: int, content_hash: str) -> ProcedureVersion | None:
         return self.session.scalar(
             select(ProcedureVersion).where(

@@ -128,7 +128,7 @@ class DraftService:
         now = self.ctx.clock.now()
         actor = user.username if user is not None else SYSTEM
         with self.ctx.uow() as uow:
-            pid = uow.procedures.procedure_id(loaded.code, now)
+            pid = uow.procedures.locked_procedure_id(loaded.code, now)  # concurrent uploads queue here
             versions = list(uow.procedures.versions(loaded.code))
             if user is not None and versions and versions[-1].meta.get("agency_id") != user.agency_id:
                 raise Forbidden(f"procedure {loaded.code} belongs to agency {versions[-1].meta.get('agency_id')}")

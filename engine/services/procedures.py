@@ -100,7 +100,7 @@ class ProcedureService:
     def add_version(self, loaded: LoadedProcedure, folder: str | None = None) -> SyncEntry:
         now = self.ctx.clock.now()
         with self.ctx.uow() as uow:
-            pid = uow.procedures.procedure_id(loaded.code, now)
+            pid = uow.procedures.locked_procedure_id(loaded.code, now)  # several processes syncing at start
             existing = uow.procedures.version_with_hash(pid, loaded.content_hash)
             if existing is not None:
                 return SyncEntry(folder or loaded.code, "unchanged", existing.number)

@@ -203,3 +203,46 @@ def test_the_diff_names_running_dossiers_that_wait_on_removed_elements(services)
     assert f"! 1 running dossier(s) wait on removed task_0: {running.code}" in diff.text()
     with pytest.raises(Forbidden):
         services.drafts.diff(OFFICIAL, "P")
+
+
+@pytest.mark.postgres_only
+def test_two_uploads_racing_for_the_next_draft_number_never_fail_with_a_database_error(services, monkeypatch):
+    # Two analysts upload different drafts of a published procedure at the same moment: both read
+    # "version 1 is the newest" and both take number 2. One of them must get its draft (created), the
+    # other a clear answer (replaced: it replaces the first, or Conflict): never a unique-constraint
+    # error from the database (a 500). SQLite queues writers (BEGIN IMMEDIATE), so only PostgreSQL
+    # can interleave them; the barrier makes both reach the numbering before either inserts.
+    import threading
+
+    from engine.persistence.repositories import ProcedureRepository
+
+    published(services)
+    barrier = threading.Barrier(2, timeout=2)  # with the fix the second upload waits for the lock: the first goes on alone
+    real = ProcedureRepository.next_number
+
+    def in_step(self, procedure_id):
+        n = real(self, procedure_id)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return n
+
+    monkeypatch.setattr(ProcedureRepository, "next_number", in_step)
+    outcomes, errors = [], []
+
+    def upload(steps):
+        try:
+            outcomes.append(services.drafts.push(ANALYST, "P", files(steps=steps), {}).outcome)
+        except Conflict as err:
+            outcomes.append("conflict")
+        except Exception as err:  # the fault: IntegrityError out of the service
+            errors.append(repr(err))
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in (3, 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and "created" in outcomes, (outcomes, errors)
+    assert [v.number for v in services.drafts.versions(ANALYST, "P")] == [1, 2]
