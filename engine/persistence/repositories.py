@@ -745,6 +745,13 @@ class AccountRepository(_Repository):
         self.session.flush()
         return account
 
+    def add_new(self, **values: Any) -> bool:
+        """Insert the account unless its user name is taken, also by a concurrent insert (PostgreSQL
+        waits for it, then does nothing): False then, never a unique-key error."""
+        stmt = (self._upsert(Account).values(**values).on_conflict_do_nothing(index_elements=["username"])
+                .returning(Account.id))
+        return self.session.execute(stmt).scalar() is not None
+
     def exists(self, username: str) -> bool:
         return self.session.scalar(select(Account.id).where(Account.username == username)) is not None
 

@@ -126,9 +126,10 @@ class AccountService:
             if uow.accounts.exists(username):
                 raise Conflict(f"account {username!r} already exists")
             official = Official(username, agency_id, frozenset(roles), display_name or username)
-            uow.accounts.add(username=username, display_name=display_name or username, agency_id=agency_id,
-                             roles=roles, password_hash=self.hasher.hash(password), must_change_password=True,
-                             active=True, created_at=now)
+            if not uow.accounts.add_new(username=username, display_name=display_name or username,
+                                        agency_id=agency_id, roles=roles, password_hash=self.hasher.hash(password),
+                                        must_change_password=True, active=True, created_at=now):
+                raise Conflict(f"account {username!r} already exists")  # created meanwhile by someone else
             if also is not None:  # last: an audit record holds the chain's head until the commit
                 also(uow, official)
             uow.commit()

@@ -194,3 +194,43 @@ def test_a_display_name_the_directory_cannot_hold_is_refused(services, name):
     assert [f for f, _ in err.value.problems] == ["display_name"]
     assert services.accounts.official("ten.dai") is None
     services.accounts.add("ten.dai", AGENCY, ["official"], display_name="Trần Thị " + "Ngọc " * 40, password=PASSWORD)
+
+
+@pytest.mark.postgres_only
+def test_two_administrators_creating_one_user_name_at_once_get_a_conflict_not_a_500(services, monkeypatch):
+    # Both see the name free, both insert: the second used to fail with the database's unique-key
+    # error (a 500 through the API); it is a Conflict like any taken name. The barrier makes both
+    # pass the "is the name free" check before either inserts (SQLite queues writers, so only
+    # PostgreSQL can interleave them).
+    from engine.persistence.repositories import AccountRepository
+    from engine.services.errors import Conflict
+
+    barrier = threading.Barrier(2, timeout=2)
+    real = AccountRepository.exists
+
+    def in_step(self, username):
+        taken = real(self, username)
+        try:
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return taken
+
+    monkeypatch.setattr(AccountRepository, "exists", in_step)
+    outcomes = []
+
+    def create():
+        try:
+            services.accounts.add("binh", AGENCY, ["official"], password=PASSWORD)
+            outcomes.append("created")
+        except Conflict:
+            outcomes.append("conflict")
+        except Exception as err:
+            outcomes.append(repr(err))
+
+    threads = [threading.Thread(target=create) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict", "created"], outcomes
