@@ -325,8 +325,10 @@ class Dossier:
         self._notice(NoticeKind.STOPPED, at, reason=reason)
 
     def withdraw(self, at: datetime, reason: str | None = None) -> None:
-        """Withdrawal by the applicant (7), from any status before a result exists; not classified."""
-        self._to(at, S.WITHDRAWN, reason=reason or None)
+        """Withdrawal by the applicant (7), from any status before a result exists; not classified.
+        The reason is optional: trimmed, and a blank one is none."""
+        reason = (reason.strip() or None) if isinstance(reason, str) else None
+        self._to(at, S.WITHDRAWN, reason=reason)
         self.paused_since = None
         self._end(at, Outcome.WITHDRAWN, reason or None, classify_it=False)
         self._notice(NoticeKind.WITHDRAWN, at, **({"reason": reason} if reason else {}))

@@ -243,6 +243,17 @@ def test_withdrawal_from_any_status_before_9_ends_unclassified_and_not_after():
         d.withdraw(at(2026, 12, 2, 10))
 
 
+def test_a_withdrawal_reason_is_kept_trimmed_and_a_blank_one_is_none():
+    # Like every other reason (stop, refusal, refund): no blank text on the notice or the status
+    # change sent to the national portal.
+    for given, kept in (("  không có nhu cầu  ", "không có nhu cầu"), ("   ", None), (None, None)):
+        d = desk()
+        d.withdraw(at(2026, 12, 1, 11), given)
+        [change] = [e for e in d.pending if isinstance(e, StatusChanged) and e.status is S.WITHDRAWN]
+        [notice] = [e for e in d.pending if isinstance(e, Notice) and e.kind is NoticeKind.WITHDRAWN]
+        assert (d.status_reason, change.reason, notice.detail.get("reason")) == (kept, kept, kept)
+
+
 def test_an_open_dossier_past_its_appointment_counts_as_late_n_7():
     d = desk()
     d.receive(d.received_at, CAL)
