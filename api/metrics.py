@@ -41,6 +41,7 @@ LATENCY = Histogram("motcua_http_request_duration_seconds", "Time to answer an H
                     ["route", "method"], registry=None,
                     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0))
 PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
 class DatabaseFigures:
@@ -111,8 +112,9 @@ def register(app: Flask, token: str | None) -> None:
         started = g.get("metrics_started")
         if started is not None and request.path != PATH:
             route = request.url_rule.rule if request.url_rule else "(unmatched)"  # never the raw path: bounded labels
-            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-            LATENCY.labels(route, request.method).observe(time.perf_counter() - started)
+            method = request.method if request.method in HTTP_METHODS else "other"  # any token is a method
+            REQUESTS.labels(route, method, str(response.status_code)).inc()
+            LATENCY.labels(route, method).observe(time.perf_counter() - started)
         return response
 
     def metrics() -> Response:

@@ -117,3 +117,17 @@ def test_counters_of_several_processes_are_summed(app, tmp_path, monkeypatch):
     assert value(samples, "motcua_task_completions_total", procedure="P") == 2
     assert value(samples, "motcua_timers_fired_total") == 2
     assert value(samples, "motcua_timer_sweeps_total") == 2
+
+
+def test_made_up_http_methods_share_one_label(app):
+    # Labels must stay bounded (each series costs memory in every process and in Prometheus): the
+    # route is the rule, never the path; the method is one of HTTP's own, else "other". Any token is a
+    # valid method to the server, so a client sending BREAK1, BREAK2, … made one series per name.
+    client = app.test_client()
+    for n in range(5):
+        client.open("/api/tasks", method=f"BREAK{n}")
+        client.open("/nowhere", method=f"BREAK{n}")
+    samples = scrape(client)
+    methods = {dict(labels)["method"] for (name, labels) in samples if name == "motcua_http_requests_total"}
+    assert not [m for m in methods if m.startswith("BREAK")], methods
+    assert "other" in methods
