@@ -168,7 +168,10 @@ class DeadlineBasis:
         due, made_at = _aware(due, "due"), _aware(made_at, "made_at")
         # The same instant is never named two ways: an appointment outside working hours (Sunday,
         # lunch, Monday 07:00) is the end of the working time before it (Friday 17:00, 11:30).
-        due = calendar.canonical_end(due)
+        try:
+            due = calendar.canonical_end(due)
+        except ValueError as err:  # beyond the calendar's years: no deadline could be counted against it
+            raise ReappointmentRefused(f"the new appointment {due.isoformat()} cannot be counted: {err}") from None
         if not isinstance(reason, str) or not reason.strip():
             raise ReappointmentRefused("a re-appointment needs its reason (N-6)")
         current = self.due(calendar)

@@ -179,3 +179,10 @@ def test_dossier_action_input_errors(api):
     assert api.post("head", f"/api/dossiers/{d['id']}/stop", {}).status_code == 400
     assert api.post("head", f"/api/dossiers/{d['id']}/stop", {"reason": "x"},
                     headers={"If-Match": f'"{d["version"]}"'}).status_code == 200
+
+
+def test_an_apology_to_a_year_the_calendar_cannot_count_is_a_422_and_the_late_list_still_answers(api, clock, app):
+    d = api.register()
+    r = api.post("head", f"/api/dossiers/{d['id']}/apology", {"new_due": "8999-12-31T17:00:00+07:00", "reason": "x"})
+    assert r.status_code == 422 and [e["field"] for e in r.json["errors"]] == ["new_due"], r.json
+    assert api.get("head", "/api/dossiers/late").status_code == 200

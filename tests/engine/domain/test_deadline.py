@@ -196,3 +196,11 @@ def test_a_pause_after_the_reappointment_moves_the_new_appointment_too():
                                    pauses=((at(2026, 12, 1, 8), at(2026, 12, 1, 9)),)), reappointment=None)
     chosen = before.reappoint(CAL, at(2026, 12, 8, 17), "chờ", at(2026, 12, 1, 16))
     assert chosen.due(CAL) == at(2026, 12, 8, 17)
+
+
+def test_a_new_appointment_beyond_the_calendars_years_is_refused():
+    # The calendar counts 1900-2400: a new appointment in 8999 was accepted, then every list that
+    # counts working hours to it (late dossiers, GET /api/dossiers/late) failed with a 500.
+    basis = DeadlineBasis(at(2026, 11, 26, 9), working_days=5)
+    with pytest.raises(ReappointmentRefused, match="cannot be counted"):
+        basis.reappoint(CAL, datetime(8999, 12, 31, 17, tzinfo=VN), "x", at(2026, 12, 1, 9))
