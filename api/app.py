@@ -47,7 +47,8 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     app.register_blueprint(ui.bp)  # the web pages: static files, not part of the API document
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:
-        scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval)
+        scheduler = TimerScheduler(services.timers, services.settings.scheduler_interval,
+                                   notifications=services.notifications)
         scheduler.start()
         app.extensions["motcua_scheduler"] = scheduler
         atexit.register(scheduler.shutdown)

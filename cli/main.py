@@ -11,6 +11,7 @@ from . import (audit_commands, calendar_commands, citizen_commands, db_commands,
                outbox_commands, procedure_commands, report_commands, serve_commands, timer_commands,
                user_commands)
 from . import demo_commands
+from . import notification_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -19,6 +20,7 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     citizen_commands.register,
     db_commands.register,
     outbox_commands.register,
+    notification_commands.register,
     procedure_commands.register,
     report_commands.register,
     timer_commands.register,

@@ -48,7 +48,7 @@ def _scheduler(args: argparse.Namespace) -> None:
     svc = services()
     setup_logging(svc.settings, svc)
     interval = args.interval or svc.settings.scheduler_interval
-    scheduler = TimerScheduler(svc.timers, interval, blocking=True)
+    scheduler = TimerScheduler(svc.timers, interval, blocking=True, notifications=svc.notifications)
     signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown())
     logging.getLogger("motcua").info("scheduler %s sweeping every %.0f s", scheduler.name, interval)
     try:

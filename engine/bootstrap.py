@@ -29,6 +29,8 @@ from engine.services.lifecycle import LifecycleService
 from engine.services.dossier_search import DossierSearchService
 from engine.services.watchlist import WatchlistService
 from engine.services.messages import MessageService
+from engine.services.notifications import NotificationService
+from engine.notifications.senders import senders_from_settings
 from engine.services.outbox import OutboxService
 from engine.services.procedures import ProcedureService
 from engine.services.records import RecordService
@@ -70,6 +72,7 @@ class Services:
     reports: ReportService
     dossier_paths: DossierPathService
     applicants: ApplicantService  # the applicants' side (issue 10)
+    notifications: NotificationService  # sending notices to applicants (R-3.1, N-6)
 
     @property
     def clock(self) -> Clock:
@@ -125,10 +128,11 @@ def build(
         lifecycle=LifecycleService(ctx, dossiers),
         search=DossierSearchService(ctx),
         watchlist=WatchlistService(ctx, incidents, settings.at_risk_hours),
-        outbox=OutboxService(ctx),
+        outbox=OutboxService(ctx, notifications_sent=settings.notify.enabled),
         records=RecordService(ctx, dossiers),
         reports=ReportService(ctx, load_points(settings.ranking_points_path) if settings.ranking_points_path else None),
         dossier_paths=DossierPathService(ctx, dossiers),
         applicants=ApplicantService(ctx, dossiers, limiter, LifecycleService(ctx, dossiers),
                                     gateway_from_setting(settings.payment_gateway), settings.max_upload_bytes),
+        notifications=NotificationService(ctx, settings.notify, senders_from_settings(settings.notify)),
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from engine.domain.json_values import JsonLimits
 from engine.execution.sandbox import ScriptLimits
+from engine.notifications.settings import NotifySettings
 from engine.persistence.database import ROOT, default_url
 
 
@@ -55,6 +56,7 @@ class Settings:
     log_format: str = "json"  # json (one object per line) or console (text for a terminal)
     ranking_points_path: Path | None = None  # TOML [points] of the agencies' ranking; None: the default (R-7.4)
     payment_gateway: str | None = None  # R-6.2: "fake" or "package.module:factory" (engine/services/payments.py)
+    notify: NotifySettings = field(default_factory=NotifySettings)  # senders of notices (R-3.1, N-6): MOTCUA_NOTIFY_*
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -97,6 +99,7 @@ class Settings:
             "log_format": env.get("MOTCUA_LOG_FORMAT", "json"),
             "ranking_points_path": Path(env["MOTCUA_RANKING_POINTS"]) if env.get("MOTCUA_RANKING_POINTS") else None,
             "payment_gateway": env.get("MOTCUA_PAYMENT_GATEWAY") or None,
+            "notify": NotifySettings.from_env(env),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -280,6 +280,12 @@ class OutboxEntry(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Notification delivery (engine/services/notifications.py): due again at (also a send's lease),
+    # last tried at, given up as `failed` / `undeliverable`, channels sent ({"email": {"to", "at"}}).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    delivered: Mapped[dict | None] = mapped_column(Json)
 
 
 class DossierCodeCounter(Base):

@@ -350,12 +350,15 @@ class OutboxRepository(_Repository):
         if rows:
             self._core(self.T.insert(), rows)
 
-    def pending(self, topic: str | None, limit: int = 1000, lock: bool = False) -> list[dict[str, Any]]:
-        """Unsent rows of `topic` (None: every topic), oldest first. `lock`: FOR UPDATE SKIP LOCKED on
-        PostgreSQL, so two exporters never take the same rows."""
+    def pending(self, topic: str | None, limit: int = 1000, lock: bool = False,
+                exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """Unsent rows of `topic` (None: every topic but those in `exclude`), oldest first. `lock`: FOR
+        UPDATE SKIP LOCKED on PostgreSQL, so two exporters never take the same rows."""
         stmt = select(self.T).where(self.T.c.sent_at.is_(None))
         if topic is not None:
             stmt = stmt.where(self.T.c.topic == topic)
+        if exclude:
+            stmt = stmt.where(self.T.c.topic.not_in(exclude))
         stmt = stmt.order_by(self.T.c.id).limit(limit)
         if lock and self.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
@@ -375,7 +378,8 @@ class OutboxRepository(_Repository):
         return [dict(r) for r in self._core(select(self.T).where(self.T.c.dossier_id == dossier_id)
                                             .order_by(self.T.c.id)).mappings()]
 
-    def pending_ids(self, topic: str | None, dossier_ids: list[int], upto: int) -> list[tuple[int, int]]:
+    def pending_ids(self, topic: str | None, dossier_ids: list[int], upto: int,
+                    exclude: tuple[str, ...] = ()) -> list[tuple[int, int]]:
         """(dossier_id, id) of every unsent row of those dossiers with id <= `upto`, locked or not
         (an exporter keeps a dossier's events in order: it stops at one another exporter holds)."""
         if not dossier_ids:
@@ -384,6 +388,8 @@ class OutboxRepository(_Repository):
             self.T.c.sent_at.is_(None), self.T.c.dossier_id.in_(dossier_ids), self.T.c.id <= upto)
         if topic is not None:
             stmt = stmt.where(self.T.c.topic == topic)
+        if exclude:
+            stmt = stmt.where(self.T.c.topic.not_in(exclude))
         return [(int(d), int(i)) for d, i in self._core(stmt.order_by(self.T.c.id))]
 
     def summary(self) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
+from .notifications import NotificationRepository
 from .procedure_review import ProcedureReviewRepository
 from .ratings import ApplicantFormRepository, RatingRepository
 from .report_queries import ReportQueries
@@ -45,6 +46,7 @@ class UnitOfWork:
         self.timers = TimerRepository(s, d)
         self.incidents = IncidentRepository(s, d)
         self.outbox = OutboxRepository(s, d)
+        self.notifications = NotificationRepository(s, d)  # the outbox's notices being sent
         self.scheduler = SchedulerRepository(s, d)
         self.accounts = AccountRepository(s, d)
         self.tokens = TokenRepository(s, d)

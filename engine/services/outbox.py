@@ -66,23 +66,32 @@ class ExportFailed(Exception):
 
 
 class OutboxService:
-    def __init__(self, ctx: EngineContext):
+    def __init__(self, ctx: EngineContext, notifications_sent: bool = False):
+        """`notifications_sent`: the notification worker sends topic `notification`
+        (engine/services/notifications.py), so exports leave it alone: a notice exported would be
+        marked sent and never reach the applicant."""
         self.ctx = ctx
+        self.notifications_sent = notifications_sent
 
     def export(self, sink: Sink, topic: str | None = None, limit: int = 1000) -> ExportReport:
-        """Export up to `limit` pending events of `topic` (None: every topic) to `sink`, oldest first,
-        then mark them sent. Raises InvalidInput for an unknown topic or a limit below 1, and
+        """Export up to `limit` pending events of `topic` (None: every topic, less `notification` while
+        the notification worker sends them) to `sink`, oldest first, then mark them sent. Raises InvalidInput for an unknown topic or a limit below 1, and
         ExportFailed (rows left pending, the error recorded on them) when the sink raises."""
         if topic is not None and topic not in TOPICS:
             raise InvalidInput(f"unknown outbox topic {topic!r}", [("topic", f"one of {', '.join(TOPICS)}")])
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInput("limit must be a whole number of at least 1", [("limit", f"got {limit!r}")])
+        if topic == "notification" and self.notifications_sent:
+            raise InvalidInput("notifications are sent by the notification worker (MOTCUA_NOTIFY_EMAIL / "
+                               "MOTCUA_NOTIFY_SMS are on): see `motcua notifications status`",
+                               [("topic", "notification is not exported while a notification sender is on")])
+        exclude = ("notification",) if topic is None and self.notifications_sent else ()
         tz = self.ctx.calendars().tz
         with self.ctx.uow() as uow:  # SQLite: BEGIN IMMEDIATE at the first statement
-            taken = uow.outbox.pending(topic, limit, lock=True)
+            taken = uow.outbox.pending(topic, limit, lock=True, exclude=exclude)
             rows = _in_dossier_order(taken, uow.outbox.pending_ids(
                 topic, sorted({r["dossier_id"] for r in taken if r["dossier_id"] is not None}),
-                max((r["id"] for r in taken), default=0)))
+                max((r["id"] for r in taken), default=0), exclude=exclude))
             if rows:
                 lines = [export_line(r, tz) for r in rows]
                 try:

@@ -1,0 +1,64 @@
+"""`motcua notifications send|status|retry ID` (R-3.1, N-6): operators send, watch and retry."""
+import pytest
+
+from cli.main import main
+from tests.support.bpmn import sequential, write_procedure
+
+
+@pytest.fixture
+def env(services, dirs, monkeypatch, clean_db):
+    processes, forms = dirs
+    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
+    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
+    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    monkeypatch.setenv("MOTCUA_NOTIFY_EMAIL", "log")
+    write_procedure(processes, "P", sequential(1), forms_dir=forms)
+    services.procedures.sync()
+    services.procedures.publish("P")
+    return services
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_send_then_status_shows_the_undeliverable_one_then_retry_it(env, capsys, caplog):
+    caplog.set_level("INFO", logger="engine.notifications.senders")
+    env.dossiers.start("P", applicant={"name": "Nguyễn Văn An", "email": "an@example.vn"})
+    nobody = env.dossiers.start("P", applicant={"name": "Trần Thị Bình"})
+    with env.ctx.uow(write=False) as uow:
+        sent_id, flagged = [r["id"] for r in uow.outbox.pending("notification")]
+    code, out, _ = run(capsys, "notifications", "send")
+    assert code == 1 and out.strip() == "claimed 2: sent 1, to retry 0, failed 0, undeliverable 1"
+    assert [r.to for r in caplog.records if getattr(r, "channel", None) == "email"] == ["an@example.vn"]
+
+    code, out, _ = run(capsys, "notifications", "status")
+    lines = out.splitlines()
+    assert code == 1 and lines[0] == "senders: e-mail log, SMS off"
+    assert lines[1] == "pending 0, retrying 0, failed 0, undeliverable 1, sent 1"
+    assert lines[2].startswith(f"#{flagged} ") and "undeliverable" in lines[2] and nobody.code in lines[2]
+    assert "no usable e-mail address or phone number" in lines[3]
+
+    code, out, _ = run(capsys, "notifications", "retry", str(flagged))
+    assert code == 0 and out.startswith(f"notification #{flagged} (received, {nobody.code}) will be sent")
+    code, out, _ = run(capsys, "notifications", "status", "--state", "retrying")
+    assert "pending 0, retrying 1, failed 0, undeliverable 0, sent 1" in out and f"#{flagged} " in out
+    code, _, err = run(capsys, "notifications", "retry", str(sent_id))
+    assert code == 1 and "was sent on" in err
+
+
+def test_send_with_every_sender_off_says_so(env, capsys, monkeypatch):
+    monkeypatch.setenv("MOTCUA_NOTIFY_EMAIL", "off")
+    env.dossiers.start("P", applicant={"email": "an@example.vn"})
+    code, _, err = run(capsys, "notifications", "send")
+    assert code == 1 and "no notification sender is on" in err
+
+
+def test_outbox_export_keeps_to_the_portal_while_the_worker_sends_notifications(env, capsys):
+    env.dossiers.start("P", applicant={"email": "an@example.vn"})
+    code, out, err = run(capsys, "outbox", "export")
+    assert code == 0 and out.count('"topic":"portal"') == 3 and '"topic":"notification"' not in out
+    code, _, err = run(capsys, "outbox", "export", "--topic", "notification")
+    assert code == 1 and "notification worker" in err
