@@ -46,7 +46,7 @@ def _line(svc, v: NotificationView) -> str:
 def _status(args: argparse.Namespace) -> int:
     svc = services()
     try:
-        s = svc.notifications.summary()
+        s = svc.notifications.summary(operator())
         items, total = svc.notifications.problems(operator(), args.state, limit=args.limit)
         oldest = (f"; oldest waiting {province_time(svc, s.oldest_waiting_at)} ({_age(s.oldest_waiting_age)} ago)"
                   if s.oldest_waiting_at else "")

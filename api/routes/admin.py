@@ -1,4 +1,5 @@
-"""/api/admin: administrators' accounts (R-8, R-8.3) and incidents (R-9.1).
+"""/api/admin: administrators' accounts (R-8, R-8.3), incidents (R-9.1) and notifications to
+applicants that could not be sent (R-3.1, N-6).
 
 A system `admin` administers every agency, an `agency_admin` its own (engine/domain/administration.py):
 anyone else gets 403; another agency's account or incident is 404 for an agency administrator. Each
@@ -28,6 +29,12 @@ from ..admin_schemas import (
     UnlockSchema,
 )
 from ..endpoints import Blueprint
+from ..notification_schemas import (
+    NotificationListQuerySchema,
+    NotificationPageSchema,
+    NotificationSchema,
+    NotificationSummarySchema,
+)
 from ..paging import page, window
 from .common import services
 
@@ -169,3 +176,46 @@ def retry_incident(incident_id: int) -> object:
 def resolve_incident(incident_id: int, body: dict) -> object:
     """Close an incident with a note saying what was done"""
     return services().incidents.resolve(current_user(), incident_id, body["note"], _request_id())
+
+
+@bp.get("/notifications")
+@bp.arguments(NotificationListQuerySchema, location="query")
+@bp.response(200, NotificationPageSchema)
+@bp.problems(403)
+def list_notifications(query: dict) -> dict:
+    """Notices to applicants that failed, are undeliverable or wait for a retry, oldest first
+
+    An agency administrator sees its own agency's dossiers' notices (asking for another: 403)."""
+    limit, offset = window(query)
+    items, total = services().notifications.problems(current_user(), query.get("state"), query.get("agency"),
+                                                     limit, offset)
+    return page(items, total, query)
+
+
+@bp.get("/notifications/summary")
+@bp.response(200, NotificationSummarySchema)
+@bp.problems(403)
+def notification_summary() -> object:
+    """Notices to applicants by state, the oldest waiting one and the senders in use
+
+    System administrators only (every agency's counts)."""
+    return services().notifications.summary(current_user())
+
+
+@bp.get("/notifications/<id:notice_id>")
+@bp.response(200, NotificationSchema)
+@bp.problems(404)
+def show_notification(notice_id: int) -> object:
+    """One notice to an applicant: state, attempts, last error, channels sent"""
+    return services().notifications.show(current_user(), notice_id)
+
+
+@bp.post("/notifications/<id:notice_id>/retry")
+@bp.response(200, NotificationSchema)
+@bp.problems(404, 409)
+def retry_notification(notice_id: int) -> object:
+    """Send a failed, undeliverable or retrying notice again at the worker's next run
+
+    Its attempts start again from 0; channels already sent are not sent again. Sent already, or
+    waiting for its first attempt: 409."""
+    return services().notifications.retry(current_user(), notice_id, _request_id())

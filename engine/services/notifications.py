@@ -40,7 +40,7 @@ from engine.persistence.notifications import NoticeRow
 from .account_admin import rule
 from .change_audit import record_change
 from .context import EngineContext
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -172,8 +172,12 @@ class NotificationService:
 
     # ------------------------------------------------------------ operators
 
-    def summary(self) -> NotificationSummary:
-        """Counts by state and the oldest notice still waiting (for `status` and monitoring)."""
+    def summary(self, user: Official) -> NotificationSummary:
+        """Counts by state and the oldest notice still waiting (for `status` and monitoring), every
+        agency's: a system administrator's view. Raises Forbidden for anyone else."""
+        if rule(rules.administered_agency, user, what="notification") is not None:
+            raise Forbidden("only a system administrator sees every agency's notification counts; "
+                            "list your agency's with GET /api/admin/notifications")
         now = self.ctx.clock.now()
         with self.ctx.uow(write=False) as uow:
             s = uow.notifications.summary()

@@ -97,7 +97,7 @@ def test_a_failing_sender_leaves_the_notice_queued_with_its_attempts_and_next_tr
     assert (row.sent_at, row.delivery, row.attempts, row.next_attempt_at) == (None, "failed", 3, None)
     clock.advance(timedelta(days=7))
     assert w.send_due().claimed == 0  # left failed, not retried forever
-    summary = w.summary()
+    summary = w.summary(ADMIN)
     assert (summary.failed, summary.pending, summary.retrying, summary.sent) == (1, 0, 0, 0)
     [shown], total = w.problems(ADMIN)
     assert (shown.state, shown.attempts, total) == ("failed", 3, 1) and "Connection refused" in shown.last_error
@@ -145,7 +145,7 @@ def test_a_notice_without_contact_is_flagged_undeliverable_and_not_retried(servi
     clock.advance(timedelta(days=30))
     assert w.send_due().claimed == 0
     items, total = w.problems(ADMIN, "undeliverable")
-    assert total == 2 and {v.state for v in items} == {"undeliverable"} and w.summary().undeliverable == 2
+    assert total == 2 and {v.state for v in items} == {"undeliverable"} and w.summary(ADMIN).undeliverable == 2
 
 
 def test_two_workers_never_send_the_same_notice(services, clock, procedure):
@@ -290,3 +290,18 @@ def test_the_supplement_request_reaches_the_applicant_with_what_is_missing(servi
     assert supplement.subject == f"Yêu cầu bổ sung hồ sơ {d.code}"
     assert "Lý do: Thiếu giấy tờ tùy thân.\n" in supplement.body and "- Bản sao Căn cước công dân\n" in supplement.body
     assert "tạm dừng từ 10 giờ 00, thứ Năm, ngày 26 tháng 11 năm 2026" in supplement.body
+
+
+def test_an_online_submission_reaches_the_contact_the_applicant_gave(services, clock, procedure):
+    from engine.domain.applicant import Applicant
+
+    citizen = Applicant("001099012345", "Phạm Thị Dung")
+    view = services.applicants.submit(citizen, procedure, {}, contact={"email": "dung@example.vn",
+                                                                       "phone": "+84 912 345 678"})
+    email, sms = Outbox(), Outbox()
+    report = worker(services, email, sms).send_due()
+    assert report.sent == report.claimed >= 1
+    submitted = [m for m in email.sent if "nộp trực tuyến" in m.subject]
+    assert [(m.to, m.subject) for m in submitted] == [("dung@example.vn", f"Hồ sơ {view.code} đã được nộp trực tuyến")]
+    assert submitted[0].body.startswith("Kính gửi Ông/Bà Phạm Thị Dung,")
+    assert {m.to for m in sms.sent} == {"+84912345678"} and len(sms.sent) == len(email.sent) == report.sent
