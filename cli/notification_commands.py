@@ -33,7 +33,8 @@ def _send(args: argparse.Namespace) -> int:
     finally:
         svc.close()
     print(f"claimed {r.claimed}: sent {r.sent}, to retry {r.retrying}, failed {r.failed}, "
-          f"undeliverable {r.undeliverable}" + (f", {r.lost} taken over by another worker" if r.lost else ""))
+          f"undeliverable {r.undeliverable}" + (f", {r.lost} taken over by another worker" if r.lost else "")
+          + (f", {r.given_back} given back for the next run (lease too short for the batch)" if r.given_back else ""))
     return 1 if r.failed or r.undeliverable else 0
 
 

@@ -52,6 +52,9 @@ class NotifySettings:
             raise ValueError("MOTCUA_NOTIFY_MAX_ATTEMPTS and MOTCUA_NOTIFY_BATCH must be at least 1")
         if min(self.backoff_seconds, self.backoff_max_seconds, self.lease_seconds, self.interval_seconds) <= 0:
             raise ValueError("MOTCUA_NOTIFY_BACKOFF, _BACKOFF_MAX, _LEASE and _INTERVAL must be above 0 seconds")
+        if self.lease_seconds <= 2 * self.smtp_timeout:
+            raise ValueError("MOTCUA_NOTIFY_LEASE must be longer than two sends (2 x MOTCUA_SMTP_TIMEOUT): a notice "
+                             "is started only while its lease outlasts the send")
 
     @property
     def enabled(self) -> bool:

@@ -70,7 +70,7 @@ def _row(r: Any) -> NoticeRow:
 class NotificationRepository(_Repository):
     def claim(self, now: datetime, lease_until: datetime, limit: int) -> list[NoticeRow]:
         """Take up to `limit` due rows, oldest first: count the attempt, hold them until `lease_until`.
-        The caller commits before sending."""
+        The caller commits before sending, and records the attempt's time with its outcome."""
         candidates = select(T.c.id).where(_due(now)).order_by(T.c.id).limit(limit)
         if self.dialect == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
@@ -78,7 +78,7 @@ class NotificationRepository(_Repository):
         if not ids:
             return []
         taken = self._core(T.update().where(T.c.id.in_(ids), _due(now))
-                           .values(attempts=T.c.attempts + 1, next_attempt_at=lease_until, last_attempt_at=now)
+                           .values(attempts=T.c.attempts + 1, next_attempt_at=lease_until)
                            .returning(T.c.id)).scalars().all()
         return self.get_many(sorted(int(i) for i in taken))
 

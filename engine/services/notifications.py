@@ -6,7 +6,8 @@ MOTCUA_NOTIFY_INTERVAL seconds in every API / scheduler process and by `motcua n
 
 1. claim up to `batch` due notices in one short transaction (engine/persistence/notifications.py:
    the attempt is counted and the row held for a lease, so no other worker takes it; committed
-   before anything is sent, so a slow mail server never holds a database lock);
+   before anything is sent, so a slow mail server never holds a database lock); a notice is
+   started only while its lease outlasts two sends, the rest of a slow batch is given back;
 2. for each, read the applicant's contact from the dossier (engine/notifications/contact.py),
    render the Vietnamese texts (engine/notifications/render.py) and send by e-mail and/or SMS,
    whichever senders are on and the applicant gave an address for; a channel already sent by an
@@ -55,6 +56,7 @@ class SendReport:
     failed: int = 0  # given up: attempts exhausted or a permanent failure
     undeliverable: int = 0  # no contact the senders in use can reach
     lost: int = 0  # the outcome was not recorded: the row moved on (lease ran out, operator retried)
+    given_back: int = 0  # claimed but not tried: too little of the lease was left (a slow batch)
 
 
 @dataclass(frozen=True)
@@ -110,15 +112,25 @@ class NotificationService:
             raise Conflict("no notification sender is on (MOTCUA_NOTIFY_EMAIL and MOTCUA_NOTIFY_SMS are off): "
                            "notices are left for `motcua outbox export --topic notification`")
         now = self.ctx.clock.now()
+        lease_until = now + timedelta(seconds=self.settings.lease_seconds)
         with self.ctx.uow() as uow:  # SQLite: BEGIN IMMEDIATE at the first statement
-            claimed = uow.notifications.claim(now, now + timedelta(seconds=self.settings.lease_seconds),
-                                              limit or self.settings.batch)
+            claimed = uow.notifications.claim(now, lease_until, limit or self.settings.batch)
             uow.commit()
-        counts = {"sent": 0, "retrying": 0, "failed": 0, "undeliverable": 0, "lost": 0}
+        # A notice is sent only while its lease surely outlasts the send (two channels, each up to
+        # the SMTP timeout): past that another worker may claim it, so the rest are given back.
+        last_start = lease_until - timedelta(seconds=2 * self.settings.smtp_timeout)
+        counts = {"sent": 0, "retrying": 0, "failed": 0, "undeliverable": 0, "lost": 0, "given_back": 0}
         for row in claimed:
+            if self.ctx.clock.now() > last_start:
+                with self.ctx.uow() as uow:
+                    uow.notifications.finish(row.id, row.attempts, attempts=row.attempts - 1, next_attempt_at=None)
+                    uow.commit()
+                counts["given_back"] += 1
+                continue
+            started = self.ctx.clock.now()
             outcome = logs.isolated(self._send_one, row)
             with self.ctx.uow() as uow:
-                kept = uow.notifications.finish(row.id, row.attempts, **outcome.values)
+                kept = uow.notifications.finish(row.id, row.attempts, last_attempt_at=started, **outcome.values)
                 uow.commit()
             counts[outcome.state if kept else "lost"] += 1
         return SendReport(len(claimed), **counts)

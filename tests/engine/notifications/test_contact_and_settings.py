@@ -39,6 +39,7 @@ def test_settings_from_the_environment_choose_the_senders():
     ({"MOTCUA_NOTIFY_EMAIL": "smtp"}, "needs MOTCUA_SMTP_HOST"),
     ({"MOTCUA_NOTIFY_BACKOFF": "soon"}, "MOTCUA_NOTIFY_BACKOFF must be a number of seconds"),
     ({"MOTCUA_NOTIFY_MAX_ATTEMPTS": "0"}, "must be at least 1"),
+    ({"MOTCUA_NOTIFY_LEASE": "60"}, "must be longer than two sends"),  # 60 s <= 2 x 30 s SMTP timeout
 ])
 def test_a_wrong_setting_stops_the_start_with_its_name(env, problem):
     with pytest.raises(ValueError, match=problem):

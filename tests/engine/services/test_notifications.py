@@ -305,3 +305,25 @@ def test_an_online_submission_reaches_the_contact_the_applicant_gave(services, c
     assert [(m.to, m.subject) for m in submitted] == [("dung@example.vn", f"Hồ sơ {view.code} đã được nộp trực tuyến")]
     assert submitted[0].body.startswith("Kính gửi Ông/Bà Phạm Thị Dung,")
     assert {m.to for m in sms.sent} == {"+84912345678"} and len(sms.sent) == len(email.sent) == report.sent
+
+
+def test_a_slow_batch_gives_back_what_its_lease_no_longer_covers(services, clock, procedure):
+    """Lease 300 s, SMTP timeout 30 s: a notice is started only up to 300 - 2 * 30 = 240 s after the
+    claim. Each send here takes 200 s: the 1st starts at 0 s, the 2nd at 200 s, the 3rd would start
+    at 400 s, after the lease could run out under it (another worker may hold it by then)."""
+    for _ in range(4):
+        services.dossiers.start(procedure, applicant=AN)
+
+    class Slow(Outbox):
+        def send_email(self, message):
+            super().send_email(message)
+            clock.advance(timedelta(seconds=200))
+
+    slow = Slow()
+    report = worker(services, slow, lease_seconds=300, smtp_timeout=30).send_due()
+    assert (report.claimed, report.sent, report.given_back) == (4, 2, 2) and len(slow.sent) == 2
+    left = [r for r in rows(services) if r.sent_at is None]
+    assert [(r.attempts, r.next_attempt_at, r.last_attempt_at) for r in left] == [(0, None, None)] * 2
+    other = Outbox()
+    assert worker(services, other).send_due().sent == 2  # due at once for any worker
+    assert {m.notice_id for m in other.sent} == {r.id for r in left}
