@@ -6,6 +6,7 @@ import io
 from flask import Response, g, request, send_file
 
 
+from .. import audit
 from ..access import current_user
 from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, unexpected_parts
 from ..problems import ApiProblem
@@ -28,6 +29,7 @@ bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers",
 @bp.arguments(StartDossierSchema)
 @bp.response(201, DossierSchema)
 @bp.problems(404)
+@audit.in_change_transaction(201)
 def register(body: dict) -> tuple:
     """Register a dossier at the one-stop desk
 
@@ -36,12 +38,12 @@ def register(body: dict) -> tuple:
     dossier code (N-1) and appointment date (due_at). A past `received_at` is a back-dated entry
     (R-9.3): 422 without `reason`, 403 unless an agency head or one-stop officer of the procedure's
     agency; the dossier's events mark it back-entered."""
+    if body.get("reason") and body.get("received_at") is not None:  # a back-dated entry (R-9.3), if accepted
+        g.audit_detail = {"back_entered": True, "happened_at": body["received_at"].isoformat(),
+                          "reason": body.get("reason")}
     view = services().dossiers.register(current_user(), body["procedure_code"], applicant=body["applicant"],
                                         data=body["data"], channel=body["channel"], received_at=body.get("received_at"),
                                         start_message=body.get("start_message"), back_entry_reason=body.get("reason"))
-    if body.get("reason"):  # accepted only with a past received_at: a back-dated entry (R-9.3)
-        g.audit_detail = {"back_entered": True, "happened_at": body["received_at"].isoformat(),
-                          "reason": body.get("reason")}
     return view, {"Location": f"/api/dossiers/{view.id}"}
 
 

@@ -6,6 +6,7 @@ from typing import Any, Callable
 
 from flask import g
 
+from .. import audit
 from ..access import current_user
 from ..endpoints import Blueprint
 from ..paging import page, window
@@ -34,7 +35,8 @@ def task_action(fn: Callable[..., Any]) -> Callable[..., Any]:
         summary = fn(*args, **kwargs)
         return summary, {"ETag": f'"{summary.version}"'}
 
-    return bp.response(200, TaskSchema)(bp.problems(404, 409)(bp.if_match(with_etag)))
+    # One compare-and-set transaction: the audit record rides in it (api/audit.py).
+    return bp.response(200, TaskSchema)(bp.problems(404, 409)(bp.if_match(audit.in_change_transaction(200)(with_etag))))
 
 
 @bp.get("")
@@ -119,6 +121,7 @@ def resolve(task_id: str, expected_version: int | None) -> object:
 @bp.response(200, CompletionSchema)
 @bp.problems(404, 409)
 @bp.if_match
+@audit.in_change_transaction(200)
 def complete(task_id: str, body: dict, expected_version: int | None) -> object:
     """Complete a task with its form data
 
@@ -128,12 +131,11 @@ def complete(task_id: str, body: dict, expected_version: int | None) -> object:
     one-stop officer of the task's or the dossier's agency), marked back-entered on the timeline.
     A task with `lifecycle=assignment` checks its form's `official` (422: no such official,
     inactive, does not hold role official, belongs to agency X)."""
-    done = services().tasks.complete(current_user(), task_id, body["data"], expected_version,
-                                     happened_at=body.get("happened_at"), reason=body.get("reason"))
     if body.get("happened_at") is not None:  # a back-dated entry (R-9.3): marked in the audit record too
         g.audit_detail = {"back_entered": True, "happened_at": body["happened_at"].isoformat(),
                           "reason": body.get("reason")}
-    return done
+    return services().tasks.complete(current_user(), task_id, body["data"], expected_version,
+                                     happened_at=body.get("happened_at"), reason=body.get("reason"))
 
 
 @bp.post("/<task_id>/comments")

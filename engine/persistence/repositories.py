@@ -70,6 +70,18 @@ _READY_ROWS = select(T_READY).where(T_READY.c.task_id.in_(bindparam("ids", expan
 
 
 @functools.lru_cache(maxsize=32)
+def _replace_ready(columns: tuple[str, ...], n: int) -> Any:
+    """TaskRepository.replace_if's statement for `n` new rows: one single-row INSERT CTE each, with
+    bound parameters (a multi-row VALUES of literal rows has no SQL cache key: it was compiled anew
+    on every completion)."""
+    stmt = select(func.count()).select_from(_DELETE_READY_IF.returning(T_READY.c.task_id).cte("gone"))
+    for i in range(n):
+        row = {c: bindparam(f"{c}_{i}", type_=T_READY.c[c].type) for c in columns}
+        stmt = stmt.add_cte(T_READY.insert().values(row).cte(f"added_{i}"))
+    return stmt
+
+
+@functools.lru_cache(maxsize=32)
 def _save_state(columns: tuple[str, ...]) -> Any:
     return (
         T_DOSSIER.update()
@@ -469,6 +481,20 @@ class TaskRepository(_Repository):
         condition is checked against the committed row (READ COMMITTED re-check)."""
         return self._core(_DELETE_READY_IF, {"task_id": task_id, "version": version}).rowcount == 1
 
+    def replace_if(self, task_id: str, version: int, rows: list[dict[str, Any]]) -> bool:
+        """`delete_if(task_id, version)`, and insert `rows` (the tasks that follow it); False when the
+        task changed or went, and then the caller must not commit. PostgreSQL: one statement (a
+        data-modifying CTE), so a completion that readies the next task costs one round trip less."""
+        columns = tuple(rows[0]) if rows else ()
+        if self.dialect != "postgresql" or not rows or any(tuple(r) != columns for r in rows):
+            done = self.delete_if(task_id, version)
+            self.insert(rows)
+            return done
+        params = {"task_id": task_id, "version": version}
+        for i, r in enumerate(rows):
+            params.update({f"{c}_{i}": v for c, v in r.items()})
+        return self._core(_replace_ready(columns, len(rows)), params).scalar_one() == 1
+
     def update_if(self, task_id: str, expected: dict[str, Any], **values: Any) -> Any | None:
         """Compare-and-set on a ready task row (claims and assignments never lose an update).
 
@@ -555,14 +581,24 @@ class TaskRepository(_Repository):
             conds.append(or_(ReadyTask.candidate_agency.in_(sorted(involving)), Dossier.agency_id.in_(sorted(involving))))
         if conds:
             stmt = stmt.where(and_(*conds))
+        if order == "created":
+            ordering = (ReadyTask.created_at, ReadyTask.task_id)
+        else:
+            ordering = (ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.created_at, ReadyTask.task_id)
         # The total comes with the page (a window count over every match, taken before LIMIT):
         # one statement, one round trip (issue 15). Only a page past the end asks again.
-        page = stmt.add_columns(func.count().over())
-        if order == "created":
-            page = page.order_by(ReadyTask.created_at, ReadyTask.task_id)
+        if procedure or dossier_code is not None or involving is not None:  # filters on the dossier
+            page = stmt.add_columns(func.count().over()).order_by(*ordering).limit(limit).offset(offset)
         else:
-            page = page.order_by(ReadyTask.due_at.is_(None), ReadyTask.due_at, ReadyTask.created_at, ReadyTask.task_id)
-        rows = self.session.execute(page.limit(limit).offset(offset)).all()
+            # Sort and count the matching task ids alone, then read the page's rows and dossiers:
+            # every ready task has its dossier (foreign key), so the join changes no count, and
+            # only the page's rows are joined and carried (issue 15: the inbox with 100,000 dossiers).
+            keys = (select(ReadyTask.task_id, func.count().over().label("total")).where(*conds)
+                    .order_by(*ordering).limit(limit).offset(offset).subquery())
+            page = (select(ReadyTask, Dossier.code, Dossier.procedure_code, keys.c.total)
+                    .join(keys, keys.c.task_id == ReadyTask.task_id)
+                    .join(Dossier, Dossier.id == ReadyTask.dossier_id).order_by(*ordering))
+        rows = self.session.execute(page).all()
         if rows:
             total = rows[0][3]
         else:
@@ -932,8 +968,15 @@ class AuditRepository(_Repository):
         head = self._lock_head()
         prev = head.hash if head is not None else audit_chain.GENESIS
         digest = audit_chain.record_hash(prev, values)
-        record_id = self._core(insert(T_AUDIT).values(**values, prev_hash=prev, hash=digest)
-                               .returning(T_AUDIT.c.id)).scalar_one()
+        appended = insert(T_AUDIT).values(**values, prev_hash=prev, hash=digest).returning(T_AUDIT.c.id)
+        if head is not None and self.dialect == "postgresql":
+            # The record and the head move in one statement (a data-modifying CTE): one round trip less.
+            record = appended.cte("appended")
+            self._core(update(T_CHAIN_HEAD).add_cte(record).where(T_CHAIN_HEAD.c.id == 1)
+                       .values(record_id=select(record.c.id).scalar_subquery(), hash=digest,
+                               count=T_CHAIN_HEAD.c.count + 1))
+            return
+        record_id = self._core(appended).scalar_one()
         if head is None:
             self._core(insert(T_CHAIN_HEAD).values(id=1, record_id=record_id, hash=digest, count=1))
         else:

@@ -6,6 +6,7 @@ from typing import Callable
 
 from sqlalchemy.orm import Session
 
+from . import companion as companions
 from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
@@ -33,9 +34,11 @@ from .repositories import (
 class UnitOfWork:
     """``with uow_factory() as uow: …; uow.commit()`` — anything not committed is rolled back."""
 
-    def __init__(self, session_factory: Callable[[], Session], dialect: str):
+    def __init__(self, session_factory: Callable[[], Session], dialect: str,
+                 companion: companions.Companion | None = None):
         self._factory = session_factory
         self.dialect = dialect
+        self._companion = companion  # written last in this transaction (companion.py)
 
     def __enter__(self) -> "UnitOfWork":
         self.session = self._factory()
@@ -69,7 +72,12 @@ class UnitOfWork:
         self.session.close()
 
     def commit(self) -> None:
+        companion, self._companion = self._companion, None
+        if companion is not None:
+            companion.write(self)
         self.session.commit()
+        if companion is not None:
+            companion.committed()
 
     def rollback(self) -> None:
         self.session.rollback()
@@ -85,4 +93,5 @@ class UnitOfWorkFactory:
             factory = self.db.autocommit_sessions
         else:
             factory = self.db.write_sessions if write else self.db.read_sessions
-        return UnitOfWork(factory, self.db.dialect)
+        # The first write transaction of a request carries the record its entrypoint offered.
+        return UnitOfWork(factory, self.db.dialect, companions.take() if write and not single_read else None)

@@ -114,18 +114,23 @@ def write_rows(
     writers of one dossier never deadlock. Raises Conflict when `acted_on` (task id, version) is no
     longer at that version."""
     gone = before.ready.keys() - after.ready.keys()
+    new_tasks = [_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready]
+    _check_pre_assignments(uow, dossier, new_tasks, now)
+    inserted = False
     if acted_on is not None:
         task_id, version = acted_on
-        changed = (not uow.tasks.delete_if(task_id, version) if task_id in gone
-                   else uow.tasks.update_if(task_id, {"version": version}) is None)
+        if task_id in gone:  # completed: it goes and its successors come in one go
+            changed = not uow.tasks.replace_if(task_id, version, new_tasks)
+            inserted = True
+        else:
+            changed = uow.tasks.update_if(task_id, {"version": version}) is None
         if changed:
             raise Conflict(f"task {task_id} was changed by someone else (it is no longer at version {version}); "
                            "reload it")
         gone.discard(task_id)
     uow.tasks.delete(gone)
-    new_tasks = [_task_row(ctx, dossier, t, now) for tid, t in after.ready.items() if tid not in before.ready]
-    _check_pre_assignments(uow, dossier, new_tasks, now)
-    uow.tasks.insert(new_tasks)
+    if not inserted:
+        uow.tasks.insert(new_tasks)
 
     uow.timers.delete(dossier.id, before.timers.keys() - after.timers.keys())
     uow.timers.insert(

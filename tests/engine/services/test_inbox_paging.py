@@ -66,3 +66,32 @@ def test_the_inbox_visible_to_an_official_is_read_through_indexes(services, dirs
         conn.exec_driver_sql("SET enable_seqscan = off")  # as with many rows: an index if there is one
         plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql, params))
     assert "ix_ready_tasks_owner" in plan, plan  # with the role and assignee indexes (BitmapOr)
+
+
+def _rows_read(plan: dict, relation: str) -> float:
+    """Rows the plan read from `relation` (EXPLAIN ANALYZE, JSON): rows per loop times loops."""
+    own = plan["Actual Rows"] * plan["Actual Loops"] if plan.get("Relation Name") == relation else 0
+    return own + sum(_rows_read(p, relation) for p in plan.get("Plans", []))
+
+
+@pytest.mark.postgres_only
+def test_an_inbox_page_joins_the_dossiers_of_its_own_rows_only(services, dirs, clock):
+    """Issue 15: the page is sorted and counted on ready_tasks alone; only its rows meet their
+    dossiers. It joined every match before LIMIT (2,834 dossier lookups a page with 100,000 dossiers)."""
+    publish(services, dirs, "P", sequential(1))
+    codes = start(services, clock, 6)
+    seen: list[tuple[str, object]] = []
+
+    def record(_conn, _cursor, sql, params, *_args):
+        seen.append((sql, params))
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    tasks, total = services.dossiers.list_tasks(visible_to=("an", OFFICIAL), order="created", limit=2)
+    event.remove(services.db.engine, "before_cursor_execute", record)
+    assert [t.dossier_code for t in tasks] == codes[:2] and total == 6
+    [(sql, params)] = [(q, p) for q, p in seen if "ready_tasks" in q]
+    with services.db.engine.connect() as conn:
+        for setting in ("enable_seqscan", "enable_hashjoin", "enable_mergejoin"):  # as with many rows
+            conn.exec_driver_sql(f"SET {setting} = off")
+        [[[plan]]] = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).all()
+    assert _rows_read(plan["Plan"], "dossiers") == 2, plan
