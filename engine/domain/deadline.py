@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Protocol
 
 
@@ -222,3 +222,27 @@ class DeadlineBasis:
         return cls(_aware(data["from"], "from"), working_hours=data.get("working_hours"),
                    working_days=days, pauses=pauses, reappointment=reappointment,
                    cutoff_hour=data.get("cutoff_hour"))
+
+
+# A deadline timer held by a supplement pause has no due instant until the pause ends (N-4); it is
+# parked at an instant no sweep reaches (the calendar's last year: nothing counts working time on it).
+HELD_UNTIL_RESUMED = datetime(2400, 1, 1, tzinfo=timezone.utc)
+
+
+def timer_due_under_pauses(basis: DeadlineBasis, pauses: tuple[tuple[datetime, datetime], ...],
+                           paused_since: datetime | None, calendar: Calendar) -> datetime:
+    """N-4 for a working-time deadline timer (a `deadline(...)` timer event) of a dossier.
+
+    A timer that was already counting when the applicant was asked to supplement (its basis started
+    strictly before the pause) does not count the paused working time: while the dossier is paused
+    it is held (HELD_UNTIL_RESUMED, never due), and once the pause ends its due instant moves on by
+    the working time paused, as the dossier's appointment and its open steps' deadlines do. Timers
+    started during or after a pause (e.g. the applicant's own time to supplement) are not moved by it.
+    `pauses`: the dossier's ended pauses (start, end); `paused_since`: the open one, if any. Returns
+    an aware instant (UTC for the held one)."""
+    if paused_since is not None and basis.start < paused_since:
+        return HELD_UNTIL_RESUMED
+    extra = tuple(p for p in pauses if basis.start < p[0] and p not in basis.pauses)
+    if not extra:
+        return basis.due(calendar)
+    return replace(basis, pauses=basis.pauses + extra).due(calendar)

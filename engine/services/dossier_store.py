@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.domain.deadline import DeadlineBasis
+from engine.domain.deadline import DeadlineBasis, timer_due_under_pauses
 from engine.domain.dossier import (
     IN_HANDLING,
     Dossier,
@@ -131,6 +131,8 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
         _end_of_process(d, now, cal)
     elif d.closed and not dw.completed:
         dw.cancel()
+    if d.basis.pauses or d.paused_since is not None:
+        _pause_deadline_timers(d, dw, cal)
     after = Snapshot.of(dw)
     values = _columns(d, cal)
     values.update(state=dw.dump(), updated_at=now)
@@ -215,6 +217,18 @@ def _pause_open_steps(uow: UnitOfWork, d: Dossier, event: Recorded, cal: Any) ->
             basis = DeadlineBasis(basis.start, basis.working_hours, basis.working_days,
                                   basis.pauses + (pause,), basis.reappointment)
             uow.tasks.set_due(task.task_id, basis.due(cal), basis.to_json())
+
+
+def _pause_deadline_timers(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:
+    """N-4: the waiting deadline timers (those with a working-time basis) hold while the applicant
+    supplements and move on by the paused working time after (timer_due_under_pauses); the rows
+    follow through write_rows, as any moved timer does."""
+    for timer in dw.waiting_timers():
+        if not timer.basis:
+            continue
+        due = timer_due_under_pauses(DeadlineBasis.from_json(timer.basis), d.basis.pauses, d.paused_since, cal)
+        if due != timer.due_at:
+            dw.set_timer_due(timer.task_id, due)
 
 
 def _out(topic: str, kind: str, d: Dossier, at: datetime, now: datetime, payload: dict[str, Any]) -> dict[str, Any]:

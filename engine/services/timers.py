@@ -168,7 +168,13 @@ class TimerService:
                     present = {tid: due for tid, due in moves.items() if tid in before.timers}
                     for tid, due in present.items():
                         dw.set_timer_due(tid, due)
-                    save(self.ctx, uow, record, dw, before, now, None)
+                    saved = save(self.ctx, uow, record, dw, before, now, None)
+                    # save() may hold or move them further (a supplement pause, N-4): keep what it decided.
+                    present = {tid: saved.after.timers[tid].due_at for tid in present
+                               if tid in saved.after.timers
+                               and saved.after.timers[tid].due_at != before.timers[tid].due_at}
+                    if not present:
+                        return 0  # nothing moved after all: no commit, no timeline event
                     for row in uow.timers.for_dossier(dossier_id):
                         if row.task_id in present:
                             uow.timers.set_due(row.id, present[row.task_id])

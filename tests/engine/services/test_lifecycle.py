@@ -6,6 +6,7 @@ from datetime import datetime
 import pytest
 
 from engine.domain.access import Official
+from engine.domain.deadline import HELD_UNTIL_RESUMED
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import VN
 from tests.support.bpmn import Process, write_procedure
@@ -252,6 +253,66 @@ def test_paper_supplement_at_the_desk_ends_the_pause_and_moves_the_diagram_on(se
     assert msg["detail"]["payload"] == {"note": "nộp bản giấy tại bộ phận một cửa"}
     with pytest.raises(Conflict):
         services.lifecycle.supplement_received(DESK, d.id)
+
+
+def consult_while_supplementing() -> Process:
+    """A consultation with its own deadline boundary timer runs beside the supplement request."""
+    p = (Process("p").start().parallel("fork")
+         .user("consult", lane="official").boundary_timer("late", "consult", "deadline(working_hours=16)")
+         .user("escalate", lane="agency_head").end("escalated")
+         .user("ask", lane="official", form="supplement.json", props={"lifecycle": "supplement_request"})
+         .receive("wait", "supplement_received").parallel("join").end())
+    return (p.chain("start", "fork", "consult", "join", "end").chain("fork", "ask", "wait", "join")
+            .chain("late", "escalate", "escalated"))
+
+
+def timer_dues(services, dossier_id):
+    with services.ctx.uow(write=False) as uow:
+        return {t.element_id: t.due_at for t in uow.timers.for_dossier(dossier_id)}
+
+
+def test_deadline_timers_hold_during_a_supplement_and_move_on_by_the_paused_time(services, dirs, clock):
+    # N-4: the clock stops while the applicant supplements, for the open steps' deadline timers too
+    # (found by the breaker: the consultation's boundary timer fired at its original instant).
+    publish(services, dirs, consult_while_supplementing(), forms={"supplement.json": SUPPLEMENT_FORM},
+            statutory_days=5)
+    d = services.dossiers.start("P")  # Thu 26 Nov 09:00
+    # 16 working hours from Thu 09:00 (07:00-11:30, 13:30-17:00): Thu 2.5 + 3.5 = 6, Fri 8 -> 14,
+    # Mon 30 Nov 07:00-09:00 2 -> 16: due Mon 30 Nov 09:00.
+    assert timer_dues(services, d.id) == {"late": datetime(2026, 11, 30, 9, 0, tzinfo=VN)}
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=VN))
+    complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})
+    assert timer_dues(services, d.id) == {"late": HELD_UNTIL_RESUMED}
+    clock.set(datetime(2026, 11, 30, 10, 0, tzinfo=VN))  # past the original instant, still paused
+    services.timers.recalculate()  # a calendar reload does not release it either
+    assert timer_dues(services, d.id) == {"late": HELD_UNTIL_RESUMED}
+    assert services.timers.fire_due().fired == []
+    assert "escalate" not in [t.element_id for t in services.dossiers.get(d.id).current_tasks]
+    # Paused Thu 26 Nov 10:00 -> Tue 1 Dec 09:00: Thu 1.5 + 3.5 = 5, Fri 8, Mon 8, Tue 07:00-09:00 2
+    # = 23 working hours. Mon 30 Nov 09:00 + 23 h: Mon 09:00-17:00 6, Tue 8 -> 14, Wed 8 -> 22,
+    # Thu 3 Dec 07:00-08:00 1 -> Thu 3 Dec 08:00 (the same as 1 h counted before the pause, 15 after).
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=VN))
+    services.lifecycle.supplement_received(DESK, d.id)
+    assert timer_dues(services, d.id) == {"late": datetime(2026, 12, 3, 8, 0, tzinfo=VN)}
+    clock.set(datetime(2026, 12, 3, 7, 59, tzinfo=VN))
+    assert services.timers.fire_due().fired == []
+    clock.set(datetime(2026, 12, 3, 8, 1, tzinfo=VN))
+    assert services.timers.fire_due().fired == [d.code]
+    assert "escalate" in [t.element_id for t in services.dossiers.get(d.id).current_tasks]
+
+
+def test_a_timer_started_during_the_pause_is_not_held_by_it(services, dirs, clock):
+    # The applicant's own time to supplement counts during the pause (it starts with it).
+    p = (Process("p").start()
+         .user("ask", lane="official", form="supplement.json", props={"lifecycle": "supplement_request"})
+         .receive("wait", "supplement_received").boundary_timer("gone", "wait", "deadline(working_hours=8)")
+         .user("appraise", lane="official").end().end("abandoned"))
+    publish(services, dirs, p.chain("start", "ask", "wait", "appraise", "end").chain("gone", "abandoned"),
+            forms={"supplement.json": SUPPLEMENT_FORM}, statutory_days=5)
+    d = services.dossiers.start("P")
+    complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})  # Thu 09:00
+    # 8 working hours from Thu 26 Nov 09:00: Thu 6, Fri 07:00-09:00 2 -> Fri 27 Nov 09:00.
+    assert timer_dues(services, d.id) == {"gone": datetime(2026, 11, 27, 9, 0, tzinfo=VN)}
 
 
 def test_the_desk_cannot_return_a_result_that_was_never_made(services, dirs):
