@@ -20,6 +20,7 @@ from .config import ApiSettings
 from . import ui
 from .routes import auth as auth_routes
 from .routes import admin, dossiers, lifecycle, procedures, public, reassignments, records, reports, system, tasks
+from .routes import feedback
 
 log = logging.getLogger(__name__)
 MULTIPART_OVERHEAD = 1024 * 1024
@@ -43,7 +44,8 @@ def create_app(services: Services | None = None, api_settings: ApiSettings | Non
     metrics.register(app, api_settings.metrics_token)  # GET /metrics and request counts
     json_body.register(app, api_settings.max_json_bytes)
     openapi.install(app, (auth_routes.bp, tasks.bp, dossiers.bp, lifecycle.bp, records.bp, procedures.bp, system.bp,
-                          admin.bp, reassignments.bp, reports.bp, public.bp))
+                          admin.bp, reassignments.bp, reports.bp, public.bp,
+                          feedback.bp, feedback.public_bp))
     app.register_blueprint(ui.bp)  # the web pages: static files, not part of the API document
 
     if services.settings.scheduler_enabled if start_scheduler is None else start_scheduler:

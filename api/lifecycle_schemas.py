@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from .admin_schemas import IncidentSchema
+from .feedback_schemas import WatchedFeedbackSchema
 from .paging import PageQuerySchema, PageSchema
 from .schemas import Instant, LocalDateTime, TaskSchema
 
@@ -106,3 +107,5 @@ class WatchlistSchema(Schema):
     overdue = fields.List(fields.Nested(WatchedDossierSchema), required=True)
     at_risk = fields.List(fields.Nested(WatchedDossierSchema), required=True)
     overdue_steps = fields.List(fields.Nested(TaskSchema), required=True)
+    overdue_feedback = fields.List(fields.Nested(WatchedFeedbackSchema), required=True, metadata={
+        "description": "feedback unanswered past its 13 working days (R-7.2)"})

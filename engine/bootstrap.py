@@ -17,6 +17,7 @@ from engine.services.attachments import AttachmentService
 from engine.services.payments import gateway_from_setting
 from engine.services.audit import AuditService
 from engine.services.figures import FiguresService
+from engine.services.feedback import FeedbackService
 from engine.services.backup import BackupService
 from engine.services.catalogue import CatalogueService
 from engine.services.context import CalendarProvider, EngineContext
@@ -73,6 +74,7 @@ class Services:
     dossier_paths: DossierPathService
     applicants: ApplicantService  # the applicants' side (issue 10)
     notifications: NotificationService  # sending notices to applicants (R-3.1, N-6)
+    feedback: FeedbackService  # feedback and complaints (R-7.2)
 
     @property
     def clock(self) -> Clock:
@@ -135,4 +137,5 @@ def build(
         applicants=ApplicantService(ctx, dossiers, limiter, LifecycleService(ctx, dossiers),
                                     gateway_from_setting(settings.payment_gateway), settings.max_upload_bytes),
         notifications=NotificationService(ctx, settings.notify, senders_from_settings(settings.notify)),
+        feedback=FeedbackService(ctx),
     )

@@ -426,3 +426,55 @@ class Attachment(Base):
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FeedbackCase(Base):
+    """A piece of feedback or a complaint (phản ánh, kiến nghị, R-7.2): a case of procedure PAKN-01,
+    apart from dossiers (engine/domain/feedback.py). `dossier_id`: the dossier it concerns, if any."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    agency_id: Mapped[str] = mapped_column(String(35), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # online | desk | phone | postal | email
+    status: Mapped[str] = mapped_column(String(16))  # received | assigned | answered
+    sender: Mapped[dict] = mapped_column(Json)  # name, id_number, contact
+    sender_id_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    content: Mapped[str] = mapped_column(Text)
+    dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    dossier_code: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    entered_by: Mapped[str] = mapped_column(String(128))
+    entry_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # offline: 8 working hours (R-7.2)
+    entered_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # 13 working days (R-7.2)
+    assigned_to: Mapped[str | None] = mapped_column(String(128))
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by: Mapped[str | None] = mapped_column(String(128))
+    timeliness: Mapped[str | None] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class FeedbackEventRow(Base):
+    """A feedback case's timeline: received, entered (late or not), assigned, answered."""
+
+    __tablename__ = "feedback_events"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[dict] = mapped_column(Json)
+
+
+class FeedbackCodeCounter(Base):
+    """Per agency and receipt day, the last feedback sequence number handed out (PAKN- series)."""
+
+    __tablename__ = "feedback_code_counters"
+    agency_id: Mapped[str] = mapped_column(String(35), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

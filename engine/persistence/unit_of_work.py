@@ -12,6 +12,7 @@ from .figures import FiguresRepository
 from .integrity import IntegrityRepository
 from .notifications import NotificationRepository
 from .procedure_review import ProcedureReviewRepository
+from .feedback import FeedbackRepository
 from .ratings import ApplicantFormRepository, RatingRepository
 from .report_queries import ReportQueries
 from .repositories import (
@@ -63,6 +64,7 @@ class UnitOfWork:
         self.reports = ReportQueries(s, d)
         self.ratings = RatingRepository(s, d)
         self.applicant_forms = ApplicantFormRepository(s, d)
+        self.feedback = FeedbackRepository(s, d)  # feedback and complaints
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -11,6 +11,7 @@ from engine.domain import access
 from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier import Dossier, LifecycleRefused
+from engine.domain.feedback import PROCEDURE_CODE as FEEDBACK_PROCEDURE
 from engine.domain.dossier_status import Channel
 from engine.domain.roles import Role
 from engine.domain.forwarding import forwarding_basis
@@ -161,6 +162,10 @@ class DossierService:
         head or one-stop officer of the procedure's agency (Forbidden). The dossier, its first
         tasks and the appointment then count from `received_at`, marked back-entered."""
         ctx = self.ctx
+        if procedure_code == FEEDBACK_PROCEDURE:  # R-7.2: its cases are feedback, counted apart (feedback.py)
+            raise InvalidInput(f"{FEEDBACK_PROCEDURE} is the feedback procedure: send feedback to /api/feedback "
+                               "(officials) or /api/public/feedback (applicants)",
+                               [("procedure_code", "the feedback procedure takes no dossiers")])
         check_data(data or {}, ctx.data_limits, "data")
         check_data(applicant or {}, ctx.data_limits, "applicant")
         now = ctx.clock.now()

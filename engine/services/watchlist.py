@@ -6,6 +6,8 @@ the overdue steps. Agency heads see their agency's; the control office every age
 
 "Past the appointment" is the appointment in force (`due_at`: the re-appointment if any); dossiers
 waiting for the applicant's supplement are paused (N-4) and listed in neither.
+Feedback unanswered past its 13 working days (R-7.2, engine/services/feedback.py) is listed beside
+them, in the same scope.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from engine.persistence.rows import DossierRow
 from .context import EngineContext
 from .dossiers import TaskSummary, task_summary
 from .errors import Forbidden, InvalidInput
+from .feedback import WatchedFeedback, overdue_feedback
 from .incidents import IncidentService, IncidentView
 
 MAX_HOURS = 8 * 260  # a working year: a wider horizon is a typo
@@ -54,6 +57,7 @@ class Watchlist:
     at_risk: list[WatchedDossier]  # due within `within_hours` working hours, soonest first
     overdue_steps: list[TaskSummary]  # ready tasks past their step deadline: the agencies' own, and other
     # agencies' steps in their dossiers (a consultation answered late, R-4.2)
+    overdue_feedback: list[WatchedFeedback] = field(default_factory=list)  # unanswered past 13 working days (R-7.2)
 
 
 class WatchlistService:
@@ -85,6 +89,7 @@ class WatchlistService:
             if agencies is not None:  # the agency's own steps, and consulted agencies' steps in its dossiers
                 filters["involving"] = agencies
             steps, _ = uow.tasks.query(overdue_at=now, order="due", limit=limit, **filters)
+            feedback = overdue_feedback(uow, agencies, now, cal, limit)
         # The open problems (one per dossier, kind and element) as the operators see them (issue 14).
         incidents = self.incidents.open_by_dossier([r.id for r in overdue_rows + risk_rows])
         return Watchlist(
@@ -92,6 +97,7 @@ class WatchlistService:
             overdue=[_watched(r, now, cal, incidents.get(r.id, [])) for r in overdue_rows],
             at_risk=[_watched(r, now, cal, incidents.get(r.id, [])) for r in risk_rows],
             overdue_steps=[task_summary(t, code, proc, now) for t, code, proc in steps],
+            overdue_feedback=feedback,
         )
 
 

@@ -77,7 +77,8 @@ def test_every_documented_error_is_a_problem(api):
             elif path not in {"/api/health", "/api/auth/login"}:
                 assert op["security"] == [{"bearer": []}] and "401" in op["responses"], (method, path)
     assert {t["name"] for t in doc["tags"]} == {"auth", "tasks", "dossiers", "lifecycle", "records", "procedures",
-                                               "system", "admin", "reassignments", "reports", "public"}
+                                               "system", "admin", "reassignments", "reports", "public",
+                                               "feedback", "public_feedback"}
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "citizen"}
 
 
