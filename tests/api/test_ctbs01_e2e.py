@@ -8,69 +8,17 @@ Fee from fees.dmn (Circular 226/2016/TT-BTC Art. 4). Calendar: the shipped one (
 13:30-17:00, Monday to Friday; Tết 2026: Mon 16 - Fri 20 Feb off, so Sat 14 - Sun 22 Feb)."""
 from __future__ import annotations
 
-import shutil
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from api.app import create_app
-from api.config import ApiSettings
-from tests.api.conftest import PASSWORD, USERS, Api, make_token
+from tests.api.conftest import USERS
+from tests.support.shipped import at, iso, shipped_procedure_api, status_codes
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-ROOT = Path(__file__).resolve().parents[2]
 CODE = "CTBS-01"
-FORMS = ("copy-certification-reception.json", "copy-certification-fee.json", "copy-certification-check.json",
-         "copy-certification-refusal.json", "approval.json", "acknowledgement.json", "result-delivery.json")
-
-
-def at(y, mo, d, h=0, mi=0):
-    return datetime(y, mo, d, h, mi, tzinfo=VN)
-
-
-def iso(y, mo, d, h=0, mi=0) -> str:
-    return at(y, mo, d, h, mi).isoformat()
 
 
 @pytest.fixture
-def api(services, dirs, clock):
-    processes, forms = dirs
-    shutil.copytree(ROOT / "processes" / CODE, processes / CODE)
-    for name in FORMS:
-        shutil.copy(ROOT / "forms" / name, forms / name)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created" and entry.problems == [], entry.problems
-    clock.set(at(2026, 1, 5, 8))  # in effect from before Tết 2026
-    services.procedures.publish(CODE)
-    app = create_app(services, ApiSettings(secret_key="test-secret-" + "x" * 40), start_scheduler=False)
-    app.config["TESTING"] = True
-    for name, (agency, roles) in USERS.items():
-        services.accounts.add(name, agency, roles, password=PASSWORD)
-    api = Api(app.test_client(), services, {name: make_token(app, services, name) for name in USERS})
-    api.app = app
-    return api
-
-
-def now(api, clock, when):
-    clock.set(when)
-    api.refresh_tokens(api.app)  # tokens last a working day; the clock moves across Tết
-
-
-def view(api, d):
-    return api.get("desk", f"/api/dossiers/{d['id']}").json
-
-
-def complete(api, who, d, element, data=None):
-    [task] = [t for t in view(api, d)["current_tasks"] if t["element_id"] == element]
-    r = api.post(who, f"/api/tasks/{task['task_id']}/complete", {"data": data or {}})
-    assert r.status_code == 200, r.json
-    return r.json
-
-
-def status_codes(v):
-    return [e["detail"]["status_code"] for e in v["events"] if e["kind"] == "status"]
+def api(services, clock):
+    return shipped_procedure_api(services, clock, CODE, USERS)
 
 
 def step(v, element):
@@ -78,18 +26,18 @@ def step(v, element):
     return s["due_at"], s["done_at"], s["timeliness"]
 
 
-def test_received_after_15h_before_tet_certified_the_next_working_day(api, clock):
+def test_received_after_15h_before_tet_certified_the_next_working_day(api):
     # Fri 13 Feb 2026 15:30 at the desk: after 15:00, so the next working day; Sat 14 - Sun 22 Feb are
     # off (weekend, Tết 16-20 Feb, weekend) -> the count starts Mon 23 Feb 07:00, due that day 17:00.
-    now(api, clock, at(2026, 2, 13, 15, 30))
+    api.at(at(2026, 2, 13, 15, 30))
     r = api.post("desk", "/api/dossiers", {"procedure_code": CODE, "applicant": {"name": "Phạm Thị Dung"}})
     assert r.status_code == 201, r.json
     d = r.json
     assert (d["code"], d["status_code"], d["channel_code"]) == ("000.00.12.H15-260213-0001", 1, 1)  # N-1, N-8
-    now(api, clock, at(2026, 2, 13, 15, 35))
-    complete(api, "desk", d, "receive", {"outcome": "receive", "document": "Bằng tốt nghiệp", "pages": 5,
+    api.at(at(2026, 2, 13, 15, 35))
+    api.complete("desk", d, "receive", {"outcome": "receive", "document": "Bằng tốt nghiệp", "pages": 5,
                                          "copies": 2})
-    v = view(api, d)
+    v = api.view(d)
     assert (v["status_code"], v["started_at"], v["due_at"]) == (4, iso(2026, 2, 23, 7), iso(2026, 2, 23, 17))
     # R-3.5: a result on the spot has no receipt slip... unless the applicant asks for one.
     assert api.get("desk", f"/api/dossiers/{d['id']}/records/receipt?format=json").status_code == 404
@@ -97,23 +45,23 @@ def test_received_after_15h_before_tet_certified_the_next_working_day(api, clock
     assert slip.status_code == 200 and slip.json["appointment"] == iso(2026, 2, 23, 17)
     assert slip.json["dossier_code"] == d["code"]
     # fees.dmn: 5 pages = 2 x 2,000 + 3 x 1,000 = 7,000 a copy; 2 copies = 14,000 VND (Circular 226/2016).
-    now(api, clock, at(2026, 2, 13, 15, 40))
-    complete(api, "desk", d, "request_fee")
-    v = view(api, d)
+    api.at(at(2026, 2, 13, 15, 40))
+    api.complete("desk", d, "request_fee")
+    v = api.view(d)
     assert (v["status_code"], v["fee"]["amount"]) == (6, 14000)
-    now(api, clock, at(2026, 2, 13, 15, 45))
+    api.at(at(2026, 2, 13, 15, 45))
     r = api.post("desk", f"/api/dossiers/{d['id']}/payments", {"receipt_number": "BL-0001"})
     assert r.status_code == 200, r.json
-    assert [t["element_id"] for t in view(api, d)["current_tasks"]] == ["check"]  # the receive task moved on
-    now(api, clock, at(2026, 2, 13, 16))
-    complete(api, "an", d, "check", {"conclusion": "certify"})
-    now(api, clock, at(2026, 2, 23, 9))  # the signer is back after Tết
-    complete(api, "chi", d, "sign", {"approved": True})
-    now(api, clock, at(2026, 2, 23, 9, 30))
-    complete(api, "desk", d, "result")
-    now(api, clock, at(2026, 2, 23, 9, 45))
-    complete(api, "desk", d, "return_result", {"return_channel": "desk"})
-    v = view(api, d)
+    assert [t["element_id"] for t in api.view(d)["current_tasks"]] == ["check"]  # the receive task moved on
+    api.at(at(2026, 2, 13, 16))
+    api.complete("an", d, "check", {"conclusion": "certify"})
+    api.at(at(2026, 2, 23, 9))  # the signer is back after Tết
+    api.complete("chi", d, "sign", {"approved": True})
+    api.at(at(2026, 2, 23, 9, 30))
+    api.complete("desk", d, "result")
+    api.at(at(2026, 2, 23, 9, 45))
+    api.complete("desk", d, "return_result", {"return_channel": "desk"})
+    v = api.view(d)
     assert status_codes(v) == [1, 2, 4, 6, 4, 9, 10]  # N-8
     # N-7: processed Mon 23 Feb 09:30, the appointment's day (due 17:00): on time.
     assert (v["status_code"], v["outcome"], v["timeliness"]) == (10, "result", "on_time")
@@ -124,21 +72,21 @@ def test_received_after_15h_before_tet_certified_the_next_working_day(api, clock
     assert step(v, "sign") == (iso(2026, 2, 13, 17), iso(2026, 2, 23, 9), "late")
 
 
-def test_received_before_15h_refused_the_next_day_is_late_and_the_fee_refunded(api, clock):
+def test_received_before_15h_refused_the_next_day_is_late_and_the_fee_refunded(api):
     # Thu 12 Feb 2026 10:00, before 15:00: due the same day, Thu 12 Feb 17:00.
-    now(api, clock, at(2026, 2, 12, 10))
+    api.at(at(2026, 2, 12, 10))
     d = api.post("desk", "/api/dossiers", {"procedure_code": CODE, "applicant": {"name": "Võ Văn Em"}}).json
     assert d["code"] == "000.00.12.H15-260212-0001"
-    complete(api, "desk", d, "receive", {"outcome": "receive", "document": "Sổ đỏ", "pages": 1, "copies": 1})
-    assert view(api, d)["due_at"] == iso(2026, 2, 12, 17)
-    complete(api, "desk", d, "request_fee")  # 1 page, 1 copy: 2,000 VND
-    assert view(api, d)["fee"]["amount"] == 2000
+    api.complete("desk", d, "receive", {"outcome": "receive", "document": "Sổ đỏ", "pages": 1, "copies": 1})
+    assert api.view(d)["due_at"] == iso(2026, 2, 12, 17)
+    api.complete("desk", d, "request_fee")  # 1 page, 1 copy: 2,000 VND
+    assert api.view(d)["fee"]["amount"] == 2000
     assert api.post("desk", f"/api/dossiers/{d['id']}/payments", {"receipt_number": "BL-0002"}).status_code == 200
-    now(api, clock, at(2026, 2, 12, 10, 30))
-    complete(api, "an", d, "check", {"conclusion": "refuse", "reason": "Bản chính bị tẩy xóa, sửa chữa"})
-    now(api, clock, at(2026, 2, 13, 8))  # signed the next morning, after the appointment
-    complete(api, "chi", d, "sign_refusal")
-    v = view(api, d)
+    api.at(at(2026, 2, 12, 10, 30))
+    api.complete("an", d, "check", {"conclusion": "refuse", "reason": "Bản chính bị tẩy xóa, sửa chữa"})
+    api.at(at(2026, 2, 13, 8))  # signed the next morning, after the appointment
+    api.complete("chi", d, "sign_refusal")
+    v = api.view(d)
     assert (v["status_code"], v["outcome"], v["status_reason"], v["timeliness"]) == (
         8, "refused", "Bản chính bị tẩy xóa, sửa chữa", "late")  # Fri 08:00 > Thu 17:00 (N-7)
     assert status_codes(v) == [1, 2, 4, 6, 4, 8] and v["current_tasks"] == []
@@ -146,4 +94,4 @@ def test_received_before_15h_refused_the_next_day_is_late_and_the_fee_refunded(a
     r = api.post("desk", f"/api/dossiers/{d['id']}/refund", {"reason": "Từ chối chứng thực"})
     assert r.status_code == 200, r.json
     assert r.json["fee"]["refunded_at"] == iso(2026, 2, 13, 8)
-    assert "notice.refunded" in [e["kind"] for e in view(api, d)["events"]]
+    assert "notice.refunded" in [e["kind"] for e in api.view(d)["events"]]

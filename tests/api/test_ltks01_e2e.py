@@ -10,79 +10,31 @@ hours, residence 2 working days, card 2 working days, each from when the desk se
 Calendar: the shipped one (07:00-11:30, 13:30-17:00, Monday to Friday; Tết 2026: Sat 14 - Sun 22 Feb off)."""
 from __future__ import annotations
 
-import shutil
-from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from api.app import create_app
-from api.config import ApiSettings
-from tests.api.conftest import AGENCY, PASSWORD, USERS, Api, make_token
+from tests.api.conftest import AGENCY, USERS
+from tests.support.shipped import at, iso, shipped_procedure_api, status_codes
 
-VN = ZoneInfo("Asia/Ho_Chi_Minh")
-ROOT = Path(__file__).resolve().parents[2]
 CODE = "LTKS-01"
 POLICE, INSURANCE = "000.00.12.H20", "000.00.12.H21"
-FORMS = ("reception.json", "acknowledgement.json", "newborn-birth-registration.json", "newborn-residence.json",
-         "newborn-health-insurance.json", "result-delivery.json")
 ACCOUNTS = {**USERS, "police": (POLICE, ["official"]), "insurer": (INSURANCE, ["official"])}
 CHILD = {"child": {"name": "Nguyễn Minh Khang", "born": "2026-02-10"}}
 
 
-def at(y, mo, d, h=0, mi=0):
-    return datetime(y, mo, d, h, mi, tzinfo=VN)
-
-
-def iso(y, mo, d, h=0, mi=0) -> str:
-    return at(y, mo, d, h, mi).isoformat()
-
-
 @pytest.fixture
-def api(services, dirs, clock):
-    processes, forms = dirs
-    shutil.copytree(ROOT / "processes" / CODE, processes / CODE)
-    for name in FORMS:
-        shutil.copy(ROOT / "forms" / name, forms / name)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created" and entry.problems == [], entry.problems
-    clock.set(at(2026, 1, 5, 8))  # in effect from before Tết 2026
-    services.procedures.publish(CODE)
-    app = create_app(services, ApiSettings(secret_key="test-secret-" + "x" * 40), start_scheduler=False)
-    app.config["TESTING"] = True
-    for name, (agency, roles) in ACCOUNTS.items():
-        services.accounts.add(name, agency, roles, password=PASSWORD)
-    api = Api(app.test_client(), services, {name: make_token(app, services, name) for name in ACCOUNTS})
-    api.app = app
-    return api
+def api(services, clock):
+    return shipped_procedure_api(services, clock, CODE, ACCOUNTS)
 
 
-def now(api, clock, when):
-    clock.set(when)
-    api.refresh_tokens(api.app)  # tokens last a working day; the clock moves across Tết
-
-
-def view(api, d):
-    return api.get("desk", f"/api/dossiers/{d['id']}").json
-
-
-def complete(api, who, d, element, data=None):
-    [task] = [t for t in view(api, d)["current_tasks"] if t["element_id"] == element]
-    r = api.post(who, f"/api/tasks/{task['task_id']}/complete", {"data": data or {}})
-    assert r.status_code == 200, r.json
-    return r.json
-
-
-def register_and_send(api, clock, received, sent):
-    now(api, clock, received)
+def register_and_send(api, received, sent):
+    api.at(received)
     r = api.post("desk", "/api/dossiers", {"procedure_code": CODE, "applicant": {"name": "Nguyễn Văn Hùng"},
                                            "data": CHILD})
     assert r.status_code == 201, r.json
     d = r.json
-    complete(api, "desk", d, "receive", {"outcome": "receive"})
-    now(api, clock, sent)
-    complete(api, "desk", d, "forward")
+    api.complete("desk", d, "receive", {"outcome": "receive"})
+    api.at(sent)
+    api.complete("desk", d, "forward")
     return d
 
 
@@ -90,12 +42,12 @@ def steps(v):
     return {s["element_id"]: (s["agency"], s["due_at"], s["done_at"], s["timeliness"]) for s in v["timeline"]}
 
 
-def test_sent_to_three_agencies_at_once_across_tet_one_late(api, clock):
+def test_sent_to_three_agencies_at_once_across_tet_one_late(api):
     # Fri 13 Feb 2026 16:00 at the desk: after 15:00, so the 3 days count from the next working day:
     # Sat 14 - Sun 22 Feb off -> Mon 23, Tue 24, Wed 25 Feb -> due Wed 25 Feb 17:00.
-    d = register_and_send(api, clock, at(2026, 2, 13, 16), at(2026, 2, 13, 16, 10))
+    d = register_and_send(api, at(2026, 2, 13, 16), at(2026, 2, 13, 16, 10))
     assert d["code"] == "000.00.12.H15-260213-0001"  # N-1
-    v = view(api, d)
+    v = api.view(d)
     assert (v["status_code"], v["started_at"], v["due_at"]) == (4, iso(2026, 2, 23, 7), iso(2026, 2, 25, 17))
     # R-4.4: all three at once, each to its agency with its own deadline, counted from Fri 16:10:
     # birth 8 h = Fri 16:10-17:00 (0:50) + Mon 23 07:00-11:30 (4:30) + 13:30-16:10 (2:40) -> Mon 23 16:10;
@@ -108,20 +60,20 @@ def test_sent_to_three_agencies_at_once_across_tet_one_late(api, clock):
     # Mon 23 17:00; sent Fri 16:10, an earlier day: early.
     assert steps(v)["forward"][1:] == (iso(2026, 2, 23, 17), iso(2026, 2, 13, 16, 10), "early")
 
-    now(api, clock, at(2026, 2, 23, 10))
-    complete(api, "an", d, "register_birth", {"birth_certificate_number": "12/2026", "personal_id": "079226000123"})
-    now(api, clock, at(2026, 2, 24, 9))
-    complete(api, "police", d, "register_residence", {"residence_address": "Thôn 3, xã Hòa Phú"})
-    v = view(api, d)
+    api.at(at(2026, 2, 23, 10))
+    api.complete("an", d, "register_birth", {"birth_certificate_number": "12/2026", "personal_id": "079226000123"})
+    api.at(at(2026, 2, 24, 9))
+    api.complete("police", d, "register_residence", {"residence_address": "Thôn 3, xã Hòa Phú"})
+    v = api.view(d)
     # The dossier waits for the third agency: no result step yet, still in process (4).
     assert ([t["element_id"] for t in v["current_tasks"]], v["status_code"]) == (["issue_insurance_card"], 4)
-    now(api, clock, at(2026, 2, 25, 8))  # the card comes a day late
-    complete(api, "insurer", d, "issue_insurance_card", {"card_number": "TE1797926000123"})
-    now(api, clock, at(2026, 2, 25, 9))
-    complete(api, "desk", d, "result")
-    now(api, clock, at(2026, 2, 25, 9, 30))
-    complete(api, "desk", d, "return_result", {"return_channel": "desk"})
-    v = view(api, d)
+    api.at(at(2026, 2, 25, 8))  # the card comes a day late
+    api.complete("insurer", d, "issue_insurance_card", {"card_number": "TE1797926000123"})
+    api.at(at(2026, 2, 25, 9))
+    api.complete("desk", d, "result")
+    api.at(at(2026, 2, 25, 9, 30))
+    api.complete("desk", d, "return_result", {"return_channel": "desk"})
+    v = api.view(d)
     s = steps(v)
     # N-5, N-7 per step: birth Mon 23 10:00 on its due day (16:10) -> on time; residence Tue 24 09:00 on
     # its due day -> on time; card Wed 25 08:00 after Tue 24 16:10 -> late, for its own agency.
@@ -129,7 +81,7 @@ def test_sent_to_three_agencies_at_once_across_tet_one_late(api, clock):
     assert s["register_residence"] == (POLICE, iso(2026, 2, 24, 16, 10), iso(2026, 2, 24, 9), "on_time")
     assert s["issue_insurance_card"] == (INSURANCE, iso(2026, 2, 24, 16, 10), iso(2026, 2, 25, 8), "late")
     # The dossier: processed Wed 25 Feb 09:00, its appointment's day (17:00): on time despite the late step.
-    assert [e["detail"]["status_code"] for e in v["events"] if e["kind"] == "status"] == [1, 2, 4, 9, 10]
+    assert status_codes(v) == [1, 2, 4, 9, 10]
     assert (v["status_code"], v["outcome"], v["timeliness"], v["result_ready_at"]) == (
         10, "result", "on_time", iso(2026, 2, 25, 9))
     # A receipt and appointment slip was issued at reception (not a result on the spot, R-3.5).
@@ -137,23 +89,23 @@ def test_sent_to_three_agencies_at_once_across_tet_one_late(api, clock):
     assert slip.status_code == 200 and slip.json["appointment"] == iso(2026, 2, 25, 17)
 
 
-def test_received_before_15h_on_a_thursday_crosses_the_weekend(api, clock):
+def test_received_before_15h_on_a_thursday_crosses_the_weekend(api):
     # Thu 10 Dec 2026 10:00, before 15:00: 3 days -> Fri 11 (1), Mon 14 (2), Tue 15 Dec 10:00 (3).
-    d = register_and_send(api, clock, at(2026, 12, 10, 10), at(2026, 12, 10, 11))
-    v = view(api, d)
+    d = register_and_send(api, at(2026, 12, 10, 10), at(2026, 12, 10, 11))
+    v = api.view(d)
     assert (v["started_at"], v["due_at"]) == (iso(2026, 12, 10, 10), iso(2026, 12, 15, 10))
     # Sent Thu 11:00: birth 8 h = Thu 11:00-11:30 (0.5) + 13:30-17:00 (3.5) + Fri 07:00-11:00 (4) ->
     # Fri 11 Dec 11:00; 2 days -> Mon 14 Dec 11:00 (over the weekend).
     assert {t["element_id"]: t["due_at"] for t in v["current_tasks"]} == {
         "register_birth": iso(2026, 12, 11, 11), "register_residence": iso(2026, 12, 14, 11),
         "issue_insurance_card": iso(2026, 12, 14, 11)}
-    now(api, clock, at(2026, 12, 10, 14))
-    complete(api, "an", d, "register_birth", {"birth_certificate_number": "88/2026", "personal_id": "079226000456"})
-    complete(api, "police", d, "register_residence", {"residence_address": "Tổ 5, xã Hòa Phú"})
-    complete(api, "insurer", d, "issue_insurance_card", {"card_number": "TE1797926000456"})
-    now(api, clock, at(2026, 12, 11, 8))
-    complete(api, "desk", d, "result")
-    v = view(api, d)
+    api.at(at(2026, 12, 10, 14))
+    api.complete("an", d, "register_birth", {"birth_certificate_number": "88/2026", "personal_id": "079226000456"})
+    api.complete("police", d, "register_residence", {"residence_address": "Tổ 5, xã Hòa Phú"})
+    api.complete("insurer", d, "issue_insurance_card", {"card_number": "TE1797926000456"})
+    api.at(at(2026, 12, 11, 8))
+    api.complete("desk", d, "result")
+    v = api.view(d)
     # Processed Fri 11 Dec, before the appointment's day (Tue 15 Dec): early; every step early too.
     assert (v["status_code"], v["timeliness"]) == (9, "early")
     assert {s["timeliness"] for e, s in ((s["element_id"], s) for s in v["timeline"])

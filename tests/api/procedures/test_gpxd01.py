@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.procedures.conftest import at, iso, make_api, publish_shipped, status_codes
+from tests.support.shipped import at, iso, shipped_procedure_api, status_codes
 
 AGENCY = "000.00.31.H15"
 FIRE_POLICE = "000.00.12.H20"   # illustrative: two consulted agencies, each with its own deadline
@@ -28,8 +28,7 @@ SITE_VISIT = {"visit_time": iso(2026, 2, 24, 8), "place": "Thửa 112, tờ bả
 
 @pytest.fixture
 def gpxd(services, clock):
-    publish_shipped(services, clock, "GPXD-01")
-    return make_api(services, clock, USERS)
+    return shipped_procedure_api(services, clock, "GPXD-01", USERS)
 
 
 def register(api, when) -> dict:

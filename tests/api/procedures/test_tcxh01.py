@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.procedures.conftest import at, iso, make_api, publish_shipped, status_codes
+from tests.support.shipped import at, iso, shipped_procedure_api, status_codes
 
 COMMUNE = "000.00.32.H15"
 SERVICE = "000.00.99.H15"
@@ -24,8 +24,7 @@ USERS = {
 
 @pytest.fixture
 def tcxh(services, clock):
-    publish_shipped(services, clock, "TCXH-01")
-    return make_api(services, clock, USERS)
+    return shipped_procedure_api(services, clock, "TCXH-01", USERS)
 
 
 def open_cycle(api, when, month, area_kind) -> dict:

@@ -1,5 +1,5 @@
-"""Fixtures for the shipped procedures of processes/ driven through the HTTP API (issue 11): one
-procedure folder loaded and published, accounts of its agencies, a clock the tests move."""
+"""A shipped procedure of processes/ driven through the HTTP API (issue 11): the folder loaded with
+the shipped forms and published, accounts of its agencies, an API client whose clock the test moves."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,7 +12,7 @@ from engine.procedures.library import load_procedure
 from tests.api.conftest import PASSWORD, Api, make_token
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def at(y, mo, d, h=0, mi=0) -> datetime:
@@ -56,19 +56,17 @@ class ProcedureApi(Api):
         return r.json
 
 
-def publish_shipped(services, clock, code: str) -> None:
-    """Load processes/<code> with the shipped forms and put it in effect from Mon 5 Jan 2026 08:00
-    (before every date the tests use)."""
+def shipped_procedure_api(services, clock, code: str, users: dict[str, tuple[str, list[str]]]) -> ProcedureApi:
+    """processes/<code> with the shipped forms/, published in effect from Mon 5 Jan 2026 08:00 (before
+    every date the tests use), and the API with `users` ({name: (agency, roles)}) signed in."""
     clock.set(at(2026, 1, 5, 8))
     services.procedures.add_version(load_procedure(ROOT / "processes" / code, ROOT / "forms"))
     services.procedures.publish(code)
-
-
-def make_api(services, clock, users) -> ProcedureApi:
     app = create_app(services, ApiSettings(secret_key="test-secret-" + "x" * 40), start_scheduler=False)
     app.config["TESTING"] = True
     return ProcedureApi(app, services, users, clock)
 
 
 def status_codes(view: dict) -> list[int]:
+    """The national status codes (N-8) of every status change, in order."""
     return [e["detail"]["status_code"] for e in view["events"] if e["kind"] == "status"]
