@@ -44,32 +44,21 @@ def register(app: Flask) -> None:
 
 
 def record(response: Response) -> None:
-    services = current_app.extensions["motcua"]
-    principal = g.get("principal")
-    detail = {"method": request.method, **(g.get("audit_detail") or {})}  # a route's marks (R-9.3 back-entry)
+    """The request's record in a transaction of its own, after the request's."""
+    problem = None
     if response.status_code >= 400 and response.mimetype == "application/problem+json":
-        detail["problem"] = (response.get_json(silent=True) or {}).get("type")
+        problem = (response.get_json(silent=True) or {}).get("type")
     try:
-        with services.ctx.uow() as uow:
-            uow.audit.add(
-                at=services.clock.now(),
-                actor=g.get("actor"),
-                # officials act for their agency; an applicant (actor citizen:<id>) for none
-                agency_id=official.agency_id if (official := getattr(principal, "official", None)) else None,
-                action=f"{request.method} {request.url_rule.rule if request.url_rule else request.path}"[:128],
-                target=request.path[:255],
-                request_id=g.get("request_id", ""),
-                outcome=response.status_code,
-                detail=detail,
-            )
+        with current_app.extensions["motcua"].ctx.uow() as uow:
+            uow.audit.add(**_fields(response.status_code, problem))
             uow.commit()
     except Exception:  # the audit must not turn a done request into an error; it is logged loudly
         log.exception("audit record lost for request %s", g.get("request_id"))
 
 
 def _fields(outcome: int, problem: str | None = None) -> dict[str, Any]:
-    """The fields `record` writes for the current request, answered with `outcome`."""
-    official = getattr(g.get("principal"), "official", None)  # an official acts for their agency
+    """The fields of the current request's record, answered with `outcome` (and a problem's type)."""
+    official = getattr(g.get("principal"), "official", None)  # an official acts for their agency; an applicant for none
     detail = {"method": request.method, **(g.get("audit_detail") or {})}  # a route's marks (R-9.3 back-entry)
     if problem is not None:
         detail["problem"] = problem
