@@ -5,16 +5,13 @@ import pytest
 from sqlalchemy import update
 
 from cli.main import main
-from tests.support.cli import run
+from tests.support.cli import point_at, run
 from engine.persistence.models import AuditRecord
 
 
 @pytest.fixture
 def env(services, dirs, monkeypatch):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    point_at(monkeypatch, services.settings.database_url, dirs)
     return services
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text, update
 from sqlalchemy.engine import make_url
 
-from tests.support.cli import run
+from tests.support.cli import point_at, run
 from engine.bootstrap import build
 from engine.persistence import backup as backup_adapter
 from engine.persistence.database import connect, current_revision, upgrade
@@ -19,10 +19,7 @@ from tests.support.bpmn import Process, sequential, write_procedure
 
 @pytest.fixture
 def env(services, dirs, monkeypatch):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", services.settings.database_url)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    point_at(monkeypatch, services.settings.database_url, dirs)
     return services
 
 

@@ -1,27 +1,16 @@
 """`motcua notifications send|status|retry ID` (R-3.1, N-6): operators send, watch and retry."""
 import pytest
 
-from cli.main import main
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import publish_procedure, sequential
+from tests.support.cli import point_at, run
 
 
 @pytest.fixture
 def env(services, dirs, monkeypatch, clean_db):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    point_at(monkeypatch, clean_db, dirs)
     monkeypatch.setenv("MOTCUA_NOTIFY_EMAIL", "log")
-    write_procedure(processes, "P", sequential(1), forms_dir=forms)
-    services.procedures.sync()
-    services.procedures.publish("P")
+    publish_procedure(services, "P", sequential(1))
     return services
-
-
-def run(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_send_then_status_shows_the_undeliverable_one_then_retry_it(env, capsys, caplog):

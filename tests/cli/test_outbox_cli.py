@@ -4,19 +4,14 @@ import json
 import pytest
 
 from cli.main import main
-from tests.support.cli import run
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.cli import point_at, run
+from tests.support.bpmn import publish_procedure, sequential
 
 
 @pytest.fixture
 def env(services, dirs, monkeypatch, clean_db):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
-    write_procedure(processes, "P", sequential(1), forms_dir=forms)
-    services.procedures.sync()
-    services.procedures.publish("P")
+    point_at(monkeypatch, clean_db, dirs)
+    publish_procedure(services, "P", sequential(1))
     return services
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.support.cli import run
+from tests.support.cli import point_at, run
 from engine.bootstrap import build
 from engine.clock import ManualClock
 from engine.settings import Settings
@@ -12,11 +12,8 @@ from tests.support.bpmn import Process, sequential, write_procedure
 
 @pytest.fixture
 def env(clean_db, dirs, monkeypatch):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
-    return processes, forms
+    point_at(monkeypatch, clean_db, dirs)
+    return dirs
 
 
 def test_db_upgrade_and_current(env, capsys):

@@ -7,17 +7,14 @@ import json
 
 import pytest
 
-from tests.support.cli import run
+from tests.support.cli import point_at, run
 from tests.support import report_data as data
 from tests.support.report_data import A
 
 
 @pytest.fixture
 def env(clean_db, dirs, monkeypatch, services):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    point_at(monkeypatch, clean_db, dirs)
     data.load(services.ctx.uow)
 
 

@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.support.cli import run
+from tests.support.cli import point_at, run
 from engine.domain.access import Official
 from engine.services.accounts import TokenClaims
 from engine.services.errors import Unauthorized
@@ -14,10 +14,7 @@ PASSWORD = "mật-khẩu-đủ-dài-1"
 
 @pytest.fixture
 def env(clean_db, dirs, monkeypatch):
-    processes, forms = dirs
-    monkeypatch.setenv("MOTCUA_DATABASE_URL", clean_db)
-    monkeypatch.setenv("MOTCUA_PROCESSES_DIR", str(processes))
-    monkeypatch.setenv("MOTCUA_FORMS_DIR", str(forms))
+    point_at(monkeypatch, clean_db, dirs)
     monkeypatch.setenv("MOTCUA_ARGON2_MEMORY_KIB", "1024")
     monkeypatch.setenv("MOTCUA_ARGON2_TIME_COST", "1")
 

@@ -5,7 +5,7 @@ from engine.notifications.senders import Senders
 from engine.notifications.settings import NotifySettings
 from engine.scheduler import TimerScheduler
 from engine.services.notifications import NotificationService
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import publish_procedure, sequential
 
 
 class Keep:
@@ -17,12 +17,8 @@ class Keep:
 
 
 @pytest.fixture
-def procedure(services, dirs):
-    processes, forms = dirs
-    write_procedure(processes, "P", sequential(1), forms_dir=forms)
-    services.procedures.sync()
-    services.procedures.publish("P")
-    return "P"
+def procedure(services):
+    return publish_procedure(services, "P", sequential(1))
 
 
 def test_the_scheduler_sends_due_notifications_on_its_own_job(services, procedure):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 HEAD = (
@@ -249,3 +250,12 @@ def write_procedure(processes_dir: Path, code: str, process: Process | bytes, *,
         for name, schema in forms.items():
             (forms_dir / name).write_text(json.dumps(schema), encoding="utf-8")
     return folder
+
+
+def publish_procedure(services: Any, code: str, process: Process | bytes, **kw: object) -> str:
+    """Write procedure `code` into the test's processes/ (and forms/: `forms=`), load it and put it in
+    effect now; `kw` as for write_procedure. Returns the code."""
+    write_procedure(services.settings.processes_dir, code, process, forms_dir=services.settings.forms_dir, **kw)
+    services.procedures.sync()
+    services.procedures.publish(code)
+    return code

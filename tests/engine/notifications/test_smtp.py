@@ -12,7 +12,7 @@ from engine.notifications.render import render_notice
 from engine.notifications.senders import Senders, SmtpEmailSender
 from engine.notifications.settings import NotifySettings
 from engine.services.notifications import NotificationService
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import publish_procedure, sequential
 from tests.support.lifecycle import change
 
 AN = {"name": "Nguyễn Văn An", "email": "an@example.vn"}
@@ -62,12 +62,8 @@ def smtp_server():
 
 
 @pytest.fixture
-def procedure(services, dirs):
-    processes, forms = dirs
-    write_procedure(processes, "P", sequential(1), forms_dir=forms, statutory_days=5)
-    services.procedures.sync()
-    services.procedures.publish("P")
-    return "P"
+def procedure(services):
+    return publish_procedure(services, "P", sequential(1), statutory_days=5)
 
 
 def smtp_worker(services, port, **extra) -> NotificationService:

@@ -12,7 +12,7 @@ from engine.notifications.settings import NotifySettings
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.services.notifications import NotificationService
 from engine.services.outbox import OutboxService
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import publish_procedure, sequential
 from tests.support.lifecycle import change
 
 AN = {"name": "Nguyễn Văn An", "email": "an@example.vn", "phone": "0905 123 456"}
@@ -20,12 +20,8 @@ ADMIN = Official("root", "", frozenset({"admin"}), "Quản trị")
 
 
 @pytest.fixture
-def procedure(services, dirs):
-    processes, forms = dirs
-    write_procedure(processes, "P", sequential(1), forms_dir=forms, statutory_days=5)
-    services.procedures.sync()
-    services.procedures.publish("P")
-    return "P"
+def procedure(services):
+    return publish_procedure(services, "P", sequential(1), statutory_days=5)
 
 
 class Outbox:

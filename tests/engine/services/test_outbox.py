@@ -10,17 +10,13 @@ from engine.persistence.repositories import OutboxRepository
 from engine.services.errors import InvalidInput
 from engine.services.outbox import ExportFailed, FileSink, StreamSink
 from tests.conftest import VN
-from tests.support.bpmn import sequential, write_procedure
+from tests.support.bpmn import publish_procedure, sequential
 from tests.support.lifecycle import change
 
 
 @pytest.fixture
-def procedure(services, dirs):
-    processes, forms = dirs
-    write_procedure(processes, "P", sequential(1), forms_dir=forms, statutory_days=5)
-    services.procedures.sync()
-    services.procedures.publish("P")
-    return "P"
+def procedure(services):
+    return publish_procedure(services, "P", sequential(1), statutory_days=5)
 
 
 class Collect:
