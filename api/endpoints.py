@@ -24,17 +24,18 @@ gets without asking (docs/api.md "Adding an endpoint"):
 from __future__ import annotations
 
 import functools
+import io
 from typing import Any, Callable
 
 import flask_smorest
-from flask import current_app, request
+from flask import Response, current_app, request, send_file
 from marshmallow import EXCLUDE, RAISE
 from webargs.flaskparser import FlaskParser
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import BaseConverter
 
 from engine.domain.json_values import value_problems
-from engine.services.attachments import DEFAULT_TYPES
+from engine.services.attachments import DEFAULT_TYPES, AttachmentView
 
 from .access import OFFICIAL, Access, PrincipalKind
 from .json_body import BODY_METHODS, json_object
@@ -67,6 +68,14 @@ UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-dat
 # A file download: the accepted attachment types.
 FILE_RESPONSE = {"description": "the file", "content": {
     mime: {"schema": {"type": "string", "format": "binary"}} for mime in sorted(DEFAULT_TYPES)}}
+
+
+def file_download(meta: AttachmentView, content: bytes) -> Response:
+    """The answer of a FILE_RESPONSE endpoint: the file as a download, its type never sniffed."""
+    response = send_file(io.BytesIO(content), mimetype=meta.content_type, as_attachment=True,
+                         download_name=meta.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 class DatabaseId(BaseConverter):

@@ -1,14 +1,13 @@
 """/api/dossiers: registration at the one-stop desk, status and timeline, attachments."""
 from __future__ import annotations
 
-import io
 
-from flask import Response, g, request, send_file
+from flask import Response, g, request
 
 
 from .. import audit
 from ..access import current_user
-from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, unexpected_parts
+from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, file_download, unexpected_parts
 from ..problems import ApiProblem
 from ..report_schemas import DossierPathSchema
 from ..schemas import (
@@ -112,11 +111,7 @@ def list_attachments(dossier_id: int) -> dict:
 @bp.problems(404)
 def download(dossier_id: int, attachment_id: int) -> Response:
     """Download an attachment"""
-    meta, content = services().attachments.download(current_user(), dossier_id, attachment_id)
-    response = send_file(io.BytesIO(content), mimetype=meta.content_type, as_attachment=True,
-                         download_name=meta.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(*services().attachments.download(current_user(), dossier_id, attachment_id))
 
 
 @bp.get("/<id:dossier_id>/path")

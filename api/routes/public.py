@@ -6,13 +6,12 @@ code is open to anyone and rate-limited per client address. The rules are the se
 """
 from __future__ import annotations
 
-import io
 
-from flask import Response, current_app, request, send_file
+from flask import Response, current_app, request
 
 from ..access import APPLICANT, current_applicant
 from ..client_address import client_address
-from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint
+from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, file_download
 from ..problems import ApiProblem
 from ..schemas import AttachmentListSchema, AttachmentSchema
 from ..paging import page, window
@@ -133,11 +132,7 @@ def list_files(code: str) -> dict:
 @bp.problems(404)
 def download(code: str, attachment_id: int) -> Response:
     """Download a file of my dossier (the result, when returned online)"""
-    meta, content = services().applicants.download(current_applicant(), code, attachment_id)
-    response = send_file(io.BytesIO(content), mimetype=meta.content_type, as_attachment=True,
-                         download_name=meta.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_download(*services().applicants.download(current_applicant(), code, attachment_id))
 
 
 @bp.post("/dossiers/<code>/supplement")

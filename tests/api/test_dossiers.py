@@ -107,6 +107,7 @@ def test_attachments_upload_list_download(api):
     r = api.get("an", f"/api/dossiers/{d['id']}/attachments/{att['id']}")
     assert r.status_code == 200 and r.data == PDF and r.mimetype == "application/pdf"
     assert "giay-de-nghi.pdf" in r.headers["Content-Disposition"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"  # a file is never sniffed into a page
     assert api.get("other", f"/api/dossiers/{d['id']}/attachments/{att['id']}").status_code == 404
     assert api.get("an", f"/api/dossiers/{d['id']}/attachments/999").status_code == 404
 

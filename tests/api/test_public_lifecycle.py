@@ -147,6 +147,7 @@ def test_submit_track_supplement_pay_result_rate(world, app, services, clock):
     assert len(result) == 1
     got = c.get(f"/api/public/dossiers/{code}/attachments/{result[0]['id']}", headers=as_(app, services, AN))
     assert got.status_code == 200 and got.data.startswith(b"%PDF-1.4\nGiay chung nhan")
+    assert "attachment" in got.headers["Content-Disposition"] and got.headers["X-Content-Type-Options"] == "nosniff"
     assert c.get(f"/api/public/dossiers/{code}/attachments/{result[0]['id']}",
                  headers=as_(app, services, BINH)).status_code == 404
 
