@@ -3,7 +3,8 @@
 Run on a procedure the engine's checks accepted, it adds located problems:
   - every user task is in a lane (or has a candidate group) naming a role that some account of the
     agency holds, so its tasks reach an inbox (R-4.1);                                     warning
-  - every user task has a form and a working-time share (workingHours / workingDays, R-5.1); warning
+  - every user task has a form and a working-time share (workingHours / workingDays, R-5.1); a
+    `forwarding` step needs no share, its deadline is R-3.3's and N-3's;                    warning
   - the shares along the longest path fit the statutory time (R-5.1): parallel branches count
     their longest branch, a loop counts once, exception paths (boundary events, event
     sub-processes) are not counted;                                                        warning
@@ -24,7 +25,9 @@ from typing import Any, Iterable
 
 from lxml import etree
 
+from engine.domain.lifecycle_steps import LIFECYCLE_PROPERTY
 from engine.domain.roles import LaneError, parse_route
+from engine.execution.checks.human_tasks import HumanTaskMeta
 from engine.execution.checks.model import BPMN_NS, NS, local
 from engine.execution.checks.problems import Problem, warning
 from engine.execution.checks.xml import read_xml
@@ -72,7 +75,7 @@ def lint(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = 
             problems.append(warning(task.file, task.task_id, f"user task {task.name!r} has no form "
                                     "(formJsonSchemaFilename): what the official decides is not recorded", where))
         if (task.working_hours is None and task.working_days is None and task.working_hours_field is None
-                and task.working_days_field is None):
+                and task.working_days_field is None and not _deadline_by_rule(task)):
             problems.append(warning(task.file, task.task_id, f"user task {task.name!r} has no working-time share "
                                     "(workingHours or workingDays): the statutory time is not divided among the "
                                     "steps (R-5.1)", where))
@@ -82,6 +85,12 @@ def lint(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = 
         if name.endswith(".dmn"):
             problems += _decision_tables(name, tree)
     return problems
+
+
+def _deadline_by_rule(task: HumanTaskMeta) -> bool:
+    """A forwarding step's deadline is set by R-3.3 and N-3 (8 working hours from reception, from the
+    next working day for paper received after 15:00: engine/domain/forwarding.py), not by a share."""
+    return task.properties.get(LIFECYCLE_PROPERTY) == "forwarding"
 
 
 def _line(tree: etree._Element | None, element_id: str | None) -> int | None:

@@ -42,6 +42,16 @@ def test_a_user_task_without_lane_form_or_share_is_flagged():
     assert any("no working-time share (workingHours or workingDays)" in m for m in found)
 
 
+def test_a_forwarding_step_needs_no_share_its_deadline_is_the_rule_s():
+    # N-3: the forwarding step is due 8 working hours after reception (from the next working
+    # day for paper received after 15:00) whatever the diagram says; a form is still asked for.
+    p = (Process("p").start().user("forward", "Chuyển hồ sơ", lane="Một cửa [one_stop_officer]", lifecycle="forwarding")
+         .end().chain("start", "forward", "end"))
+    found = messages(lint(loaded(p)), "forward")
+    assert not any("working-time share" in m for m in found), found
+    assert any("has no form" in m for m in found)
+
+
 def branches() -> Process:
     # start → split ─ a (8 h) ─┐
     #                └ b (2 d) ┴ join → c (1 d) → check ─(again)→ c   (a loop: counted once)
