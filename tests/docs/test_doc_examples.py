@@ -23,8 +23,11 @@ def test_conventions_example_is_a_valid_procedure_that_runs(services, dirs):
     assert [(t.element_id, t.candidate_role) for t in done.current_tasks] == [("appraise", "official")]
 
 
-def test_readme_starts_with_the_two_commands():
+def test_readme_starts_with_exactly_the_two_commands():
+    # The main job (API + scheduler on SQLite with processes/ loaded) and the whole suite; nothing else.
     lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    block = lines[lines.index("```sh") + 1: lines.index("```sh") + 3]
+    first = lines.index("```sh")
+    block = lines[first + 1: lines.index("```", first + 1)]
+    assert len(block) == 2, block
     assert block[0].startswith("python3 dev.py run") and block[1].startswith("python3 dev.py test")
     assert "python3 dev.py test" in (ROOT / ".ci" / "run").read_text()
