@@ -22,7 +22,7 @@ from engine.persistence import companion as companions
 from engine.persistence.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,64}$")
+_REQUEST_ID = re.compile(r"\A[A-Za-z0-9._\-]{1,64}\Z")
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-ID_NUMBER_RE = re.compile(r"^[0-9]{12}$")  # số định danh cá nhân: 12 digits
+ID_NUMBER_RE = re.compile(r"\A[0-9]{12}\Z")  # số định danh cá nhân: 12 digits (\Z: `$` lets a final newline in)
 MAX_NAME = 255  # dossiers.applicant_name
 ACTOR_PREFIX = "citizen:"  # how an applicant appears as an actor in events and the audit
 

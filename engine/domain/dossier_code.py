@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-AGENCY_ID_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,35}$")
+AGENCY_ID_RE = re.compile(r"\A[A-Za-z0-9.\-_]{1,35}\Z")
 
 
 def format_dossier_code(agency_id: str, receipt_day: date, sequence: int) -> str:

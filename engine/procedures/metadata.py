@@ -11,7 +11,7 @@ from engine.domain.dossier_code import AGENCY_ID_RE
 from engine.validation_errors import flatten_errors
 
 METADATA_FILE = "procedure.toml"
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.\-_]{0,63}$")
+CODE_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9.\-_]{0,63}\Z")
 LEVELS = ("province", "department", "district", "commune")
 ONLINE_LEVELS = ("full", "partial", "none")  # toàn trình / một phần / không
 

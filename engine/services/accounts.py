@@ -30,7 +30,7 @@ from .rate_limit import RateLimiter, RateRule
 
 log = logging.getLogger(__name__)
 
-USERNAME_RE = re.compile(r"^[A-Za-z0-9._@-]{1,128}$")
+USERNAME_RE = re.compile(r"\A[A-Za-z0-9._@-]{1,128}\Z")
 MIN_PASSWORD_LENGTH = 10
 MAX_DISPLAY_NAME = 255  # accounts.display_name
 

@@ -73,6 +73,19 @@ def test_an_expired_applicant_token_is_refused(public, app, services, clock):
     assert answer.status_code == 401 and "expired" in answer.json["detail"]
 
 
+def test_a_token_whose_id_number_is_not_exactly_12_digits_is_refused(public, app, services):
+    """11 or 13 digits, or 12 and a newline (`$` let that one in: found by the breaker)."""
+    import jwt
+    s = app.extensions["motcua_tokens"].settings
+    now = int(services.clock.now().timestamp())
+    for id_number in ("00108501234", "0010850123456", AN.id_number + "\n"):
+        claims = {"iss": s.issuer, "aud": "motcua-public", "sub": id_number, "citizen_id": id_number,
+                  "name": AN.name, "scope": "citizen", "iat": now, "exp": now + 3600}
+        token = jwt.encode(claims, s.secret_key, algorithm="HS256")
+        answer = public.client.get("/api/public/dossiers", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 401 and "12 digits" in answer.json["detail"], (id_number, answer.json)
+
+
 # ------------------------------------------------------------------ submit online (R-2, R-3.4)
 
 def test_submitted_on_saturday_evening_counts_from_monday_morning(public, app, services, clock):
