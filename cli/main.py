@@ -12,6 +12,7 @@ from . import (audit_commands, calendar_commands, citizen_commands, db_commands,
                user_commands)
 from . import demo_commands
 from . import notification_commands
+from . import payment_commands
 
 # Command groups register themselves here; each adds a sub-parser and sets `func`.
 GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
@@ -21,6 +22,7 @@ GROUPS: list[Callable[[argparse._SubParsersAction], None]] = [
     db_commands.register,
     outbox_commands.register,
     notification_commands.register,
+    payment_commands.register,
     procedure_commands.register,
     report_commands.register,
     timer_commands.register,

@@ -413,6 +413,26 @@ class ApplicantForm(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class OnlinePayment(Base):
+    """An applicant's online payment of a dossier's fee (R-6.2; one fee per dossier), written before
+    the platform is asked (engine/services/online_payments.py): `order_id` is what the platform sees
+    (one per attempt, so a retry after a failure re-sends it and is charged at most once), `state`
+    charging | declined | recorded | unrecorded (taken but the dossier could not take it: refund)."""
+
+    __tablename__ = "online_payments"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), unique=True)
+    order_id: Mapped[str] = mapped_column(String(80), unique=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)  # VND
+    payer_id_number: Mapped[str] = mapped_column(String(12))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reference: Mapped[str | None] = mapped_column(String(128))  # the platform's, once charged
+    detail: Mapped[str | None] = mapped_column(Text)  # why declined, or why not recorded
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Attachment(Base):
     """Files of a dossier, kept in the database so every API process sees them and backups hold them."""
 

@@ -11,6 +11,7 @@ from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
 from .notifications import NotificationRepository
+from .online_payments import OnlinePaymentRepository
 from .procedure_review import ProcedureReviewRepository
 from .feedback import FeedbackRepository
 from .ratings import ApplicantFormRepository, RatingRepository
@@ -65,6 +66,7 @@ class UnitOfWork:
         self.ratings = RatingRepository(s, d)
         self.applicant_forms = ApplicantFormRepository(s, d)
         self.feedback = FeedbackRepository(s, d)  # feedback and complaints (R-7.2)
+        self.online_payments = OnlinePaymentRepository(s, d)  # applicants' online payments (R-6.2)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

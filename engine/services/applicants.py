@@ -25,7 +25,8 @@ from .dossiers import DossierService
 from .errors import Conflict, InvalidInput, NotFound, Unavailable
 from .lifecycle import LifecycleService
 from .messages import DossierFacts
-from .payments import PaymentDeclined, PaymentGateway, PaymentOrder
+from .online_payments import pay_online
+from .payments import PaymentGateway
 from .rate_limit import RateLimiter, RateRule
 
 # Public lookups by code (R-7.1) per client address: enough for a person checking a few dossiers,
@@ -315,22 +316,16 @@ class ApplicantService:
 
     def pay(self, applicant: Applicant, code: str) -> ApplicantDossier:
         """Pay the requested fee online through the gateway and record its reference (`fee_paid`,
-        method online: 6 → 4). Raises NotFound, Conflict (no fee waiting), Unavailable (no gateway),
-        InvalidInput (declined by the platform)."""
+        method online: 6 → 4), never charging twice nor losing a charge (engine/services/online_payments.py).
+        Raises NotFound, Conflict (no fee waiting, or taken but no longer wanted: kept for refund),
+        Unavailable (no gateway, or the platform failed), InvalidInput (declined by the platform)."""
         with self.ctx.uow(write=False) as uow:
             row = self.own(uow, applicant, code)  # another's dossier is 404 whatever else holds
         if self.gateway is None:
             raise Unavailable("online payment is not available here: pay the fee at the one-stop desk")
-        fee = row.fee or {}
-        if row.status != S.PAYMENT_REQUESTED.value or not fee.get("amount") or fee.get("paid_at"):
-            raise Conflict(f"no fee is waiting to be paid for dossier {row.code} (status {row.status})")
-        now = self.ctx.clock.now()
-        try:
-            receipt = self.gateway.charge(PaymentOrder(row.code, int(fee["amount"]), applicant.id_number,
-                                                       applicant.name), now)
-        except PaymentDeclined as err:
-            raise InvalidInput(f"the payment was declined: {err}", [("payment", str(err))]) from None
-        self.lifecycle.pay_as(ApplicantSender(applicant, row.code), row.code, receipt.reference, "online")
+        sender = ApplicantSender(applicant, row.code)
+        pay_online(self.ctx, self.gateway,
+                   lambda reference: self.lifecycle.pay_as(sender, row.code, reference, "online"), applicant, row)
         return self.get(applicant, code)
 
     # ------------------------------------------------------------ withdraw, rate
