@@ -268,13 +268,12 @@ class DossierRepository(_Repository):
                           .limit(limit).offset(offset)).mappings().all()
         return [build(DossierRow, r) for r in rows], int(total or 0)
 
-    def for_applicant(self, id_number: str, limit: int = 50, offset: int = 0) -> tuple[list[DossierRow], int]:
-        """The dossiers filed for a citizen ID number (exactly; R-7.1), newest first."""
-        stmt = select(T_DOSSIER).where(T_DOSSIER.c.applicant_id_number == id_number)
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        rows = self._core(stmt.order_by(T_DOSSIER.c.received_at.desc(), T_DOSSIER.c.id.desc())
-                          .limit(limit).offset(offset)).mappings().all()
-        return [build(DossierRow, r) for r in rows], int(total or 0)
+    def applicant_index(self, id_number: str) -> list[tuple[int, str | None]]:
+        """(id, applicant name) of every dossier filed for a citizen ID number, newest first: a
+        person's few hundred at most, so the name check (R-7.1) is made before paging, not after."""
+        stmt = (select(T_DOSSIER.c.id, T_DOSSIER.c.applicant_name).where(T_DOSSIER.c.applicant_id_number == id_number)
+                .order_by(T_DOSSIER.c.received_at.desc(), T_DOSSIER.c.id.desc()))
+        return [(r.id, r.applicant_name) for r in self._core(stmt)]
 
     def open_past(self, at: datetime, agencies: set[str] | None = None) -> list[DossierRow]:
         """Open dossiers (not ended, not waiting for the applicant) due before `at`, earliest first."""

@@ -222,10 +222,9 @@ class ApplicantService:
     def results(self, applicant: Applicant) -> list[tuple[ApplicantDossier, list[AttachmentView]]]:
         """The results returned online to the applicant (R-6.1, R-2.3): dossier and result files."""
         with self.ctx.uow(write=False) as uow:
-            rows, _ = uow.dossiers.for_applicant(applicant.id_number, 200, 0)
+            rows = [uow.dossiers.load(i) for i in self._own_ids(uow, applicant)]
             done = [self._view(uow, r, with_history=False) for r in rows
-                    if applicant.owns(r.applicant_id_number, r.applicant_name)
-                    and r.status == S.RETURNED.value and r.return_channel == "online"]
+                    if r is not None and r.status == S.RETURNED.value and r.return_channel == "online"]
         return [(d, [a for a in self.files_of(applicant, d.code) if a.uploaded_by != applicant.username])
                 for d in done]
 
@@ -244,13 +243,18 @@ class ApplicantService:
                             row.received_at, row.due_at)
 
     def mine(self, applicant: Applicant, limit: int = 50, offset: int = 0) -> tuple[list[ApplicantDossier], int]:
-        """The applicant's dossiers, newest first (without history). Those filed under their ID
-        number with another name are left out (the name is a check, R-7.1)."""
+        """The applicant's dossiers, newest first (without history), and how many there are. Those
+        filed under their ID number with another name are left out (the name is a check, R-7.1)
+        before the page is cut, so pages are full and the total is theirs."""
         with self.ctx.uow(write=False) as uow:
-            rows, total = uow.dossiers.for_applicant(applicant.id_number, limit, offset)
-            mine = [r for r in rows if applicant.owns(r.applicant_id_number, r.applicant_name)]
-            items = [self._view(uow, r, with_history=False) for r in mine]
-        return items, total - (len(rows) - len(mine))
+            ids = self._own_ids(uow, applicant)
+            rows = [uow.dossiers.load(i) for i in ids[offset:offset + limit]]
+            return [self._view(uow, r, with_history=False) for r in rows if r is not None], len(ids)
+
+    @staticmethod
+    def _own_ids(uow: Any, applicant: Applicant) -> list[int]:
+        return [i for i, name in uow.dossiers.applicant_index(applicant.id_number)
+                if applicant.owns(applicant.id_number, name)]
 
     def get(self, applicant: Applicant, code: str) -> ApplicantDossier:
         """One of the applicant's dossiers with its status history (from its status events, N-8) and

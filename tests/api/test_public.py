@@ -172,3 +172,19 @@ def test_an_applicant_sees_only_their_own_dossiers(public, app, services):
     same = Applicant(AN.id_number, "  nguyễn  văn AN ")
     assert public.client.get(f"/api/public/dossiers/{mine['code']}",
                              headers=citizen(app, services, same)).status_code == 200
+
+
+def test_pages_of_my_dossiers_leave_out_another_name_before_they_are_cut(public, app, services, clock):
+    """R-7.1: dossiers filed under my ID number with another name are not mine; they used to be left
+    out after the page was cut (found by the breaker): a page of another's dossiers came back empty
+    with a total that did not count mine."""
+    mine = [submit(public, app, services).json["code"] for _ in range(3)]
+    clock.advance(minutes=5)
+    impostor = Applicant(AN.id_number, "Lê Văn Cường")
+    for _ in range(2):  # newer: first in the unfiltered order
+        assert submit(public, app, services, impostor).status_code == 201
+    pages = [public.client.get(f"/api/public/dossiers?per_page=2&page={n}", headers=citizen(app, services)).json
+             for n in (1, 2)]
+    assert [p["total"] for p in pages] == [3, 3]
+    assert [d["code"] for p in pages for d in p["items"]] == mine[::-1]  # newest first, all of mine
+
