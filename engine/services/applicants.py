@@ -308,11 +308,17 @@ class ApplicantService:
         """Submit the supplement asked for (R-2.4, N-4): only the owner, only while status 5; the
         lifecycle's supplement (delivering `supplement_received` when the diagram waits for it)
         resumes the paused clock: the appointment moves by the paused working time. Raises
-        NotFound, Conflict (nothing requested)."""
+        NotFound, Conflict (nothing requested, or nothing attached since the request: an empty
+        supplement would use the request up, and a second request counts the dossier late, N-4)."""
         with self.ctx.uow(write=False) as uow:
             row = self.own(uow, applicant, code)
+            brought = [a for a in uow.attachments.for_dossier(row.id) if a.uploaded_by == applicant.username
+                       and (row.paused_since is None or a.uploaded_at >= row.paused_since)]
         if row.status != S.SUPPLEMENT_REQUESTED.value:
             raise Conflict(f"no supplement is requested for dossier {row.code} (status {row.status})")
+        if not brought:  # an empty one would use the request up: a second one counts the dossier late (N-4)
+            raise Conflict(f"attach the missing parts to dossier {row.code} first (POST .../attachments): nothing "
+                           "was attached since the supplement was requested")
         self.lifecycle.supplement_as(ApplicantSender(applicant, row.code), row.code)
         return self.get(applicant, code)
 

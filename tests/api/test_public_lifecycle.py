@@ -97,6 +97,11 @@ def test_submit_track_supplement_pay_result_rate(world, app, services, clock):
 
     # Wednesday 2 Dec 10:00: the applicant uploads the contract and submits the supplement (5 -> 4).
     at(clock, api, app, datetime(2026, 12, 2, 10, 0, tzinfo=VN))
+    # Not before attaching something: an empty supplement would use the request up, and a second
+    # request counts the dossier late (N-4; found by the breaker). The dossier stays waiting.
+    empty = c.post(f"/api/public/dossiers/{code}/supplement", headers=as_(app, services, AN))
+    assert empty.status_code == 409 and "attach the missing parts" in empty.json["detail"]
+    assert c.get(f"/api/public/dossiers/{code}", headers=as_(app, services, AN)).json["status_code"] == 5
     up = c.post(f"/api/public/dossiers/{code}/attachments", data={"file": (_pdf(), "hop-dong.pdf")},
                 headers=as_(app, services, AN))
     assert up.status_code == 201, up.json
@@ -209,7 +214,8 @@ def test_a_result_cannot_be_withdrawn_and_payment_needs_a_gateway(world, app, se
     clock.advance(hours=1)
     api.refresh_tokens(app)
     complete(api, "an", code, {"missing": ["Giấy tờ"], "reason": "Thiếu"})
-    c.post(f"/api/public/dossiers/{code}/supplement", headers=as_(app, services, AN))
+    c.post(f"/api/public/dossiers/{code}/attachments", data={"file": (_pdf(), "giay-to.pdf")}, headers=as_(app, services, AN))
+    assert c.post(f"/api/public/dossiers/{code}/supplement", headers=as_(app, services, AN)).status_code == 200
     complete(api, "an", code, {"amount": 50000})
     services.applicants.gateway.declines.add(code)
     declined = c.post(f"/api/public/dossiers/{code}/payment", headers=as_(app, services, AN))

@@ -9,6 +9,7 @@ recording); the threaded race runs on PostgreSQL.
 """
 from __future__ import annotations
 
+import io
 import threading
 from datetime import timedelta
 
@@ -17,7 +18,7 @@ import pytest
 from engine.persistence.online_payments import CHARGING, DECLINED, RECORDED, UNRECORDED
 from engine.services.online_payments import listing
 from engine.services.payments import FakeGateway
-from tests.api.test_public_lifecycle import AN, as_, complete, world  # noqa: F401 (fixture)
+from tests.api.test_public_lifecycle import AN, PDF, as_, complete, world  # noqa: F401 (fixture)
 
 FEE = 50000
 
@@ -48,6 +49,8 @@ def fee_waiting(world, app, services) -> str:
     c = world.client
     code = c.post("/api/public/dossiers", json={"procedure_code": "ONL"}, headers=as_(app, services, AN)).json["code"]
     complete(world, "an", code, {"missing": ["Giấy tờ"], "reason": "Thiếu"})
+    c.post(f"/api/public/dossiers/{code}/attachments", data={"file": (io.BytesIO(PDF), "giay-to.pdf")},
+           headers=as_(app, services, AN))
     assert c.post(f"/api/public/dossiers/{code}/supplement", headers=as_(app, services, AN)).status_code == 200
     complete(world, "an", code, {"amount": FEE})
     return code
