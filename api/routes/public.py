@@ -30,6 +30,14 @@ from ..public_schemas import (
 )
 from .common import services
 
+# A double click or a retry after a lost answer must not file a second dossier (found breaking issue 10).
+IDEMPOTENCY_KEY_PARAMETER = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "pattern": r"^[A-Za-z0-9._:\-]{1,64}$"},
+    "description": "any 1-64 letters, digits, '.', '_', ':' or '-' (a UUID): sending the same submission again "
+                   "with the same key answers the dossier the first one made; another submission with it: 422",
+}
+
 bp = Blueprint("public", __name__, url_prefix="/api/public", principal=APPLICANT,
                description="Applicants: submit online, track, supplement, pay, results, ratings (issue 10)")
 
@@ -58,6 +66,7 @@ def track(code: str) -> object:
 
 
 @bp.post("/dossiers")
+@bp.doc(parameters=[IDEMPOTENCY_KEY_PARAMETER])
 @bp.arguments(OnlineSubmissionSchema)
 @bp.response(201, ApplicantDossierSchema)
 @bp.problems(404, 409)
@@ -66,9 +75,12 @@ def submit(body: dict) -> tuple:
 
     Channel online (N-8 code 2). The data is checked against the procedure's registration form;
     the dossier gets its code now (N-1) and enters reception; the appointment counts from the next
-    working time after reception (R-3.4). Name and ID number are the token's."""
+    working time after reception (R-3.4). Name and ID number are the token's. With an
+    `Idempotency-Key`, the same key again answers the dossier it made (never a second one)."""
+    key = request.headers.get("Idempotency-Key")
     view = services().applicants.submit(current_applicant(), body["procedure_code"], body["data"],
-                                        body["contact"], body["digitally_signed"], body.get("start_message"))
+                                        body["contact"], body["digitally_signed"], body.get("start_message"),
+                                        idempotency_key=key)
     return view, {"Location": f"/api/public/dossiers/{view.code}"}
 
 

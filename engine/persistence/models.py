@@ -413,6 +413,22 @@ class ApplicantForm(Base):
     saved_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class ApplicantSubmission(Base):
+    """An online submission sent with an `Idempotency-Key` (R-2): the dossier it made, written in the
+    same transaction, so the same key again (a double click, a retry after a lost answer) gets that
+    dossier back instead of a second one; `fingerprint` (SHA-256 of the request) tells a different
+    submission under a reused key."""
+
+    __tablename__ = "applicant_submissions"
+    __table_args__ = (UniqueConstraint("id_number", "idempotency_key"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id_number: Mapped[str] = mapped_column(String(12))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    dossier_code: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class OnlinePayment(Base):
     """An applicant's online payment of a dossier's fee (R-6.2; one fee per dossier), written before
     the platform is asked (engine/services/online_payments.py): `order_id` is what the platform sees

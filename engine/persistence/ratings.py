@@ -1,5 +1,5 @@
 """What applicants keep: ratings of finished dossiers (R-7.3, one per dossier) and their data
-store of submitted forms (R-2.3)."""
+store of submitted forms (R-2.3), and the Idempotency-Keys of their online submissions (R-2)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .models import ApplicantForm, DossierRating
+from .models import ApplicantForm, ApplicantSubmission, DossierRating
 from .repositories import _Repository
 
 
@@ -59,3 +59,27 @@ class ApplicantFormRepository(_Repository):
             stmt = stmt.where(self.T.c.procedure_code == procedure_code)
         rows = self._core(stmt.order_by(self.T.c.saved_at.desc(), self.T.c.id.desc()).limit(limit)).mappings()
         return [StoredForm(r["procedure_code"], r["dossier_code"], r["data"], r["saved_at"]) for r in rows]
+
+
+@dataclass(frozen=True)
+class SubmissionKey:
+    dossier_code: str
+    fingerprint: str
+
+
+class ApplicantSubmissionRepository(_Repository):
+    """Online submissions sent with an Idempotency-Key (R-2): the dossier each made."""
+
+    T = ApplicantSubmission.__table__
+
+    def add(self, **values: Any) -> bool:
+        """Record a key with its dossier; False when the applicant already used the key (the unique
+        key decides: of two racing submissions with one key, one only is kept)."""
+        stmt = (self._upsert(self.T).values(**values)
+                .on_conflict_do_nothing(index_elements=["id_number", "idempotency_key"]).returning(self.T.c.id))
+        return self._core(stmt).first() is not None
+
+    def get(self, id_number: str, key: str) -> SubmissionKey | None:
+        row = self._core(select(self.T.c.dossier_code, self.T.c.fingerprint).where(
+            self.T.c.id_number == id_number, self.T.c.idempotency_key == key)).first()
+        return SubmissionKey(row.dossier_code, row.fingerprint) if row is not None else None

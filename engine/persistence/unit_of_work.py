@@ -14,7 +14,7 @@ from .notifications import NotificationRepository
 from .online_payments import OnlinePaymentRepository
 from .procedure_review import ProcedureReviewRepository
 from .feedback import FeedbackRepository
-from .ratings import ApplicantFormRepository, RatingRepository
+from .ratings import ApplicantFormRepository, ApplicantSubmissionRepository, RatingRepository
 from .report_queries import ReportQueries
 from .repositories import (
     AccountRepository,
@@ -65,6 +65,7 @@ class UnitOfWork:
         self.reports = ReportQueries(s, d)
         self.ratings = RatingRepository(s, d)
         self.applicant_forms = ApplicantFormRepository(s, d)
+        self.applicant_submissions = ApplicantSubmissionRepository(s, d)  # Idempotency-Keys (R-2)
         self.feedback = FeedbackRepository(s, d)  # feedback and complaints (R-7.2)
         self.online_payments = OnlinePaymentRepository(s, d)  # applicants' online payments (R-6.2)
         return self

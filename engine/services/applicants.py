@@ -7,6 +7,9 @@ Shapes are typed dataclasses; times are aware datetimes (UTC from the database).
 """
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,6 +38,11 @@ LOOKUP_RULE = RateRule(limit=30, window=timedelta(minutes=10))
 CONTACT_FIELDS = ("phone", "email", "address")
 S = DossierStatus
 MAX_CONTACT = 255
+IDEMPOTENCY_KEY_RE = re.compile(r"\A[A-Za-z0-9._:\-]{1,64}\Z")  # a UUID, or the client's own reference
+
+
+class _KeyTaken(Exception):
+    """The Idempotency-Key was recorded by a concurrent twin request: this one's dossier is undone."""
 
 
 @dataclass(frozen=True)
@@ -176,14 +184,17 @@ class ApplicantService:
 
     def submit(self, applicant: Applicant, procedure_code: str, data: dict[str, Any],
                contact: dict[str, Any] | None = None, digitally_signed: bool = False,
-               start_message: str | None = None) -> ApplicantDossier:
+               start_message: str | None = None, idempotency_key: str | None = None) -> ApplicantDossier:
         """Submit a dossier online (N-8 channel 2): it gets its code now (N-1) and enters reception;
         the appointment counts from the next working time after reception (R-3.4). The applicant's
         name and ID number come from their identity, never from the body; `contact` may add
         phone, email and address; `digitally_signed` records that the forms were signed (R-2).
+        The copy in the data store (R-2.3) is written with the dossier, in its transaction.
 
-        Raises NotFound (no procedure in effect), InvalidInput (the data fails the procedure's
-        registration form or the limits, naming the fields), ProcessFailure."""
+        `idempotency_key` (IDEMPOTENCY_KEY_RE): the same key again returns the dossier it made (a
+        double click, a retry after a lost answer: never a second dossier); with another request it
+        is InvalidInput. Raises NotFound (no procedure in effect), InvalidInput (the data fails the
+        procedure's registration form or the limits, naming the fields), ProcessFailure."""
         contact = contact or {}
         unknown = sorted(set(contact) - set(CONTACT_FIELDS))
         bad = [(f"contact.{k}", f"must be text of at most {MAX_CONTACT} characters") for k in CONTACT_FIELDS
@@ -192,17 +203,51 @@ class ApplicantService:
             raise InvalidInput("contact details: phone, email and address only, as text",
                                [(f"contact.{k}", "unknown field") for k in unknown] + bad)
         check_data(data, self.ctx.data_limits, "data")
+        if idempotency_key is not None and not IDEMPOTENCY_KEY_RE.match(idempotency_key):
+            raise InvalidInput("an Idempotency-Key is 1-64 letters, digits, '.', '_', ':' or '-'",
+                               [("Idempotency-Key", "malformed")])
+        fingerprint = hashlib.sha256(json.dumps(
+            [procedure_code, data, contact, bool(digitally_signed), start_message], sort_keys=True,
+            ensure_ascii=False).encode()).hexdigest()
+        if idempotency_key is not None:
+            done = self._submitted(applicant, idempotency_key, fingerprint)
+            if done is not None:
+                return done
         record = {"name": applicant.name, "id_number": applicant.id_number,
                   **{k: v.strip() for k, v in contact.items() if v.strip()},
                   "digitally_signed": bool(digitally_signed)}
-        view = self.dossiers.start(procedure_code, applicant=record, data=data, channel=Channel.ONLINE,
-                                   actor=applicant.username, start_message=start_message)
-        if data:  # R-2.3: a copy in the applicant's data store (the dossier itself is already saved)
-            with self.ctx.uow() as uow:
+        now = self.ctx.clock.now()
+
+        def keep(uow: Any, code: str) -> None:
+            if data:  # R-2.3: a copy in the applicant's data store
                 uow.applicant_forms.add(id_number=applicant.id_number, procedure_code=procedure_code,
-                                        dossier_code=view.code, data=data, saved_at=self.ctx.clock.now())
-                uow.commit()
+                                        dossier_code=code, data=data, saved_at=now)
+            if idempotency_key is not None and not uow.applicant_submissions.add(
+                    id_number=applicant.id_number, idempotency_key=idempotency_key, fingerprint=fingerprint,
+                    dossier_code=code, created_at=now):
+                raise _KeyTaken()  # a twin request with this key committed first: undo ours, answer theirs
+
+        try:
+            view = self.dossiers.start(procedure_code, applicant=record, data=data, channel=Channel.ONLINE,
+                                       actor=applicant.username, start_message=start_message, also=keep)
+        except _KeyTaken:
+            done = self._submitted(applicant, idempotency_key or "", fingerprint)
+            if done is None:  # (the key was committed by the twin before ours collided: not expected)
+                raise Conflict("a submission with this Idempotency-Key is under way: try again") from None
+            return done
         return self.get(applicant, view.code)
+
+    def _submitted(self, applicant: Applicant, key: str, fingerprint: str) -> ApplicantDossier | None:
+        """The dossier an earlier submission with `key` made, or None; InvalidInput when that
+        submission was another request."""
+        with self.ctx.uow(write=False) as uow:
+            found = uow.applicant_submissions.get(applicant.id_number, key)
+        if found is None:
+            return None
+        if found.fingerprint != fingerprint:
+            raise InvalidInput(f"this Idempotency-Key was used for another submission (dossier {found.dossier_code}): "
+                               "send a new key for a new submission", [("Idempotency-Key", "used for another submission")])
+        return self.get(applicant, found.dossier_code)
 
     # ------------------------------------------------------------ data store (R-2.3)
 

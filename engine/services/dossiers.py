@@ -151,6 +151,7 @@ class DossierService:
         start_message: str | None = None,
         back_entry_reason: str | None = None,
         registrar: Official | None = None,
+        also: Callable[[Any, str], None] | None = None,
     ) -> DossierView:
         """Register a dossier on the version in effect at its receipt time (R-1.3, R-3.4, R-3.5).
 
@@ -160,7 +161,10 @@ class DossierService:
         R-9.3: `received_at` in the past is a back-dated entry: it needs `back_entry_reason`
         (InvalidInput otherwise, never a silent back-date); with a `registrar` it must be an agency
         head or one-stop officer of the procedure's agency (Forbidden). The dossier, its first
-        tasks and the appointment then count from `received_at`, marked back-entered."""
+        tasks and the appointment then count from `received_at`, marked back-entered.
+
+        `also(uow, code)` runs in the same transaction just before the commit (what the entrypoint
+        keeps with the dossier); what it raises undoes the registration."""
         ctx = self.ctx
         if procedure_code == FEEDBACK_PROCEDURE:  # R-7.2: its cases are feedback, counted apart (feedback.py)
             raise InvalidInput(f"{FEEDBACK_PROCEDURE} is the feedback procedure: send feedback to /api/feedback "
@@ -246,6 +250,8 @@ class DossierService:
             if back_entry is not None:
                 uow.dossiers.add_event(dossier.id, now, "back_entry", actor,
                                        back_entry.detail(cal.tz, step="registration"))
+            if also is not None:
+                also(uow, code)
             uow.commit()
         return self.get(dossier.id)
 

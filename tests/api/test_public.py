@@ -188,3 +188,64 @@ def test_pages_of_my_dossiers_leave_out_another_name_before_they_are_cut(public,
     assert [p["total"] for p in pages] == [3, 3]
     assert [d["code"] for p in pages for d in p["items"]] == mine[::-1]  # newest first, all of mine
 
+
+def test_the_same_submission_with_the_same_idempotency_key_files_one_dossier(public, app, services):
+    """A double click, or a retry after a lost answer, sent with the same Idempotency-Key: one dossier
+    (found by the breaker: each repeat filed another dossier, with its own code and notices)."""
+    key = {"Idempotency-Key": "3f2a9c1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b"}
+    payload = {"procedure_code": "ONL", "data": {"business_name": "Quán phở Hà Nội"}}
+    first = public.client.post("/api/public/dossiers", json=payload, headers={**citizen(app, services), **key})
+    again = public.client.post("/api/public/dossiers", json=payload, headers={**citizen(app, services), **key})
+    assert (first.status_code, again.status_code) == (201, 201), again.json
+    assert again.json["code"] == first.json["code"] and again.headers["Location"] == first.headers["Location"]
+    listed = public.client.get("/api/public/dossiers", headers=citizen(app, services)).json
+    assert listed["total"] == 1
+    store = public.client.get("/api/public/store", headers=citizen(app, services)).json
+    assert len(store["forms"]) == 1  # the data store's copy, once
+    # Another submission under a used key is refused, naming the header; another applicant's key is theirs.
+    other = public.client.post("/api/public/dossiers", json={**payload, "data": {"business_name": "Tiệm bánh"}},
+                               headers={**citizen(app, services), **key})
+    assert other.status_code == 422 and other.json["errors"][0]["field"] == "Idempotency-Key"
+    theirs = public.client.post("/api/public/dossiers", json=payload, headers={**citizen(app, services, BINH), **key})
+    assert theirs.status_code == 201 and theirs.json["code"] != first.json["code"]
+    bad = public.client.post("/api/public/dossiers", json=payload,
+                             headers={**citizen(app, services), "Idempotency-Key": "x" * 65})
+    assert bad.status_code == 422 and bad.json["errors"][0]["field"] == "Idempotency-Key"
+    # Without a key two submissions are two dossiers, as two filings may well be meant.
+    for _ in range(2):
+        assert submit(public, app, services).status_code == 201
+    assert public.client.get("/api/public/dossiers", headers=citizen(app, services)).json["total"] == 3
+
+
+def test_a_submission_refused_keeps_nothing_under_its_key(public, app, services):
+    key = {"Idempotency-Key": "retry-after-fixing"}
+    bad = public.client.post("/api/public/dossiers", json={"procedure_code": "ONL", "data": {"business_name": "X"}},
+                             headers={**citizen(app, services), **key})
+    assert bad.status_code == 422
+    fixed = public.client.post("/api/public/dossiers", json={"procedure_code": "ONL", "data": {"business_name": "Xôi"}},
+                               headers={**citizen(app, services), **key})
+    assert fixed.status_code == 201, fixed.json
+
+
+@pytest.mark.parametrize("round_", range(2))
+def test_racing_submissions_with_one_key_file_one_dossier(public, app, services, round_):
+    """Four at once with one key: whichever commits first files the dossier; the others, whether
+    they find its key before starting or collide with it at their commit, answer that dossier."""
+    import threading
+
+    headers = {**citizen(app, services), "Idempotency-Key": f"race-{round_}"}
+    payload = {"procedure_code": "ONL", "data": {"business_name": "Quán phở Hà Nội"}}
+    barrier, answers = threading.Barrier(4), []
+
+    def run():
+        client = app.test_client()
+        barrier.wait()
+        r = client.post("/api/public/dossiers", json=payload, headers=headers)
+        answers.append((r.status_code, (r.json or {}).get("code")))
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert {status for status, _ in answers} == {201}, answers
+    assert len({code for _, code in answers}) == 1
+    assert public.client.get("/api/public/dossiers", headers=citizen(app, services)).json["total"] == 1
