@@ -31,7 +31,7 @@ from .expressions import ExpressionError
 from .sandbox import script_step
 from .script_engine import BASIS_KEY, MotcuaScriptEngine
 from .serialization import dump_workflow, load_workflow, spec_from_dict
-from .spiff_clock import using_clock
+from .spiff_clock import reached, using_clock
 from .spiff_fixes import (
     CYCLE_ENDED_KEY,
     FIRED_KEY,
@@ -320,7 +320,7 @@ class DossierWorkflow:
             before = {t.task_id: t.due_at for t in self.waiting_timers()}
             self._advance()
             now = self._clock.now()
-            if not any(t.due_at < now and t.task_id in before and before[t.task_id] < t.due_at
+            if not any(reached(t.due_at, now) and t.task_id in before and before[t.task_id] < t.due_at
                        for t in self.waiting_timers()):
                 return
 

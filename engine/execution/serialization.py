@@ -10,7 +10,10 @@ import json
 from typing import Any
 from uuid import UUID
 
-from SpiffWorkflow.bpmn.serializer.default.event_definition import MultipleEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.event_definition import (
+    MultipleEventDefinitionConverter,
+    TimerConditionalEventDefinitionConverter,
+)
 from SpiffWorkflow.bpmn.serializer.default.task_spec import EventConverter, EventJoinConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
@@ -20,7 +23,7 @@ from SpiffWorkflow.spiff.specs.defaults import BusinessRuleTask
 
 from .dmn import DecisionTaskConverter
 from .pruning import pruned_view
-from .spiff_fixes import ActivityJoin, EventGateway, GatewayEvents
+from .spiff_fixes import ActivityJoin, CycleTimer, DurationTimer, EventGateway, GatewayEvents, TimeDateTimer
 
 
 class SpeclessWorkflowConverter(BpmnWorkflowConverter):
@@ -62,6 +65,9 @@ def _serializer() -> BpmnWorkflowSerializer:
     config[GatewayEvents] = _under_stock_name(MultipleEventDefinitionConverter, "MultipleEventDefinition")
     config[EventGateway] = _under_stock_name(EventConverter, "EventBasedGateway")
     config[ActivityJoin] = _under_stock_name(EventJoinConverter, "BoundaryEventJoin")
+    for timer, stock in ((TimeDateTimer, "TimeDateEventDefinition"), (DurationTimer, "DurationTimerEventDefinition"),
+                         (CycleTimer, "CycleTimerEventDefinition")):
+        config[timer] = _under_stock_name(TimerConditionalEventDefinitionConverter, stock)
     config[BusinessRuleTask] = DecisionTaskConverter  # stores our DMN decisions (execution/dmn)
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 

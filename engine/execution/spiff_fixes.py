@@ -4,6 +4,9 @@ They are registered in the serializer under the stock type names (serialization.
 stored spec and state, old or new, restores with them; the parser still builds the stock classes
 and nothing else changes.
 
+- Timers fire strictly after their instant in SpiffWorkflow; BPMN 2.0 §10.5.6 triggers a timer AT
+  its time. Every timer here fires once `spiff_clock.reached(its instant)` (TimeDateTimer,
+  DurationTimer, CycleTimer, and the gateway's timers below).
 - Event-based gateway (and a multiple event) followed by timers: SpiffWorkflow stores one due
   instant per gateway, so every timer takes the first-evaluated one's, and when the sweep comes
   after two of them are due both paths run. Here each timer keeps its own instant (and what a
@@ -20,7 +23,7 @@ and nothing else changes.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventJoin, BpmnStartTask, StartEventSplit, _EndJoin
@@ -29,6 +32,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDef
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
+    TimeDateEventDefinition,
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
@@ -39,7 +43,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
 from .script_engine import BASIS_KEY
-from .spiff_clock import current_utc
+from .spiff_clock import current_utc, reached
 
 # On a gateway task: {str(index of the timer among the gateway's events): {"due": ISO UTC, "basis": …}}
 TIMER_DUES_KEY = "motcua_timer_dues"
@@ -67,6 +71,45 @@ def first_due(definition: TimerEventDefinition, task: Any) -> dict[str, Any]:
     return {"due": due.astimezone(timezone.utc).isoformat(), "basis": basis}
 
 
+class _FiresAtItsInstant:
+    """has_fired of a timeDate / timeDuration timer, with its instant itself counting (BPMN)."""
+
+    def has_fired(self, my_task: Any) -> bool:
+        if super().has_fired(my_task):  # type: ignore[misc]  # evaluates and keeps the instant once
+            return True
+        value = my_task._get_internal_data("event_value")
+        if value is not None and reached(TimerEventDefinition.parse_time_or_duration(value)):
+            my_task._set_internal_data(event_fired=True)
+        return bool(my_task._get_internal_data("event_fired", False))
+
+
+class TimeDateTimer(_FiresAtItsInstant, TimeDateEventDefinition):
+    pass
+
+
+class DurationTimer(_FiresAtItsInstant, DurationTimerEventDefinition):
+    pass
+
+
+class CycleTimer(CycleTimerEventDefinition):
+    """A cycle timer whose occurrence fires at its instant (SpiffWorkflow: strictly after it)."""
+
+    def cycle_complete(self, my_task: Any) -> bool:
+        if super().cycle_complete(my_task):
+            return True
+        value = my_task._get_internal_data("event_value")
+        if value is None or value.get("cycles") == 0:
+            return False
+        occurrence = datetime.fromisoformat(value["next"])
+        if not reached(occurrence):
+            return False
+        # the occurrence at exactly now: move on to the next one, as SpiffWorkflow does after it
+        value["next"] = (occurrence + timedelta(seconds=value["duration"])).isoformat()
+        value["cycles"] -= 1
+        my_task._set_internal_data(event_value=value)
+        return True
+
+
 class GatewayEvents(MultipleEventDefinition):
     """The events a gateway (or a multiple event) waits for; each timer with its own due instant."""
 
@@ -88,7 +131,7 @@ class GatewayEvents(MultipleEventDefinition):
         if self.parallel or not seen:
             now = current_utc()
             due = sorted((datetime.fromisoformat(v["due"]), i) for i, v in self.pending_timers(my_task).items()
-                         if datetime.fromisoformat(v["due"]) < now)
+                         if reached(datetime.fromisoformat(v["due"]), now))
             for _, i in due if self.parallel else due[:1]:  # only the earliest wins
                 seen.append(BpmnEvent(self.event_definitions[i]))
                 fired.append(i)

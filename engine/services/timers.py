@@ -14,6 +14,7 @@ from typing import Any
 
 from engine import logs
 from engine.execution.dossier_workflow import ProcessError
+from engine.execution.spiff_clock import reached
 from engine.domain.deadline import DeadlineBasis
 
 from .context import EngineContext
@@ -94,11 +95,12 @@ class TimerService:
                 record = to_record(dossier, ctx.lifecycle)
                 dw = load_workflow(ctx, uow, record)
                 before = Snapshot.of(dw)
-                due = [t.due_at for t in before.timers.values() if t.due_at <= now]
+                due = [t.due_at for t in before.timers.values() if reached(t.due_at, now)]
                 report.due += len(due)
                 dw.fire_due_timers()
                 after = save(ctx, uow, record, dw, before, now, None).after
-                still_due = [t.element_id for t in after.timers.values() if t.due_at < now and t.task_id in before.timers]
+                still_due = [t.element_id for t in after.timers.values()
+                             if reached(t.due_at, now) and t.task_id in before.timers]
                 if still_due:
                     raise ProcessError(f"timer due at {now.isoformat()} did not fire", still_due[0])
                 uow.incidents.resolve(dossier_id, now)
