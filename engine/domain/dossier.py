@@ -203,16 +203,25 @@ class Dossier:
             d.pending.append(Notice(NoticeKind.SUBMITTED, received_at, {"code": code}))
         return d
 
-    def receive(self, at: datetime, calendar: Calendar) -> None:
-        """Reception: 1 → 2 → 4 (R-3). The appointment counts from `at`, the reception time (R-3.4: an
-        online dossier is received when it is announced valid; outside working hours the count starts
-        at the next working hour). The applicant is sent the receipt and appointment slip, unless the
-        result is on the spot (R-3.5)."""
+    def receive(self, at: datetime, calendar: Calendar, counted_from: datetime | None = None) -> None:
+        """Reception: 1 → 2 → 4 (R-3), done at `at` (the status changes and the slip's notice are
+        stamped then, N-8). The appointment counts from `counted_from` (default `at`), the reception
+        time (`reception_time`, R-3.4; outside working hours the count starts at the next working
+        hour). The applicant is sent the receipt and appointment slip, unless the result is on the
+        spot (R-3.5); the notice names the reception time (`received_at`)."""
+        start = at if counted_from is None else counted_from
         self._to(at, S.ACCEPTED, S.PROCESSING)
-        if self.basis.start != at:
-            self.basis = replace(self.basis, start=at)
+        if self.basis.start != start:
+            self.basis = replace(self.basis, start=start)
         if not self.on_the_spot:
-            self._notice(NoticeKind.RECEIVED, at, appointment=self.basis.due(calendar).isoformat())
+            self._notice(NoticeKind.RECEIVED, at, appointment=self.basis.due(calendar).isoformat(),
+                         received_at=start.isoformat())
+
+    def reception_time(self, at: datetime) -> datetime:
+        """When a dossier whose reception step is done at `at` counts as received (R-3.4): an online
+        one when it is announced valid (`at`); a paper one when it was handed in at the desk or
+        arrived by post (`received_at`, as entered)."""
+        return at if self.channel is Channel.ONLINE else self.received_at
 
     def guide_supplement(self, at: datetime, missing: list[str], reason: str) -> None:
         """Reception found the dossier incomplete (R-3.2): one notice listing everything missing with

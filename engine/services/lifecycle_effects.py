@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.domain.dossier import Dossier, LifecycleDataError
-from engine.domain.dossier_status import Channel
 from engine.domain.lifecycle_steps import MESSAGE_STEPS, RECEPTION_OUTCOMES, TASK_STEPS
 
 TASK_EFFECTS = TASK_STEPS  # name -> (fields it reads, what it does)
@@ -25,9 +24,8 @@ def apply_task_effect(d: Dossier, effect: str | None, data: dict[str, Any], now:
     if effect == "reception":
         outcome = data.get("outcome")
         if outcome == "receive":
-            # an online dossier is received when announced valid (now); a paper one when
-            # it was handed in at the desk or arrived by post.
-            d.receive(now if d.channel is Channel.ONLINE else d.received_at, cal)
+            # The status changes now; the appointment counts from the reception time.
+            d.receive(now, cal, counted_from=d.reception_time(now))
         elif outcome == "guide":
             d.guide_supplement(now, data.get("missing"), data.get("reason"))
         elif outcome == "refuse":

@@ -224,8 +224,10 @@ def _receipt(view: DossierView, who: _People, meta: dict[str, Any], *, requested
     notices = _notices(view, NoticeKind.RECEIVED)
     if notices:
         n = notices[0]
-        return ReceiptSlip(n["at"], view.started_at, days, _when(n["detail"].get("appointment")) or view.due_at,
-                           who(n["actor"]), False)
+        # the notice is stamped when the reception step was done; the slip names the reception time
+        received_at = _when(n["detail"].get("received_at")) or n["at"]  # R-3.4 (notices before 2026-12 lack it)
+        return ReceiptSlip(received_at, view.started_at, days,
+                           _when(n["detail"].get("appointment")) or view.due_at, who(n["actor"]), False)
     received = next((e for e in view.events if e["kind"] == "status" and e["detail"].get("to") == "accepted"), None)
     if received is None:
         raise NotFound(f"dossier {view.code} was never received (status {view.status_code} {view.status}): "
@@ -233,7 +235,8 @@ def _receipt(view: DossierView, who: _People, meta: dict[str, Any], *, requested
     if not requested:  # received without the slip's notice: the result is on the spot
         raise NotFound(f"dossier {view.code} has its result on the spot: no receipt and appointment slip "
                        "unless the applicant asks for one (R-3.5; ask with requested=true)")
-    return ReceiptSlip(received["at"], view.started_at, days, view.due_at or view.started_at,
+    received_at = received["at"] if view.channel == "online" else view.received_at  # as Dossier.reception_time
+    return ReceiptSlip(received_at, view.started_at, days, view.due_at or view.started_at,
                        who(received["actor"]), True)
 
 

@@ -67,6 +67,22 @@ def test_online_reception_counts_from_the_reception_not_the_submission_r_3_4():
     assert d.due(CAL) == at(2026, 12, 10, 10)
 
 
+def test_paper_reception_is_stamped_when_done_and_counts_from_the_handing_in_r_3_4_n_8():
+    # Handed in at the desk Tue 1 Dec 2026 09:00; the reception step is done at 10:30. The status
+    # changes and the slip happen at 10:30; the count starts at 09:00 (the same 24 h as above ->
+    # Fri 4 Dec 09:00), the slip naming 09:00 as the reception time.
+    d = desk()
+    done = at(2026, 12, 1, 10, 30)
+    d.receive(done, CAL, counted_from=d.reception_time(done))
+    assert [(e.status.national_code, e.at) for e in d.pending if isinstance(e, StatusChanged)] == [
+        (1, at(2026, 12, 1, 9)), (2, done), (4, done)]
+    [slip] = [e for e in d.pending if isinstance(e, Notice)]
+    assert (slip.at, slip.detail["received_at"]) == (done, at(2026, 12, 1, 9).isoformat())
+    assert d.due(CAL) == at(2026, 12, 4, 9)
+    online = desk(channel=Channel.ONLINE)
+    assert online.reception_time(done) == done  # announced valid then
+
+
 def test_no_slip_for_a_result_on_the_spot_r_3_5():
     d = desk(days=0, on_the_spot=True)
     d.receive(d.received_at, CAL)
