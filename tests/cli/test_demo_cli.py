@@ -70,7 +70,8 @@ def test_hkd01_supplement_apology_and_result(full_run):
     assert "appointment Tue 03/03/2026 10:30 (apology; was Fri 27/02/2026 10:30)" in a
     assert "ended Mon 02/03/2026 15:00: late (against the new appointment: early)" in a
     assert "paused (supplement, N-4) Mon 23/02/2026 14:00 -> Wed 25/02/2026 09:00" in a
-    assert "notification received               Fri 13/02/2026 15:30  appointment Wed 25/02/2026 15:30" in a
+    # handed in at 15:30, received at the desk at 15:45 (the slip then, N-8; counted from 15:30, R-3.4)
+    assert "notification received               Fri 13/02/2026 15:45  appointment Wed 25/02/2026 15:30" in a
     assert "notification apology" in a and "new_appointment Tue 03/03/2026 10:30" in a
     # The control sheet: the appraisal after the supplement was late against its step deadline.
     assert "Phiếu kiểm soát quá trình giải quyết hồ sơ" in a

@@ -33,7 +33,10 @@ def test_both_scenarios_end_their_dossiers(run):
 def test_gpxd01_consultation_late_supplement_fee_postal(run):
     s = section(run[1], "000.00.31.H15-260213-0001")
     assert "statuses (N-8) 1 > 2 > 4 > 5 > 4 > 6 > 4 > 9 > 10" in s
-    assert "notification received               Fri 13/02/2026 15:30  appointment Fri 13/03/2026 15:30" in s
+    # Handed in at 15:30, received by the desk's reception step at 15:40: the slip is issued then (N-8),
+    # the appointment counts from 15:30.
+    assert "status                 Fri 13/02/2026 15:40  new -> accepted (status 2, channel 1)" in s
+    assert "notification received               Fri 13/02/2026 15:40  appointment Fri 13/03/2026 15:30" in s
     assert "received Fri 13/02/2026 15:30, appointment Wed 18/03/2026 15:30" in s
     assert "cv-000.00.12.H21           Fri 13/02/2026 16:20 Fri 27/02/2026 16:20 Mon 02/03/2026 10:00 late" in s
     assert "cv-000.00.12.H20           Fri 13/02/2026 16:20 Wed 04/03/2026 16:20 Tue 03/03/2026 09:00 early" in s
