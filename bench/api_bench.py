@@ -67,6 +67,10 @@ The floor
     sends ``GET /api/auth/me`` (authenticated, one database round trip: the token check), timed
     too. The floor is its p50; the denominator is floor + raw step.
 
+    A completion must also commit durably (a WAL flush), which the read-only floor never pays: the
+    same figure against floor + one committed single-row write on the same database, measured in
+    the run (bench/durable_write.py), is printed too, labelled; it does not replace the ratio.
+
 The last line printed is ``ratio=<p50 of POST .../complete at concurrency 1 / (floor p50 + raw ms
 per task)>`` (target <= 1.5: everything Motcua adds beyond the unavoidable is at most half of it).
 """
@@ -102,6 +106,7 @@ sys.path.insert(0, str(ROOT))
 from bench.engine_bench import (  # noqa: E402
     CODE, TARGET, TASKS, RawLoop, ServiceLoop, _label, task_data, timed_round,
 )
+from bench.durable_write import durable_write_ms  # noqa: E402
 from bench.pg_server import bench_postgres, free_port, scratch_database  # noqa: E402
 from engine.bootstrap import Services, build  # noqa: E402
 from engine.settings import Settings  # noqa: E402
@@ -674,6 +679,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for loop in loops[r % 2:] + loops[:r % 2]:  # rotate who goes first
                         times[loop.name].append(timed_round(loop.run, in_process_dossiers))
 
+                # One committed single-row write on the same database (bench/durable_write.py).
+                write_ms = durable_write_ms(services.db.engine, 20 if args.quick else 60)
+
                 passes = [(1, dossiers, False), (args.concurrency, 2 * dossiers, False)]
                 if args.profile:
                     passes.append((1, 3 if args.quick else 10, True))
@@ -724,6 +732,10 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{1000 * raw_best:.2f}) ms = {ratio:.2f}x (target <= {API_TARGET:g}x; against the raw step alone "
           f"{p50 / (1000 * raw_best):.2f}x); concurrent throughput {len(conc['complete_ms']) / conc['wall_s']:.1f} "
           f"completions/s at concurrency {args.concurrency}")
+    durable_floor = floor + write_ms + 1000 * raw_best
+    print(f"not the target's ratio, for reading it: a completion must commit durably, the floor request never "
+          f"does; against floor + one durable single-row write on the same database (p50 {write_ms:.2f} ms in this "
+          f"run) + raw step: {p50:.2f} / {durable_floor:.2f} ms = {p50 / durable_floor:.2f}x")
     print(f"ratio={ratio:.2f}")
     return 0
 

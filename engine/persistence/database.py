@@ -11,6 +11,9 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import write_behind
+from .write_behind import Exchanges
+
 ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = ROOT / "migrations"
 # A lock key shared by every process migrating the same PostgreSQL database.
@@ -26,6 +29,8 @@ class Database:
     read_sessions: sessionmaker[Session]
     # Single-statement reads on every request (token revocation): no BEGIN/ROLLBACK round trips.
     autocommit_sessions: sessionmaker[Session]
+    # PostgreSQL: round trips made by the write engine (write_behind.py), for tests and benches.
+    exchanges: Exchanges | None = None
 
     @property
     def dialect(self) -> str:
@@ -87,12 +92,15 @@ def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> 
 
 
 def connect(url: str, pool_size: int = 10) -> Database:
+    exchanges: Exchanges | None
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, immediate=True)
         read = autocommit = _sqlite_engine(url, immediate=False)
+        exchanges = None  # in-process: no round trips to save
     else:
         write = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         _ping_when_idle(write)
+        exchanges = write_behind.install(write)
         read = write
         autocommit = write.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
@@ -102,6 +110,7 @@ def connect(url: str, pool_size: int = 10) -> Database:
         write_sessions=sessionmaker(write, expire_on_commit=False),
         read_sessions=sessionmaker(read, expire_on_commit=False),
         autocommit_sessions=sessionmaker(autocommit, expire_on_commit=False),
+        exchanges=exchanges,
     )
 
 

@@ -16,6 +16,7 @@ from engine.domain.procedure_version import Decision, ProcedureRepealed, Version
 from engine.domain.search_text import fold
 
 from .rows import DossierRow, IncidentRow, TaskRow, build
+from .write_behind import WRITE_BEHIND
 from .models import (
     Account,
     Attachment,
@@ -67,6 +68,12 @@ _DELETE_READY = T_READY.delete().where(T_READY.c.task_id.in_(bindparam("ids", ex
 _DELETE_READY_IF = T_READY.delete().where(T_READY.c.task_id == bindparam("task_id"),
                                           T_READY.c.version == bindparam("version"))
 _READY_ROWS = select(T_READY).where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+# Rows nobody reads back in their transaction: on PostgreSQL they travel with the next statement
+# or the COMMIT (write_behind.py); `inline`: no RETURNING of the new id.
+_ADD_STEP = T_STEP.insert().inline().execution_options(**WRITE_BEHIND)
+_ADD_EVENT = T_EVENT.insert().inline().execution_options(**WRITE_BEHIND)
+_ADD_OUTBOX = OutboxEntry.__table__.insert().inline().execution_options(**WRITE_BEHIND)
+_ADD_READY = T_READY.insert().inline().execution_options(**WRITE_BEHIND)
 
 
 @functools.lru_cache(maxsize=32)
@@ -306,11 +313,11 @@ class DossierRepository(_Repository):
         return result.rowcount == 1
 
     def add_step(self, **values: Any) -> None:
-        self._core(T_STEP.insert(), values)
+        self._core(_ADD_STEP, values)
 
     def add_event(self, dossier_id: int, at: datetime, kind: str, actor: str | None,
                   detail: dict[str, Any] | None = None) -> None:
-        self._core(T_EVENT.insert(), {"dossier_id": dossier_id, "at": at, "kind": kind, "actor": actor,
+        self._core(_ADD_EVENT, {"dossier_id": dossier_id, "at": at, "kind": kind, "actor": actor,
                                                 "detail": detail or {}})
 
     def involved(self, dossier_id: int) -> tuple[set[str], set[str]]:
@@ -359,7 +366,7 @@ class OutboxRepository(_Repository):
 
     def add(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self._core(self.T.insert(), rows)
+            self._core(_ADD_OUTBOX, rows)
 
     def pending(self, topic: str | None, limit: int = 1000, lock: bool = False,
                 exclude: tuple[str, ...] = ()) -> list[dict[str, Any]]:
@@ -466,7 +473,7 @@ class TaskRepository(_Repository):
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if rows:
-            self._core(T_READY.insert(), rows)
+            self._core(_ADD_READY, rows)
 
     def delete(self, task_ids: Iterable[str]) -> None:
         ids = list(task_ids)
@@ -973,7 +980,7 @@ class AuditRepository(_Repository):
             record = appended.cte("appended")
             self._core(update(T_CHAIN_HEAD).add_cte(record).where(T_CHAIN_HEAD.c.id == 1)
                        .values(record_id=select(record.c.id).scalar_subquery(), hash=digest,
-                               count=T_CHAIN_HEAD.c.count + 1))
+                               count=T_CHAIN_HEAD.c.count + 1).execution_options(**WRITE_BEHIND))
             return
         record_id = self._core(appended).scalar_one()
         if head is None:

@@ -1,0 +1,97 @@
+"""Write-behind on PostgreSQL (engine/persistence/write_behind.py, issue 15): result-less writes
+travel with the next statement or the COMMIT, in one round trip, and change nothing else: the same
+rows are written, a later statement of the transaction sees them, an error still fails the
+transaction, a rollback drops them."""
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from engine.persistence.models import DossierEvent, Step
+from engine.persistence.write_behind import WRITE_BEHIND, waiting
+from tests.engine.services.test_dossiers import publish
+from tests.support.bpmn import sequential
+
+pytestmark = pytest.mark.postgres_only
+AT = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def dossier_id(services, dirs):
+    publish(services, dirs, "P", sequential(2))
+    return services.dossiers.start("P").id
+
+
+def events(services, dossier_id, kind):
+    with services.ctx.uow(write=False) as uow:
+        return uow.session.scalar(select(func.count()).select_from(DossierEvent)
+                                  .where(DossierEvent.dossier_id == dossier_id, DossierEvent.kind == kind))
+
+
+def test_a_waiting_write_is_sent_with_the_commit_in_one_exchange(services, dossier_id):
+    exchanges = services.db.exchanges
+    with services.ctx.uow() as uow:
+        uow.dossiers.add_event(dossier_id, AT, "probe", "an")
+        uow.dossiers.add_event(dossier_id, AT, "probe", "an")
+        assert waiting(uow.session.connection().connection) == 2  # nothing sent yet
+        before = exchanges.count
+        uow.commit()
+        assert exchanges.count - before == 1  # BEGIN, both INSERTs and the COMMIT together
+    assert events(services, dossier_id, "probe") == 2
+
+
+def test_the_next_statement_of_the_transaction_sees_a_waiting_write(services, dossier_id):
+    with services.ctx.uow() as uow:
+        uow.dossiers.add_event(dossier_id, AT, "probe", "an")
+        seen = uow.session.scalar(select(func.count()).select_from(DossierEvent).where(DossierEvent.kind == "probe"))
+        assert seen == 1
+        assert waiting(uow.session.connection().connection) == 0
+        uow.commit()
+    assert events(services, dossier_id, "probe") == 1
+
+
+def test_a_rollback_drops_waiting_writes_and_the_pooled_connection_starts_clean(services, dossier_id):
+    with services.ctx.uow() as uow:
+        uow.dossiers.add_event(dossier_id, AT, "dropped", "an")
+        uow.rollback()
+    with services.ctx.uow() as uow:  # the block ends without a commit: the pool rolls back
+        uow.dossiers.add_event(dossier_id, AT, "dropped", "an")
+    with services.ctx.uow() as uow:
+        assert waiting(uow.session.connection().connection) == 0
+        uow.dossiers.add_event(dossier_id, AT, "kept", "an")
+        uow.commit()
+    assert events(services, dossier_id, "dropped") == 0
+    assert events(services, dossier_id, "kept") == 1
+
+
+def test_an_error_in_a_waiting_write_fails_the_commit_and_writes_nothing(services, dossier_id):
+    with services.ctx.uow() as uow:
+        uow.dossiers.add_event(dossier_id, AT, "before", "an")
+        uow.dossiers.add_event(10**12, AT, "orphan", "an")  # no such dossier: a foreign-key violation
+        with pytest.raises(Exception, match="foreign key"):
+            uow.commit()
+    assert events(services, dossier_id, "before") == 0
+    with services.ctx.uow() as uow:  # the connection serves the next transaction as usual
+        uow.dossiers.add_event(dossier_id, AT, "after", "an")
+        uow.commit()
+    assert events(services, dossier_id, "after") == 1
+
+
+def test_a_marked_statement_that_returns_rows_is_sent_at_once(services, dossier_id):
+    stmt = insert(Step).values(dossier_id=dossier_id, task_id="t", element_id="e", name="n",
+                               candidate_role="official", candidate_agency="A", created_at=AT,
+                               completed_at=AT, data={}).returning(Step.id)
+    with services.ctx.uow() as uow:
+        step_id = uow.session.execute(stmt.execution_options(**WRITE_BEHIND)).scalar_one()
+        assert step_id > 0
+        uow.commit()
+
+
+def test_a_completion_is_four_exchanges(services, dossier_id):
+    """BEGIN with the task and its dossier; the state (compare-and-set); the task replaced; the
+    step with the COMMIT. It was six: BEGIN and the step each cost one more."""
+    task = services.dossiers.get(dossier_id).current_tasks[0]
+    before = services.db.exchanges.count
+    services.dossiers.complete_task(task.task_id, {}, "an")
+    assert services.db.exchanges.count - before == 4
+    assert len(services.dossiers.get(dossier_id).timeline) == 2
