@@ -63,7 +63,8 @@ _TASK_FOR_ACTION = (
     .join(T_DOSSIER, T_DOSSIER.c.id == T_READY.c.dossier_id)
     .where(T_READY.c.task_id == bindparam("task_id"))
 )
-_DELETE_READY = T_READY.delete().where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_READY = (T_READY.delete().where(T_READY.c.task_id.in_(bindparam("ids", expanding=True)))
+                 .execution_options(**WRITE_BEHIND))
 # Compare-and-set delete: the completed task goes only if nobody changed it since it was read.
 _DELETE_READY_IF = T_READY.delete().where(T_READY.c.task_id == bindparam("task_id"),
                                           T_READY.c.version == bindparam("version"))
@@ -619,13 +620,14 @@ class TimerRepository(_Repository):
     def insert(self, rows: Iterable[dict[str, Any]]) -> None:
         rows = list(rows)
         if rows:
-            self._core(T_TIMER.insert(), rows)
+            self._core(T_TIMER.insert().inline().execution_options(**WRITE_BEHIND), rows)
 
     def delete(self, dossier_id: int, task_ids: Iterable[str]) -> None:
         ids = list(task_ids)
         if ids:
             self._core(
                 T_TIMER.delete().where(T_TIMER.c.dossier_id == dossier_id, T_TIMER.c.task_id.in_(ids))
+                .execution_options(**WRITE_BEHIND)
             )
 
     def reschedule(self, dossier_id: int, task_id: str, due_at: datetime, basis: dict[str, Any] | None) -> None:
@@ -633,6 +635,7 @@ class TimerRepository(_Repository):
         self._core(
             T_TIMER.update().where(T_TIMER.c.dossier_id == dossier_id, T_TIMER.c.task_id == task_id)
             .values(due_at=due_at, basis=basis, attempts=0, next_attempt_at=None, last_error=None)
+            .execution_options(**WRITE_BEHIND)
         )
 
     def set_due(self, timer_id: int, due_at: datetime) -> None:

@@ -95,3 +95,24 @@ def test_a_completion_is_four_exchanges(services, dossier_id):
     services.dossiers.complete_task(task.task_id, {}, "an")
     assert services.db.exchanges.count - before == 4
     assert len(services.dossiers.get(dossier_id).timeline) == 2
+
+
+def test_timer_rows_replaced_by_a_completion_cost_no_round_trip(services, dirs):
+    """Each task has a deadline timer (as the shipped procedures do): completing one deletes its
+    timer row and inserts the next task's; both ride with the step and the COMMIT."""
+    from tests.support.bpmn import Process
+
+    p = (Process("p").start().user("a").user("b")
+         .boundary_timer("late_a", "a", "deadline(working_hours=8)", interrupting=False)
+         .boundary_timer("late_b", "b", "deadline(working_hours=8)", interrupting=False)
+         .end("e1").end("e2").end("e3")
+         .chain("start", "a", "b", "e1").chain("late_a", "e2").chain("late_b", "e3"))
+    publish(services, dirs, "T", p)
+    view = services.dossiers.start("T")
+    with services.ctx.uow(write=False) as uow:
+        assert [t.element_id for t in uow.timers.for_dossier(view.id)] == ["late_a"]
+    before = services.db.exchanges.count
+    services.dossiers.complete_task(view.current_tasks[0].task_id, {}, "an")
+    assert services.db.exchanges.count - before == 4
+    with services.ctx.uow(write=False) as uow:
+        assert [t.element_id for t in uow.timers.for_dossier(view.id)] == ["late_b"]
