@@ -201,9 +201,9 @@ class ServiceLoop:
                 f"complete_task {ms('complete_task'):.2f} ms/call (mean over the timed rounds)")
 
 
-def open_services(url: str, processes_dir: Path, forms_dir: Path) -> Services:
-    """Migrated database with the bench procedure synced and published."""
-    settings = Settings(database_url=url, processes_dir=processes_dir, forms_dir=forms_dir)
+def open_services(url: str, processes_dir: Path, forms_dir: Path, pipeline: bool = False) -> Services:
+    """Migrated database with the bench procedure synced and published (`pipeline`: MOTCUA_DB_PIPELINE)."""
+    settings = Settings(database_url=url, processes_dir=processes_dir, forms_dir=forms_dir, db_pipeline=pipeline)
     services = build(settings, clock=ManualClock(START), migrate=True)
     [entry] = services.procedures.sync()
     if entry.outcome != "created":
@@ -313,6 +313,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--pg-url", help="PostgreSQL server to use (a scratch database is created there); "
                                          "default: start a throwaway server")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
+    parser.add_argument("--pipeline", action="store_true",
+                        help="PostgreSQL with MOTCUA_DB_PIPELINE=1 (engine/persistence/write_behind.py)")
     parser.add_argument("--profile", nargs="?", const="sqlite", choices=("sqlite", "postgres"),
                         help="profile the service layer on this database (default sqlite) and print a hint")
     args = parser.parse_args(argv)
@@ -333,7 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, url in (("service on SQLite", f"sqlite:///{tmp}/bench.db"),
                               ("service on PostgreSQL", pg_url)):
                 if url is not None:
-                    services = open_services(url, processes_dir, forms_dir)
+                    services = open_services(url, processes_dir, forms_dir, args.pipeline)
                     opened.append(services)
                     loops.append(ServiceLoop(name, services))
 
@@ -351,7 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"after a warm-up{' (quick)' if args.quick else ''}")
             print(f"SpiffWorkflow {version('SpiffWorkflow')}, SQLAlchemy {version('SQLAlchemy')}, "
                   f"Python {sys.version.split()[0]}; raw state {raw.state_bytes / 1024:.1f} KiB per "
-                  "serialization (spec included)")
+                  "serialization (spec included)"
+                  + ("; PostgreSQL with MOTCUA_DB_PIPELINE=1" if args.pipeline else ""))
             best = {name: min(ts) for name, ts in times.items()}
             for loop in loops:
                 ts = times[loop.name]

@@ -91,7 +91,7 @@ def build(
     migrate: bool | None = None,
 ) -> Services:
     settings = settings or Settings.from_env()
-    db = connect(settings.database_url)
+    db = connect(settings.database_url, pipeline=settings.db_pipeline)
     if settings.migrate_on_start if migrate is None else migrate:
         upgrade(db)
     calendars = CalendarProvider(settings.calendar_path, calendar=calendar)

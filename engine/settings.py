@@ -57,6 +57,7 @@ class Settings:
     ranking_points_path: Path | None = None  # TOML [points] of the agencies' ranking; None: the default (R-7.4)
     payment_gateway: str | None = None  # R-6.2: "fake" or "package.module:factory" (engine/services/payments.py)
     notify: NotifySettings = field(default_factory=NotifySettings)  # senders of notices (R-3.1, N-6): MOTCUA_NOTIFY_*
+    db_pipeline: bool = False  # PostgreSQL: batch statements into fewer round trips (write_behind.py)
 
     @property
     def data_limits(self) -> JsonLimits:
@@ -100,6 +101,7 @@ class Settings:
             "ranking_points_path": Path(env["MOTCUA_RANKING_POINTS"]) if env.get("MOTCUA_RANKING_POINTS") else None,
             "payment_gateway": env.get("MOTCUA_PAYMENT_GATEWAY") or None,
             "notify": NotifySettings.from_env(env),
+            "db_pipeline": _flag("MOTCUA_DB_PIPELINE", False),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

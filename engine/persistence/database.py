@@ -91,7 +91,8 @@ def _ping_when_idle(engine: Engine, idle_seconds: float = IDLE_PING_SECONDS) -> 
             raise exc.InvalidatePoolError(f"the pooled connection failed its ping: {err}") from err
 
 
-def connect(url: str, pool_size: int = 10) -> Database:
+def connect(url: str, pool_size: int = 10, pipeline: bool = False) -> Database:
+    """`pipeline`: PostgreSQL batches statements into fewer round trips (write_behind.py)."""
     exchanges: Exchanges | None
     if url.startswith("sqlite"):
         write = _sqlite_engine(url, immediate=True)
@@ -100,7 +101,7 @@ def connect(url: str, pool_size: int = 10) -> Database:
     else:
         write = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         _ping_when_idle(write)
-        exchanges = write_behind.install(write)
+        exchanges = write_behind.install(write, batch=pipeline)
         read = write
         autocommit = write.execution_options(isolation_level="AUTOCOMMIT")
     return Database(

@@ -7,13 +7,37 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, insert, select
 
+from engine.bootstrap import build
 from engine.persistence.models import DossierEvent, Step
 from engine.persistence.write_behind import WRITE_BEHIND, waiting
 from tests.engine.services.test_dossiers import publish
+from engine.settings import Settings
 from tests.support.bpmn import sequential
 
 pytestmark = pytest.mark.postgres_only
 AT = datetime(2026, 11, 26, 2, 0, tzinfo=timezone.utc)
+
+
+def _build(clean_db, clock, dirs, pipeline):
+    processes, forms = dirs
+    return build(Settings(database_url=clean_db, processes_dir=processes, forms_dir=forms, db_pipeline=pipeline),
+                 clock=clock, migrate=False)
+
+
+@pytest.fixture
+def services(clean_db, clock, dirs):
+    """MOTCUA_DB_PIPELINE=1 (opt-in)."""
+    svc = _build(clean_db, clock, dirs, True)
+    yield svc
+    svc.close()
+
+
+@pytest.fixture
+def plain_services(clean_db, clock, dirs):
+    """The default: no batching; round trips are counted all the same."""
+    svc = _build(clean_db, clock, dirs, False)
+    yield svc
+    svc.close()
 
 
 @pytest.fixture
@@ -116,3 +140,26 @@ def test_timer_rows_replaced_by_a_completion_cost_no_round_trip(services, dirs):
     assert services.db.exchanges.count - before == 4
     with services.ctx.uow(write=False) as uow:
         assert [t.element_id for t in uow.timers.for_dossier(view.id)] == ["late_b"]
+
+
+def test_without_the_setting_a_completion_is_six_exchanges_and_nothing_waits(plain_services, dirs):
+    """The default (MOTCUA_DB_PIPELINE unset): BEGIN, the task, the state, the tasks replaced, the
+    step, the COMMIT, each on its own."""
+    publish(plain_services, dirs, "P", sequential(2))
+    view = plain_services.dossiers.start("P")
+    before = plain_services.db.exchanges.count
+    with plain_services.ctx.uow() as uow:
+        uow.dossiers.add_event(view.id, AT, "probe", "an")
+        assert waiting(uow.session.connection().connection) == 0
+        uow.commit()
+    assert plain_services.db.exchanges.count - before == 3  # BEGIN, the INSERT, the COMMIT
+    before = plain_services.db.exchanges.count
+    plain_services.dossiers.complete_task(view.current_tasks[0].task_id, {}, "an")
+    assert plain_services.db.exchanges.count - before == 6
+
+
+def test_the_setting_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MOTCUA_DB_PIPELINE", "1")
+    assert Settings.from_env().db_pipeline is True
+    monkeypatch.delenv("MOTCUA_DB_PIPELINE")
+    assert Settings.from_env().db_pipeline is False
