@@ -3,9 +3,10 @@
 N-9 groups (100 points): transparency 18, progress and results 20 (on-time rate, average time),
 digitisation 22 (e-results, digitised dossiers, reuse), online service 22 (share online, online
 payment), satisfaction 18 (complaints handled on time, ratings, 100% − (late rate + share with
-complaints)). An indicator whose data the system does not record yet (complaints, ratings:
-issue 10) has no value and says why; it never prints a number. Payments and result returns are
-read from the dossier's fee (paid_at, method) and return_channel/returned_at (issue 9).
+complaints)). An indicator whose figures were not given (None in Figures) has no value and says
+why; it never prints a number. Payments and result returns are read from the dossier's fee
+(paid_at, method) and return_channel/returned_at (issue 9); ratings from dossier_ratings (R-7.3)
+and complaints from feedback cases linked to a dossier (R-7.2) (issue 10).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from .ontime import OnTimeCounts
 
-NOT_RECORDED = "not recorded yet: complaints and ratings come with issue 10"
+NOT_RECORDED = "not recorded: the system does not store the data of this indicator"
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,11 @@ INDICATORS: tuple[Indicator, ...] = (
               "100 × dossiers whose result was returned electronically / results returned in the period",
               "N-9 digitisation; R-6.1"),
     Indicator("complaint_share", "Tỷ lệ hồ sơ có phản ánh, kiến nghị", "satisfaction", "%", False,
-              "100 × dossiers received in the period with a complaint / dossiers received in the period",
+              "100 × dossiers received in the period with at least one feedback case (phản ánh, kiến nghị) "
+              "linked to them, received before the as-of instant / dossiers received in the period",
               "N-9 satisfaction; R-7.2"),
     Indicator("satisfaction", "Mức độ hài lòng", "satisfaction", "%", True,
-              "100 × satisfied ratings / ratings given in the period",
+              "100 × \"satisfied\" ratings / ratings given in the period (by the rated dossier's agency)",
               "N-9 satisfaction; R-7.3"),
     Indicator("composite", "100% − (tỷ lệ trễ hạn + tỷ lệ có phản ánh)", "satisfaction", "%", True,
               "100 − (100 × late / (early + on_time + late) + complaint_share)",

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from engine.domain.ontime import CLASSES, MET
 
-from .models import Dossier, Procedure, ProcedureVersion, ReadyTask, Step
+from .models import Dossier, DossierRating, FeedbackCase, Procedure, ProcedureVersion, ReadyTask, Step
 
 T_D = Dossier.__table__
 T_S = Step.__table__
 T_R = ReadyTask.__table__
+T_RATING = DossierRating.__table__
+T_FEEDBACK = FeedbackCase.__table__
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,31 @@ class ReportQueries:
             d.fee.is_not(None), d.received_at < end, or_(d.completed_at.is_(None), d.completed_at >= start),
             *self._filters(T_D, d.agency_id, agencies, None, d.procedure_code))
         return [(r[0], r[1]) for r in self.session.execute(stmt)]
+
+    # ------------------------------------------------------------ ratings and feedback (N-9 satisfaction)
+
+    def ratings(self, start: datetime, end: datetime, agencies: Sequence[str] | None) -> dict[str, tuple[int, int]]:
+        """Agency of the dossier -> (ratings given in [start, end), of them "satisfied") (R-7.3)."""
+        r, d = T_RATING.c, T_D.c
+        stmt = (select(d.agency_id, func.count(), _sum(r.rating == "satisfied"))
+                .join(T_D, d.id == r.dossier_id)
+                .where(r.rated_at >= start, r.rated_at < end,
+                       *self._filters(T_D, d.agency_id, agencies, None, d.procedure_code))
+                .group_by(d.agency_id))
+        return {row[0]: (int(row[1]), int(row[2])) for row in self.session.execute(stmt)}
+
+    def with_complaints(self, start: datetime, end: datetime, as_of: datetime,
+                        agencies: Sequence[str] | None) -> dict[str, int]:
+        """Agency of the dossier -> how many dossiers received in [start, end) have at least one
+        feedback case (R-7.2) linked to them (feedback.dossier_id) received before `as_of`. Each
+        dossier counts once however many cases it has; feedback not about a dossier never counts."""
+        f, d = T_FEEDBACK.c, T_D.c
+        linked = select(f.id).where(f.dossier_id == d.id, f.received_at < as_of).exists()
+        stmt = (select(d.agency_id, func.count())
+                .where(d.received_at >= start, d.received_at < end, linked,
+                       *self._filters(T_D, d.agency_id, agencies, None, d.procedure_code))
+                .group_by(d.agency_id))
+        return {row[0]: int(row[1]) for row in self.session.execute(stmt)}
 
     # ------------------------------------------------------------ steps
 

@@ -258,21 +258,28 @@ class ReportService:
             for agency, fee in uow.reports.fees(window.start, window.end, query.agencies):
                 if (method := paid_in(fee, window.start, window.end)) is not None:
                     paid[agency].append(method)
-        agencies = sorted(set(by_agency) | set(returns) | set(paid))
+            ratings = uow.reports.ratings(window.start, window.end, query.agencies)
+            complaints = uow.reports.with_complaints(window.start, window.end, window.as_of, query.agencies)
+        agencies = sorted(set(by_agency) | set(returns) | set(paid) | set(ratings) | set(complaints))
         rows = [self._agency_indicators(a, _agency_name(catalogue, a), by_agency[a], [returns.get(a, (0, 0))],
-                                        paid[a]) for a in agencies]
+                                        paid[a], [ratings.get(a, (0, 0))], complaints.get(a, 0)) for a in agencies]
         total = self._agency_indicators(None, None, [gc for a in agencies for gc in by_agency[a]],
-                                        list(returns.values()), [m for a in agencies for m in paid[a]])
+                                        list(returns.values()), [m for a in agencies for m in paid[a]],
+                                        list(ratings.values()), sum(complaints.values()))
         return IndicatorReport(query.period.label, window.as_of, INDICATORS, rows, total)
 
     @staticmethod
     def _agency_indicators(agency: str | None, name: str | None, groups: list[tuple[GroupCounts, OnTimeCounts]],
-                           returns: list[tuple[int, int]], paid: list[str]) -> AgencyIndicators:
+                           returns: list[tuple[int, int]], paid: list[str], ratings: list[tuple[int, int]],
+                           with_complaints: int) -> AgencyIndicators:
+        """`ratings`: (given, satisfied) per agency; `with_complaints`: dossiers received with feedback."""
         counts = OnTimeCounts.sum(c for _, c in groups)
         figures = Figures(counts, received_online=sum(g.received_online for g, _ in groups),
                           handling_days_total=sum(g.handling_seconds for g, _ in groups) / 86400.0,
                           paid=len(paid), paid_online=sum(m == "online" for m in paid),
-                          results_returned=sum(r for r, _ in returns), results_electronic=sum(o for _, o in returns))
+                          results_returned=sum(r for r, _ in returns), results_electronic=sum(o for _, o in returns),
+                          with_complaints=with_complaints, ratings=sum(n for n, _ in ratings),
+                          ratings_satisfied=sum(s for _, s in ratings))
         return AgencyIndicators(agency, name, counts, compute(figures))
 
     def ranking(self, user: Official, period: str, points: Mapping[str, Any] | None = None) -> RankingReport:

@@ -46,7 +46,9 @@ def test_indicators_ranking_and_register(loaded):
     ind = loaded.get("control", "/api/reports/indicators?period=2026-11").json
     a = next(row for row in ind["rows"] if row["agency_id"] == A)
     assert a["values"]["online_share"]["value"] == pytest.approx(40.0)  # 4 of 10 received online
-    assert a["values"]["composite"]["value"] is None and "issue 10" in a["values"]["composite"]["note"]
+    # no feedback case nor rating in this data set: complaints 0 %, composite 100 − (late 2/6 + 0) (N-9)
+    assert a["values"]["composite"]["value"] == pytest.approx(100 - 100 * 2 / 6)
+    assert a["values"]["satisfaction"]["value"] is None and "no rating" in a["values"]["satisfaction"]["note"]
     assert {i["code"]: i["source"] for i in ind["indicators"]}["composite"].startswith("N-9")
     ranking = loaded.get("control", "/api/reports/ranking?period=2026-11").json
     assert [(row["rank"], row["agency_id"]) for row in ranking["rows"]] == [(1, B), (2, A)]

@@ -144,7 +144,7 @@ def test_reports_dashboard_shows_the_known_counts(app, api, server, browser, ser
         "return Array.from(document.querySelectorAll('#chart-trend rect[data-period=\"2026-11\"]'))"
         ".map(r => [r.dataset.key, Number(r.dataset.value)]);")
     assert sorted(trend) == [["early", 3], ["late", 3], ["on_time", 2]]
-    notes = [c.text for c in browser.find_elements("css selector", "#indicators-table td[data-code='composite']")]
+    notes = [c.text for c in browser.find_elements("css selector", "#indicators-table td[data-code='satisfaction']")]
     assert notes and all(n == "chưa tính được" for n in notes)  # cannot be computed yet: says so
     assert browser.find_elements("css selector", "#ranking-table tbody tr")
     screenshot(browser, tmp_path, "reports.png")

@@ -55,7 +55,8 @@ def test_indicators_and_ranking_json(env, capsys, tmp_path):
     assert code == 0
     got = json.loads(out)
     assert got["rows"][0]["values"]["online_share"]["value"] == pytest.approx(40.0)  # A: 4 of 10
-    assert got["rows"][0]["values"]["composite"]["value"] is None
+    assert got["rows"][0]["values"]["composite"]["value"] == pytest.approx(100 - 100 * 2 / 6)  # late 2/6, no complaint
+    assert got["rows"][0]["values"]["satisfaction"]["value"] is None  # no rating given in November
     points = tmp_path / "points.toml"
     points.write_text("[points]\naverage_handling_days = 10\n")
     code, out, _ = run(capsys, "reports", "ranking", "--period", "2026-11", "--points", str(points), "--format", "json")

@@ -2,10 +2,14 @@
 R-5.4, R-7.4, N-2, N-7, N-9."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import insert
 
 from engine.domain.access import Official
 from engine.domain.ontime import OnTimeCounts
+from engine.persistence.models import DossierRating, FeedbackCase
 from engine.services.errors import Forbidden, InvalidInput
 from engine.services.reports import ReportQuery
 from tests.support import report_data as data
@@ -126,26 +130,90 @@ def test_indicators_of_november(reports):
     assert a["online_share"].value == pytest.approx(40.0)  # 4 of 10 received
     assert a["online_payment_share"].value == pytest.approx(50.0)  # fees paid in Nov: 1 online, 3 at the desk
     assert a["electronic_result_share"].value == pytest.approx(100 / 3)  # returned: 2 online, 8 postal, 18 desk
-    for code in ("complaint_share", "satisfaction", "composite"):
-        assert a[code].value is None and "issue 10" in a[code].note
+    # No feedback case and no rating in this data set (see the test below for those):
+    assert a["complaint_share"].value == 0.0  # 0 of 10 received
+    assert a["satisfaction"].value is None and "no rating given" in a["satisfaction"].note
+    assert a["composite"].value == pytest.approx(100 - 100 * 2 / 6)  # 100 − (late 2/6 + 0)
     total = report.total.values
     assert total["on_time_rate"].value == pytest.approx(100 * 5 / 8)  # (3 + 2) / (3 + 2 + 3)
+
+
+def _rate(conn, dossier_id: int, rating: str, at) -> None:
+    conn.execute(insert(DossierRating.__table__).values(dossier_id=dossier_id, id_number="001090000001",
+                                                        rating=rating, rated_at=at))
+
+
+def _feedback(conn, n: int, agency: str, dossier_id: int | None, at) -> None:
+    conn.execute(insert(FeedbackCase.__table__).values(
+        code=f"PAKN-{n}", agency_id=agency, channel="online", status="received", sender={"name": "Lê Văn Góp Ý"},
+        subject="Chậm trả kết quả", content="…", dossier_id=dossier_id, received_at=at, entered_at=at,
+        entered_by="desk1", due_at=at + timedelta(days=20)))
+
+
+def test_satisfaction_indicators_read_ratings_and_feedback(services, clock):
+    """N-9 satisfaction: complaint_share (R-7.2), satisfaction (R-7.3) and composite, November 2026
+    (as of 1 Dec 00:00 +07:00), on the data set of tests/support/report_data.py."""
+    clock.set(NOW)
+    ids = data.load(services.ctx.uow)
+    with services.ctx.uow() as uow:
+        conn = uow.session.connection()
+        # Ratings, by the rated dossier's agency and when they were given:
+        _rate(conn, ids[1], "satisfied", t(11, 6))  # A, in
+        _rate(conn, ids[2], "not_satisfied", t(11, 7))  # A, in
+        _rate(conn, ids[3], "acceptable", t(11, 13))  # A, in
+        _rate(conn, ids[12], "satisfied", t(10, 2))  # A, October: out
+        _rate(conn, ids[18], "satisfied", t(12, 2))  # A, December: out
+        _rate(conn, ids[14], "satisfied", t(11, 10))  # B, in
+        _rate(conn, ids[15], "acceptable", t(11, 18))  # B, in
+        # Feedback cases: a dossier counts once if received in November with a case before as-of.
+        _feedback(conn, 1, A, ids[3], t(11, 15))  # 3 (A, received 5 Nov): counts
+        _feedback(conn, 2, A, ids[3], t(11, 20))  # 3 again: still one dossier
+        _feedback(conn, 3, A, ids[5], t(12, 5))  # 5 (A, received 20 Nov), after as-of: no
+        _feedback(conn, 4, A, ids[9], t(11, 16))  # 9 (A) was received in October: no
+        _feedback(conn, 5, A, None, t(11, 10))  # about no dossier: no
+        _feedback(conn, 6, A, ids[14], t(11, 12))  # 14 (B, received 2 Nov) counts for B, the dossier's agency
+        uow.commit()
+    report = services.reports.indicators(CONTROL, "2026-11")
+    a, b = (next(r for r in report.rows if r.agency_id == x).values for x in (A, B))
+    total = report.total.values
+    # satisfaction: A 1 satisfied (1) of 3 ratings (1, 2, 3) = 33.33 %; B 1 (14) of 2 = 50 %; total 2 of 5 = 40 %
+    assert (a["satisfaction"].numerator, a["satisfaction"].denominator) == (1, 3)
+    assert a["satisfaction"].value == pytest.approx(100 / 3)
+    assert b["satisfaction"].value == pytest.approx(50.0)
+    assert total["satisfaction"].value == pytest.approx(40.0)
+    # complaint_share: A 1 dossier (3) of 10 received = 10 %; B 1 (14) of 3 = 33.33 %; total 2 of 13 = 15.38 %
+    assert (a["complaint_share"].numerator, a["complaint_share"].denominator) == (1, 10)
+    assert a["complaint_share"].value == pytest.approx(10.0)
+    assert b["complaint_share"].value == pytest.approx(100 / 3)
+    assert total["complaint_share"].value == pytest.approx(200 / 13)
+    # composite = 100 − (late rate + complaint share):
+    # A: late 2 of 6 classified = 33.33 %: 100 − (33.33 + 10) = 56.67
+    # B: late 1 of 2 = 50 %: 100 − (50 + 33.33) = 16.67
+    # total: late 3 of 8 = 37.5 %: 100 − (37.5 + 15.38) = 47.12
+    assert a["composite"].value == pytest.approx(100 - (200 / 6 + 10))
+    assert b["composite"].value == pytest.approx(100 - (50 + 100 / 3))
+    assert total["composite"].value == pytest.approx(100 - (37.5 + 200 / 13))
+    # The agencies filter (R-7.4 scope): B alone sees only its own dossiers' ratings and complaints.
+    only_b = services.reports.indicators(CONTROL, "2026-11", agencies=[B])
+    assert [r.agency_id for r in only_b.rows] == [B]
+    assert (only_b.total.values["satisfaction"].numerator, only_b.total.values["satisfaction"].denominator) == (1, 2)
+    assert only_b.total.values["complaint_share"].numerator == 1
 
 
 def test_ranking_with_default_points(reports):
     report = reports.ranking(HEAD_A, "2026-11")  # published: an agency head sees every agency's rank
     b, a = report.rows
     # Measurable: on_time_rate 14, average_handling_days 6, online_share 11, online_payment_share 11,
-    # electronic_result_share 8 = 50 points (complaints and ratings are not recorded yet).
-    # A: 14 × 4/6 + 6 × (4.0 / 4.875) + 11 × 0.40 + 11 × 0.5 + 8 × 1/3
-    #    = 9.3333 + 4.9231 + 4.4 + 5.5 + 2.6667 = 26.8231 of 50 = 53.65 %
+    # electronic_result_share 8, composite 9 = 59 points (no rating given: satisfaction left out).
+    # A: 14 × 4/6 + 6 × (4.0 / 4.875) + 11 × 0.40 + 11 × 0.5 + 8 × 1/3 + 9 × (100 − 33.33 − 0) / 100
+    #    = 9.3333 + 4.9231 + 4.4 + 5.5 + 2.6667 + 6 = 32.8231 of 59 = 55.63 %
     # B: 14 × 1/2 + 6 × 1 (best average: (7 + 1) / 2 = 4.0 days) + 11 × 1/3 + 11 × 1 + 8 × 1
-    #    = 7 + 6 + 3.6667 + 11 + 8 = 35.6667 of 50 = 71.33 %
+    #    + 9 × (100 − 50 − 0) / 100 = 7 + 6 + 3.6667 + 11 + 8 + 4.5 = 40.1667 of 59 = 68.08 %
     assert (b.ranked.agency_id, b.ranked.rank) == (B, 1)
-    assert b.ranked.percent == pytest.approx(100 * (7 + 6 + 11 / 3 + 11 + 8) / 50)
+    assert b.ranked.percent == pytest.approx(100 * (7 + 6 + 11 / 3 + 11 + 8 + 4.5) / 59)
     assert (a.ranked.agency_id, a.ranked.rank) == (A, 2)
-    assert a.ranked.earned == pytest.approx(14 * 4 / 6 + 6 * 4.0 / 4.875 + 11 * 0.4 + 11 * 0.5 + 8 / 3)
-    assert a.ranked.available == 50
+    assert a.ranked.earned == pytest.approx(14 * 4 / 6 + 6 * 4.0 / 4.875 + 11 * 0.4 + 11 * 0.5 + 8 / 3 + 6)
+    assert a.ranked.available == 59
 
 
 def test_ranking_points_change_the_order(reports):
