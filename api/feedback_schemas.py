@@ -72,6 +72,9 @@ class FeedbackTimelineEntrySchema(Schema):
 class FeedbackSchema(Schema):
     code = fields.String(required=True, metadata={"description": "PAKN-<agency>-YYMMDD-NNNN"})
     procedure_code = fields.String(required=True)
+    procedure_version = fields.Integer(allow_none=True, metadata={
+        "description": "the version of the feedback procedure the case runs on (in effect at its receipt); "
+                       "null for a case received before cases ran on the diagram, until it is next acted on"})
     agency_id = fields.String(required=True)
     channel = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": ", ".join(STATUSES)})

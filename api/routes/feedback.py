@@ -39,13 +39,14 @@ def _etag(view: object) -> tuple:
 @bp.post("/feedback")
 @bp.arguments(FeedbackEntryInSchema)
 @bp.response(201, FeedbackSchema)
-@bp.problems(403)
+@bp.problems(403, 503)
 def enter(body: dict) -> tuple:
     """Enter feedback received offline
 
     At the desk, by phone, by post or by e-mail, with the time it was received: one-stop officers and
     the agency head, for their agency. Entered more than 8 working hours after its receipt, the case
-    is flagged `entered_late` (R-7.2). Due 13 working days after its receipt."""
+    is flagged `entered_late` (R-7.2). Due 13 working days after its receipt. The case runs on the
+    feedback procedure PAKN-01 in effect at its receipt: 503 when none is published."""
     sender = body["sender"]
     view = services().feedback.enter(current_user(), body["channel"], body["received_at"], sender["name"],
                                      body["subject"], body["content"], body.get("dossier_code"),
@@ -113,7 +114,7 @@ def report(query: dict) -> object:
 @public_bp.post("")
 @public_bp.arguments(FeedbackSubmitSchema)
 @public_bp.response(201, SenderFeedbackSchema)
-@public_bp.problems(404)
+@public_bp.problems(404, 503)
 def submit(body: dict) -> tuple:
     """Send feedback or a complaint online
 

@@ -9,7 +9,10 @@ The rule (QĐ 04/2024/QĐ-UBND Đắk Lắk, Điều 21; seeds/000):
   (Đ21.4).
 
 A case goes received → assigned (the agency head names the official) → answered (the answer is
-published to the sender at once: the notice `feedback_answered`). Its answer is classified early /
+published to the sender at once: the notice `feedback_answered`). The case runs as an instance of
+the feedback procedure's diagram (processes/PAKN-01): its status is what that workflow reached,
+derived by the service (engine/services/feedback_workflow.py) and set here with `follow`; this
+module records what each step did and keeps the fields consistent. Its answer is classified early /
 on time / late against the due instant (N-7's rule, engine/domain/timeliness.py). Working time is
 the province's calendar, passed in (no I/O here); times are aware datetimes.
 
@@ -138,6 +141,11 @@ class Feedback:
     answered_at: datetime | None = None
     answered_by: str | None = None
     timeliness: Timeliness | None = None  # of the answer, against due_at (N-7's rule)
+    # Its instance of the feedback procedure: the version it started on (a case runs to its end on
+    # it) and the workflow's serialized state, opaque here. None: received before cases ran on the
+    # diagram (started lazily by the service).
+    procedure_version_id: int | None = None
+    workflow_state: str | None = None
     id: int | None = None
     version: int = 0
     pending: list[FeedbackEvent] = field(default_factory=list, compare=False)
@@ -145,11 +153,13 @@ class Feedback:
     @classmethod
     def receive(cls, *, code: str, agency_id: str, channel: FeedbackChannel | str, sender: Sender, subject: Any,
                 content: Any, received_at: datetime, entered_at: datetime, entered_by: str,
-                calendar: Calendar, dossier_code: str | None = None) -> "Feedback":
+                calendar: Calendar, dossier_code: str | None = None, entry_hours: float = ENTRY_HOURS,
+                answer_days: int = ANSWER_DAYS) -> "Feedback":
         """A new case. Online: received when submitted (`received_at` is `entered_at`). Offline: the
         receipt time as the official reports it, not in the future and not after the entry; entered
-        later than ENTRY_HOURS working hours after it is flagged (Đ21.3). Due ANSWER_DAYS working days
-        from receipt, counted from the next working time as every deadline (R-3.4, Đ21.4).
+        later than `entry_hours` working hours after it is flagged (Đ21.3: 8, the entry step's
+        workingHours in the diagram). Due `answer_days` working days from receipt (Đ21.4: 13, the
+        procedure's statutory_days), counted from the next working time as every deadline (R-3.4).
         Raises FeedbackDataError naming the field."""
         try:
             channel = FeedbackChannel(channel)
@@ -162,11 +172,11 @@ class Feedback:
                                                    "feedback is entered after it is received")
         if not channel.offline and received_at != entered_at:
             raise FeedbackDataError("received_at", "online feedback is received when it is submitted")
-        entry_due = calendar.add_working_hours(received_at, ENTRY_HOURS) if channel.offline else None
+        entry_due = calendar.add_working_hours(received_at, entry_hours) if channel.offline else None
         late = entry_due is not None and entered_at > entry_due
         case = cls(code=code, agency_id=agency_id, channel=channel, sender=sender, subject=subject, content=content,
                    received_at=received_at, entered_at=entered_at, entered_by=entered_by,
-                   due_at=calendar.add_working_days(received_at, ANSWER_DAYS), dossier_code=dossier_code,
+                   due_at=calendar.add_working_days(received_at, answer_days), dossier_code=dossier_code,
                    entry_due_at=entry_due, entered_late=late)
         case._event("received", received_at, channel=channel.value, due_at=case.due_at.isoformat(),
                     **({"dossier_code": dossier_code} if dossier_code else {}))
@@ -176,13 +186,18 @@ class Feedback:
         case._event("feedback_received", entered_at, notify=True, due_at=case.due_at.isoformat())
         return case
 
+    def follow(self, status: FeedbackStatus) -> None:
+        """The status the case's workflow reached (its ready step, or its end): the only way the
+        status changes after receipt."""
+        self.status = FeedbackStatus(status)
+
     def assign(self, at: datetime, official: str) -> None:
-        """The agency head names the official who handles it (the service checks the directory);
-        a later assignment replaces the earlier one. Not once answered."""
+        """The agency head names the official who handles it (the service checks the directory and
+        that the workflow is at its assignment or answer step); a later assignment replaces the
+        earlier one. Not once answered."""
         official = _text(official, "official", 64)
-        self._require(self.status is not FeedbackStatus.ANSWERED, "the feedback was already answered")
+        self._require(self.answered_at is None, "the feedback was already answered")
         previous, self.assigned_to, self.assigned_at = self.assigned_to, official, at
-        self.status = FeedbackStatus.ASSIGNED
         self._event("assigned", at, official=official,
                     **({"previous": previous} if previous and previous != official else {}))
 
@@ -190,17 +205,15 @@ class Feedback:
         """The answer, published to the sender at once (Đ21.4): assigned → answered, classified
         early / on time / late against `due_at` (late: after the due instant)."""
         text = _text(text, "answer", MAX_TEXT)
-        self._require(self.status is FeedbackStatus.ASSIGNED,
-                      f"only assigned feedback is answered (status {self.status.value}): assign it first"
-                      if self.status is FeedbackStatus.RECEIVED else "the feedback was already answered")
+        self._require(self.answered_at is None, "the feedback was already answered")
+        self._require(self.assigned_to is not None, "only assigned feedback is answered: assign it first")
         self.answer, self.answered_at, self.answered_by = text, at, by
-        self.status = FeedbackStatus.ANSWERED
         self.timeliness = classify(at, self.due_at, calendar.tz)
         self._event("feedback_answered", at, notify=True, answer=text, timeliness=self.timeliness.value)  # type: ignore[union-attr]
 
     def overdue(self, now: datetime) -> bool:
         """Still unanswered after its due instant."""
-        return self.status is not FeedbackStatus.ANSWERED and now > self.due_at
+        return self.answered_at is None and now > self.due_at
 
     def drain(self) -> list[FeedbackEvent]:
         events, self.pending = self.pending, []

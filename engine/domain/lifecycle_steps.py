@@ -29,5 +29,21 @@ MESSAGE_STEPS: dict[str, str] = {
     "supplement_received": "5 -> 4: the applicant supplemented, the pause ends (N-4)",
     "fee_paid": "6 -> 4: paid, payload reference (and method online | desk) (R-6.2)",
 }
+# A feedback procedure (procedure.toml `kind = "feedback"`, R-7.2) draws these steps instead, and
+# only these: its cases are feedback cases, run by engine/services/feedback_workflow.py, which
+# completes each step with the data named (docs/feedback.md, docs/bpmn-conventions.md §16).
+FEEDBACK_KIND = "feedback"
+FEEDBACK_STEPS: dict[str, tuple[tuple[str, ...], str]] = {
+    "feedback_entry": (("received_at",), "feedback received offline is entered with its receipt time; due "
+                                         "workingHours (8) working hours after the receipt (QĐ 04/2024 Đ21.3)"),
+    "feedback_assignment": (("official",), "the agency head names the official who handles it"),
+    "feedback_answer": (("answer",), "the answer, published to the sender; the process must then end "
+                                     "(the case is answered, Đ21.4)"),
+}
 RECEPTION_OUTCOMES = ("receive", "guide", "refuse")
+
+
+def is_feedback_procedure(meta: dict | None) -> bool:
+    """Whether a version's procedure.toml marks it a feedback procedure (its cases are not dossiers)."""
+    return (meta or {}).get("kind") == FEEDBACK_KIND
 RETURN_CHANNELS = ("online", "postal", "desk")

@@ -154,6 +154,7 @@ def _columns(c: Feedback) -> dict[str, Any]:
         "entered_late": c.entered_late, "due_at": c.due_at, "assigned_to": c.assigned_to,
         "assigned_at": c.assigned_at, "answer": c.answer, "answered_at": c.answered_at,
         "answered_by": c.answered_by, "timeliness": c.timeliness.value if c.timeliness else None,
+        "procedure_version_id": c.procedure_version_id, "state": c.workflow_state,
     }
 
 
@@ -166,4 +167,5 @@ def _aggregate(r: Any) -> Feedback:
         entered_late=bool(r["entered_late"]), due_at=r["due_at"], assigned_to=r["assigned_to"],
         assigned_at=r["assigned_at"], answer=r["answer"], answered_at=r["answered_at"], answered_by=r["answered_by"],
         timeliness=Timeliness(r["timeliness"]) if r["timeliness"] else None,
+        procedure_version_id=r["procedure_version_id"], workflow_state=r["state"],
     )

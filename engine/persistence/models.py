@@ -493,6 +493,10 @@ class FeedbackCase(Base):
     answered_by: Mapped[str | None] = mapped_column(String(128))
     timeliness: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The case's instance of PAKN-01 (engine/services/feedback_workflow.py); NULL: received before
+    # cases ran on the diagram, started lazily at its status when next acted on (migration 0016).
+    procedure_version_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_versions.id"))
+    state: Mapped[str | None] = mapped_column(Text)  # SpiffWorkflow state without the spec
 
 
 class FeedbackEventRow(Base):

@@ -16,8 +16,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from engine.domain.lifecycle_steps import FEEDBACK_KIND
 from engine.execution.bpmn_compiler import BpmnInvalid, CompiledProcess, HumanTaskMeta, Problem, compile_process
 
+from .feedback_check import check_feedback
 from .lifecycle_check import check_lifecycle
 from .metadata import METADATA_FILE, validate_metadata
 
@@ -123,7 +125,9 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
     if compiled is not None:
         wanted += [(m.form, m.file, m.elements[0] if m.elements else None) for m in compiled.messages.values()]
     _check_forms(wanted, forms, sources, problems)
-    check_lifecycle(tasks, sources, problems)
+    check_lifecycle(tasks, sources, problems, metadata.get("kind"))
+    if metadata.get("kind") == FEEDBACK_KIND:
+        check_feedback(sources, tasks, problems)
     if compiled is None or any(p.is_error for p in problems):
         raise ProcedureInvalid(folder, problems)
     return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)

@@ -10,7 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
-from engine.domain.lifecycle_steps import LIFECYCLE_PROPERTY, RECEPTION_OUTCOMES, RETURN_CHANNELS, TASK_STEPS
+from engine.domain.lifecycle_steps import (
+    FEEDBACK_KIND,
+    FEEDBACK_STEPS,
+    LIFECYCLE_PROPERTY,
+    RECEPTION_OUTCOMES,
+    RETURN_CHANNELS,
+    TASK_STEPS,
+)
 from engine.execution.checks.human_tasks import HumanTaskMeta
 from engine.execution.checks.problems import Problem, warning
 
@@ -41,8 +48,13 @@ def _form_fields(form: str | None, sources: dict[str, str]) -> dict[str, Any] | 
         return None
 
 
-def check_lifecycle(tasks: Iterable[HumanTaskMeta], sources: dict[str, str], problems: list[Problem]) -> None:
+def check_lifecycle(tasks: Iterable[HumanTaskMeta], sources: dict[str, str], problems: list[Problem],
+                    kind: str | None = None) -> None:
+    """`kind`: procedure.toml's; a feedback procedure's steps are FEEDBACK_STEPS, a dossier
+    procedure's TASK_STEPS, and neither uses the other's."""
     tasks = list(tasks)
+    feedback = kind == FEEDBACK_KIND
+    steps = FEEDBACK_STEPS if feedback else TASK_STEPS
     every: set[str] = set()
     for t in tasks:
         every.update(_form_fields(t.form, sources) or {})
@@ -50,12 +62,17 @@ def check_lifecycle(tasks: Iterable[HumanTaskMeta], sources: dict[str, str], pro
         step = (t.properties or {}).get(LIFECYCLE_PROPERTY)
         if step is None:
             continue
-        if step not in TASK_STEPS:
-            problems.append(Problem(t.file, t.task_id, f"lifecycle {step!r} is not a lifecycle step; use one of: "
-                                                       f"{', '.join(TASK_STEPS)}"))
+        if step not in steps:
+            if step in FEEDBACK_STEPS:
+                why = "is a feedback step: only a feedback procedure (procedure.toml kind = \"feedback\") uses it"
+            elif feedback and step in TASK_STEPS:
+                why = "is a dossier step: a feedback procedure's cases are not dossiers"
+            else:
+                why = "is not a lifecycle step"
+            problems.append(Problem(t.file, t.task_id, f"lifecycle {step!r} {why}; use one of: {', '.join(steps)}"))
             continue
         own = _form_fields(t.form, sources) or {}
-        needed, _ = TASK_STEPS[step]
+        needed, _ = steps[step]
         if step == "reception":
             _enum(t, own, "outcome", RECEPTION_OUTCOMES, problems, required=True)
             for name in ("missing", "reason"):

@@ -14,6 +14,7 @@ METADATA_FILE = "procedure.toml"
 CODE_RE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9.\-_]{0,63}\Z")
 LEVELS = ("province", "department", "district", "commune")
 ONLINE_LEVELS = ("full", "partial", "none")  # toàn trình / một phần / không
+KINDS = ("dossier", "feedback")  # absent: dossier; feedback: its cases are feedback cases
 
 
 class FeeSchema(Schema):
@@ -44,6 +45,7 @@ class MetadataSchema(Schema):
     # statutory_days = 0 the result is due by the end of that working day (DeadlineBasis.cutoff_hour).
     cutoff_hour = fields.Integer(validate=v.Range(min=0, max=23))
     process_id = fields.String()
+    kind = fields.String(validate=v.OneOf(KINDS))
     description = fields.String()
     fees = fields.List(fields.Nested(FeeSchema), load_default=list)
     components = fields.List(fields.Nested(ComponentSchema), load_default=list)

@@ -17,6 +17,7 @@ from typing import Any
 from engine.domain import access
 from engine.domain.applicant import Applicant
 from engine.domain.dossier_status import Channel, DossierStatus
+from engine.domain.lifecycle_steps import is_feedback_procedure
 from engine.persistence.ratings import RatingRow, StoredForm
 from engine.persistence.rows import DossierRow
 
@@ -166,6 +167,8 @@ class ApplicantService:
         out = []
         with self.ctx.uow(write=False) as uow:
             for v in uow.procedures.all_in_effect(now):
+                if is_feedback_procedure(v.meta):  # feedback is sent to /api/public/feedback
+                    continue
                 m = v.meta or {}
                 info = self.ctx.processes.info(uow, v.id)
                 forms: dict[str, dict[str, Any]] = {}

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from engine.domain.lifecycle_steps import is_feedback_procedure
+
 from .context import EngineContext
 
 OFFICIALS, APPLICANTS = "officials", "applicants"
@@ -51,6 +53,8 @@ class CatalogueService:
         found = []
         with self.ctx.uow(write=False) as uow:
             for v in uow.procedures.all_in_effect(at):
+                if is_feedback_procedure(v.meta):  # its cases are feedback, sent apart
+                    continue
                 m = v.meta
                 entry = CatalogueEntry(
                     code=uow.procedures.code_of(v), name=m["name"], field=m["field"], agency_id=m["agency_id"],

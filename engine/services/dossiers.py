@@ -12,6 +12,7 @@ from engine.domain.access import Official, can_see_dossier
 from engine.domain.dossier_code import format_dossier_code
 from engine.domain.dossier import Dossier, LifecycleRefused
 from engine.domain.feedback import PROCEDURE_CODE as FEEDBACK_PROCEDURE
+from engine.domain.lifecycle_steps import is_feedback_procedure
 from engine.domain.dossier_status import Channel
 from engine.domain.roles import Role
 from engine.domain.forwarding import forwarding_basis
@@ -189,6 +190,9 @@ class DossierService:
                 raise NotFound(f"procedure {procedure_code!r} has no published version in effect at "
                                f"{received_at.isoformat()}")
             meta = version.meta
+            if is_feedback_procedure(meta):  # whatever its code, its cases are feedback cases
+                raise InvalidInput(f"{procedure_code} is a feedback procedure: its cases are feedback, not dossiers",
+                                   [("procedure_code", "the feedback procedure takes no dossiers")])
             agency = meta["agency_id"]
             if back_dated and registrar is not None:  # who may, before what is missing (403 before 422)
                 try:

@@ -7,6 +7,10 @@
 - the agency head assigns it to an official; the official (or the head) answers it within 13
   working days of its receipt, and the answer is published to the sender (Đ21.4).
 
+Each case is an instance of the feedback procedure's diagram (processes/PAKN-01), on the version in
+effect at its receipt: every use case acts through its steps (engine/services/feedback_workflow.py),
+and the case's status is where that workflow stands, never set on its own.
+
 Each change is one transaction: the case's row (compare-and-set on its version: of two racing
 changes one wins, the other is a Conflict), its timeline, and the outbox rows of what the sender
 must be told (topic `notification`, kinds `feedback_received` / `feedback_answered`, payload with
@@ -23,6 +27,8 @@ from typing import Any, Iterable, Sequence
 from engine.domain.access import Official
 from engine.domain.applicant import Applicant
 from engine.domain.feedback import (
+    ANSWER_DAYS,
+    ENTRY_HOURS,
     PROCEDURE_CODE,
     Feedback,
     FeedbackChannel,
@@ -36,8 +42,10 @@ from engine.domain.roles import Role
 from engine.domain.ontime import Window
 from engine.persistence.feedback import FeedbackCounts, FeedbackEntry
 
+from . import feedback_workflow as workflow
 from .context import EngineContext
-from .errors import Conflict, Forbidden, InvalidInput, NotFound
+from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure
+from .feedback_workflow import ANSWER, ASSIGNMENT, ENTRY
 from .officials import check_assignee
 from .reports import ReportQuery, ReportService
 
@@ -73,6 +81,7 @@ class FeedbackView:
     timeliness: str | None
     version: int
     timeline: list[FeedbackEntry] = field(default_factory=list)
+    procedure_version: int | None = None  # the feedback procedure's version the case runs on
 
 
 @dataclass(frozen=True)
@@ -162,23 +171,30 @@ class FeedbackService:
 
     def assign(self, user: Official, code: str, official: Any, version: int | None = None) -> FeedbackView:
         """The agency head names the official (an active `official` of the agency: InvalidInput on
-        the field `official` otherwise) who handles the case. Forbidden for anyone else who sees it."""
-        def act(uow: Any, case: Feedback, now: datetime) -> None:
+        the field `official` otherwise) who handles the case. Forbidden for anyone else who sees it.
+        Completes the workflow's assignment step; while its answer step is ready, names another
+        official (the workflow stays); Conflict at any other step or once answered."""
+        def act(uow: Any, case: Feedback, wf: workflow.CaseWorkflow, now: datetime) -> None:
             if not (user.has(Role.AGENCY_HEAD) and user.agency_id == case.agency_id):
                 raise Forbidden("the agency head assigns feedback (R-7.2)")
             chosen = check_assignee(uow, official, Role.OFFICIAL.value, case.agency_id, field="official")
+            if wf.at(ANSWER) is None:
+                wf.complete(ASSIGNMENT, {"official": chosen.username})
             case.assign(now, chosen.username)
         return self._change(user, code, version, act)
 
     def answer(self, user: Official, code: str, text: Any, version: int | None = None) -> FeedbackView:
         """The answer, published to the sender at once (notice `feedback_answered`), by the assigned
         official or the agency head; classified against the 13 working days (Đ21.4). Forbidden for
-        others who see it; Conflict when not assigned yet or already answered."""
-        def act(uow: Any, case: Feedback, now: datetime) -> None:
+        others who see it; Conflict unless the workflow's answer step is ready (not assigned yet, or
+        already answered). Completes that step: the process must then end (answered)."""
+        def act(uow: Any, case: Feedback, wf: workflow.CaseWorkflow, now: datetime) -> None:
             head = user.has(Role.AGENCY_HEAD) and user.agency_id == case.agency_id
             if not head and user.username != case.assigned_to:
                 raise Forbidden("the official the feedback is assigned to, or the agency head, answers it")
+            wf.require(ANSWER)
             case.answer_with(now, text, user.username, self.ctx.calendars())
+            wf.complete(ANSWER, {"answer": case.answer, "answered_by": user.username})
         return self._change(user, code, version, act)
 
     # ------------------------------------------------------------ reading
@@ -237,15 +253,35 @@ class FeedbackService:
 
     def _receive(self, uow: Any, agency: str, channel: Any, sender: Sender, subject: Any, content: Any,
                  received_at: datetime, now: datetime, actor: str, dossier_code: str | None) -> Feedback:
+        """A new case and its instance of the feedback procedure version in effect at `received_at`:
+        online, standing at the assignment step; offline, its entry step completed now (due the
+        step's workingHours after the receipt, Đ21.3). Due the version's statutory_days (Đ21.4)."""
         cal = self.ctx.calendars()
         day = received_at.astimezone(cal.tz).date()
+        version = workflow.version_in_effect(uow, received_at, now)
+        code = format_feedback_code(agency, day, uow.feedback.next_sequence(agency, day))
+        wf = workflow.start(self.ctx, uow, version.id, workflow.start_data(
+            code, agency, getattr(channel, "value", channel), received_at, dossier_code, cal.tz))
+        entry = wf.at(ENTRY)
         try:
-            code = format_feedback_code(agency, day, uow.feedback.next_sequence(agency, day))
-            return Feedback.receive(code=code, agency_id=agency, channel=channel, sender=sender, subject=subject,
+            case = Feedback.receive(code=code, agency_id=agency, channel=channel, sender=sender, subject=subject,
                                     content=content, received_at=received_at, entered_at=now, entered_by=actor,
-                                    calendar=cal, dossier_code=dossier_code)
+                                    calendar=cal, dossier_code=dossier_code,
+                                    entry_hours=entry.working_hours if entry and entry.working_hours is not None
+                                    else ENTRY_HOURS,
+                                    answer_days=int(version.meta.get("statutory_days", ANSWER_DAYS)))
         except FeedbackDataError as err:
             raise InvalidInput(str(err), [(err.field, str(err))]) from None
+        if case.channel.offline:
+            if entry is None:
+                raise ProcessFailure(f"{PROCEDURE_CODE} v{version.number} does not take offline feedback to an entry "
+                                     "step (Đ21.3: it is entered within 8 working hours)")
+            wf.complete(ENTRY, workflow.entry_data(received_at, now, actor, cal.tz))
+        elif wf.at(ASSIGNMENT) is None:
+            raise ProcessFailure(f"{PROCEDURE_CODE} v{version.number} does not take online feedback to its "
+                                 "assignment step")
+        wf.keep(case)
+        return case
 
     def _add(self, uow: Any, case: Feedback, dossier_id: int | None, actor: str) -> None:
         uow.feedback.add(case, dossier_id)
@@ -257,12 +293,14 @@ class FeedbackService:
             case, dossier_id = self._visible(uow, user, code)
             if version is not None and version != case.version:
                 raise Conflict(f"feedback {code} is at version {case.version}, not {version}: reload and try again")
+            wf = workflow.load(self.ctx, uow, case, now)
             try:
-                act(uow, case, now)
+                act(uow, case, wf, now)
             except FeedbackDataError as err:
                 raise InvalidInput(str(err), [(err.field, str(err))]) from None
             except FeedbackRefused as err:
                 raise Conflict(str(err)) from None
+            wf.keep(case)  # the workflow's state and the status it reached, in the same row and write
             if not uow.feedback.save(case):
                 raise Conflict(f"feedback {code} was changed by someone else; reload and try again")
             self._write_events(uow, case, dossier_id, user.username)
@@ -299,7 +337,9 @@ class FeedbackService:
             due_at=case.due_at, overdue=case.overdue(now), assigned_to=case.assigned_to, answer=case.answer,
             answered_at=case.answered_at, answered_by=case.answered_by,
             timeliness=case.timeliness.value if case.timeliness else None, version=case.version,
-            timeline=uow.feedback.events(case.id) if with_timeline else [])
+            timeline=uow.feedback.events(case.id) if with_timeline else [],
+            procedure_version=self.ctx.processes.info(uow, case.procedure_version_id).number
+            if case.procedure_version_id is not None else None)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import pytest
 from engine.domain.applicant import Applicant
 from tests.api.conftest import AGENCY
 from tests.conftest import VN
+from tests.support.feedback import publish_feedback_procedure
 
 CUONG = Applicant("001085012345", "Lê Văn Cường")
 STRANGER = Applicant("079190054321", "Trần Thị Bình")
@@ -24,6 +25,7 @@ def citizen(app, services, who: Applicant) -> dict[str, str]:
 
 @pytest.fixture
 def dossier(api, app, services, clock):
+    publish_feedback_procedure(services)  # feedback cases run on it (R-7.2)
     clock.set(MONDAY)
     api.refresh_tokens(app)
     return api.register(applicant={"name": CUONG.name, "id_number": CUONG.id_number})
@@ -111,3 +113,16 @@ def test_overdue_feedback_is_in_the_late_list_and_reports_count_it_apart(api, ap
     assert dossiers["received"] == 1  # the one dossier; feedback is not a dossier
     assert api.get("an", "/api/reports/feedback?period=2026-11").status_code == 403
     assert api.get("head", "/api/reports/feedback?period=nonsense").status_code == 422
+
+
+def test_the_feedback_procedure_is_in_no_catalogue(api, app, services, clock, dossier):
+    """PAKN-01 is published (cases run on it) but takes no dossiers: neither the officials' nor the
+    applicants' catalogue offers it; its cases are sent to /api/public/feedback."""
+    assert "PAKN-01" in {v.code for v in services.procedures.in_effect()}
+    officials = {e["code"] for e in api.get("desk", "/api/procedures/catalogue").json["items"]}
+    public = {e["code"] for e in api.client.get("/api/public/procedures").json["items"]}
+    assert "P" in officials and "P" in public
+    assert "PAKN-01" not in officials | public
+    sent = api.post("desk", "/api/feedback", {"channel": "desk", "received_at": "2026-11-30T07:00:00+07:00",
+                                               "subject": "S", "content": "C", "sender": {"name": "Dung"}})
+    assert sent.status_code == 201 and sent.json["procedure_version"] == 1, sent.json

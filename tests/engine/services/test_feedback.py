@@ -12,6 +12,7 @@ from engine.domain.applicant import Applicant
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import VN
 from tests.support.bpmn import Process, write_procedure
+from tests.support.feedback import publish_feedback_procedure
 
 AGENCY, OTHER = "000.00.12.H15", "000.00.12.H20"
 HEAD = Official("head", AGENCY, frozenset({"agency_head"}))
@@ -35,6 +36,7 @@ def world(services, dirs, clock):
     services.procedures.sync()
     services.procedures.publish("ONE")
     services.procedures.publish("ELSE")
+    publish_feedback_procedure(services)  # every case runs on it
     clock.set(MONDAY)
     return services.dossiers.start("ONE", applicant={"name": CUONG.name, "id_number": CUONG.id_number})
 
