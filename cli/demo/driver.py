@@ -70,6 +70,7 @@ class Demo:
     accounts: dict[tuple[str, str], Official]  # (role, agency) -> account, shared by every scenario
     dossiers: list[int] = field(default_factory=list)
     story: list[tuple[datetime, str]] = field(default_factory=list)
+    feedback: list[str] = field(default_factory=list)  # codes of the feedback cases tracked (R-7.2)
 
     # ------------------------------------------------------------ time
 
@@ -143,6 +144,12 @@ class Demo:
                                                start_message=start_message)
         self.dossiers.append(view.id)
         return view
+
+    def track_feedback(self, code: str) -> str:
+        """Track a feedback case (a case of a feedback procedure such as PAKN-01, not a dossier): the
+        runner reports it and fails the scenario if it was not answered."""
+        self.feedback.append(code)
+        return code
 
     def view(self, dossier: DossierView | int) -> DossierView:
         return self.services.dossiers.get(_id(dossier))

@@ -10,6 +10,7 @@ from engine.domain.access import Official
 from engine.services.records import TITLES, ControlSheet, RecordKind
 
 from .driver import _DAYS, DEMO_PASSWORD
+from .feedback_report import feedback_case
 
 if TYPE_CHECKING:  # the runner imports this module
     from .runner import Outcome
@@ -47,6 +48,8 @@ def print_outcome(out: TextIO, o: "Outcome", events: dict[str, list[dict[str, An
         out.write(f"  {when(t, tz)}  {text}\n")
     for view in o.views:
         _dossier(out, view, o.sheets.get(view.id), events.get(view.code, []), tz)
+    for case in o.feedback:
+        feedback_case(out, case, tz)
     if o.error:
         out.write(f"  FAILED: {o.error}\n")
 
@@ -120,6 +123,9 @@ def print_summary(out: TextIO, outcomes: list["Outcome"]) -> None:
     failed = [o.folder for o in outcomes if o.failed]
     none = [o.folder for o in outcomes if o.procedure and not o.scenario]
     out.write(f"\n{len(outcomes)} procedure(s): {len(run)} scenario(s) run, {dossiers} dossier(s)")
+    cases = sum(len(o.feedback) for o in outcomes)
+    if cases:
+        out.write(f", {cases} feedback case(s)")
     if none:
         out.write(f"; no scenario: {', '.join(none)}")
     out.write(f"; failed: {', '.join(failed)}\n" if failed else "; all ended\n")

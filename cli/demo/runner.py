@@ -26,6 +26,7 @@ from engine.domain.access import Official
 from engine.procedures.library import ProcedureInvalid, load_procedure, procedure_folders
 from engine.services.dossiers import DossierView
 from engine.services.errors import ServiceError
+from engine.services.feedback import FeedbackView
 from engine.services.records import ControlSheet, RecordKind
 
 from . import report
@@ -46,6 +47,7 @@ class Outcome:
     procedure: Procedure | None = None
     scenario: str | None = None  # the module run; None: no scenario (or the folder did not load)
     views: list[DossierView] = field(default_factory=list)
+    feedback: list[FeedbackView] = field(default_factory=list)  # cases of a feedback procedure (PAKN-01)
     sheets: dict[int, ControlSheet] = field(default_factory=dict)
     story: list[tuple[datetime, str]] = field(default_factory=list)
     error: str | None = None
@@ -145,7 +147,13 @@ def _drive(services: Services, clock: ManualClock, accounts: dict[tuple[str, str
             waiting = ", ".join(t.name for t in view.current_tasks) or "a message or timer"
             outcome.error = (f"dossier {view.code} did not end: status {view.status_code} {view.status}, "
                              f"waiting for {waiting}")
-    if not demo.dossiers and outcome.error is None:
+    head = official(services, accounts, "agency_head", outcome.procedure.agency)
+    for code in demo.feedback:
+        case = services.feedback.get(head, code)
+        outcome.feedback.append(case)
+        if case.status != "answered" and outcome.error is None:
+            outcome.error = f"feedback {code} was not answered: status {case.status}"
+    if not demo.dossiers and not demo.feedback and outcome.error is None:
         outcome.error = "the scenario registered no dossier"
 
 

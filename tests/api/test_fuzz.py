@@ -9,6 +9,7 @@ from engine.domain.access import Official
 from engine.domain.applicant import Applicant
 from engine.services.payments import FakeGateway
 from tests.api.conftest import AGENCY
+from tests.support.feedback import publish_feedback_procedure
 
 FUZZ_USER = Official("fuzzer", AGENCY, frozenset({"one_stop_officer", "agency_head", "official", "approver"}), "Fuzzer")
 FUZZ_APPLICANT = Applicant("001085012345", "Nguyễn Văn An")
@@ -40,6 +41,7 @@ def fuzz_api(api, app, services):
         api.register()
     services.applicants.submit(FUZZ_APPLICANT, "P", {})  # and one of the fuzzing applicant's
     services.applicants.gateway = FakeGateway()  # online payment offered (else 503, not a fuzzing find)
+    publish_feedback_procedure(services)  # feedback cases run on PAKN-01 (else 503, not a fuzzing find)
     _CURRENT.update(app=app, services=services)
     yield app
     _CURRENT.clear()

@@ -21,7 +21,10 @@ time, the last working afternoon before Tết) and drives its dossiers to their 
 - `demo.advance_to(instant)` / `demo.advance(hours=…)` move the clock, firing timers at their
   instants; `demo.at(y, m, d, h, mi)` builds an instant in the province's zone;
   `demo.working_hours_later(h)` counts working time;
-- `demo.say(text)` adds a line to the printed story.
+- `demo.say(text)` adds a line to the printed story;
+- a feedback procedure (processes/PAKN-01) has no dossiers: its scenario calls
+  `demo.services.feedback.*` and `demo.track_feedback(code)` on each case, which the runner prints
+  and fails the scenario on if it was not answered (pakn_01.py).
 
 Anything it raises (or a tracked dossier that has not ended) makes `motcua demo` exit non-zero.
 Never call SpiffWorkflow, the database or HTTP: only services, as the API does.
