@@ -494,7 +494,7 @@ class FeedbackCase(Base):
     timeliness: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
     # The case's instance of PAKN-01 (engine/services/feedback_workflow.py); NULL: received before
-    # cases ran on the diagram, started lazily at its status when next acted on (migration 0016).
+    # cases ran on the diagram, started lazily at its status when next acted on (migration 0018).
     procedure_version_id: Mapped[int | None] = mapped_column(ForeignKey("procedure_versions.id"))
     state: Mapped[str | None] = mapped_column(Text)  # SpiffWorkflow state without the spec
 

@@ -132,7 +132,7 @@ def entry_data(received_at: datetime, entered_at: datetime, entered_by: str, tz:
 
 def load(ctx: EngineContext, uow: Any, case: Feedback, now: datetime) -> CaseWorkflow:
     """The case's instance as stored. A case received before cases ran on the diagram (no state,
-    migration 0016) starts now on the version in effect at its receipt, brought to its status by
+    migration 0018) starts now on the version in effect at its receipt, brought to its status by
     completing the steps it already went through; `keep` then saves it with the action."""
     if case.workflow_state is not None and case.procedure_version_id is not None:
         process = ctx.processes.get(uow, case.procedure_version_id)

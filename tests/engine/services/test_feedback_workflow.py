@@ -174,9 +174,9 @@ def test_a_version_with_a_step_after_the_answer_is_refused_at_run_time_and_nothi
 
 
 def test_a_case_received_before_cases_ran_on_the_diagram_starts_at_its_status(services, world):
-    # Migration 0016 leaves state NULL on rows received before it: the first action starts the
+    # Migration 0018 leaves state NULL on rows received before it: the first action starts the
     # instance on the version in effect at the receipt, at the case's status, and saves it.
-    sent = services.feedback.enter(DESK, "desk", MONDAY, "Dung", "Cũ", "Trước 0016.")
+    sent = services.feedback.enter(DESK, "desk", MONDAY, "Dung", "Cũ", "Trước 0018.")
     services.feedback.assign(HEAD, sent.code, "an")
     tamper(services, sent.code, state=None, procedure_version_id=None)
     assert services.feedback.get(HEAD, sent.code).procedure_version is None

@@ -4,15 +4,15 @@ PAKN-01 version in effect at its receipt (R-7.2, issue 10; docs/feedback.md)
 Existing rows keep NULL in both: a case received before this change starts its workflow lazily, at
 its current status, the first time it is acted on (engine/services/feedback_workflow.py).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-01 03:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = '0016'
-down_revision = '0015'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
