@@ -235,6 +235,20 @@ class DossierWorkflow:
     def data(self) -> dict[str, Any]:
         return dict(self._wf.data)
 
+    def set_dossier_fields(self, values: dict[str, Any]) -> bool:
+        """Give the data fields every dossier starts with (docs/bpmn-conventions.md §4, e.g. `due_at`)
+        these values wherever a later step may read them: every task's data, finished ones too (a
+        task about to run merges its finished parent's data over its own, a join its branches'), and
+        the process data. Only fields the data already holds are set. Returns True if anything changed."""
+        changed = False
+        holders = [t.data for t in self._all_tasks()]
+        for data in [*holders, self._wf.data, *(sub.data for sub in self._wf.subprocesses.values())]:
+            for key, value in values.items():
+                if key in data and data[key] != value:
+                    data[key] = value
+                    changed = True
+        return changed
+
     # ------------------------------------------------------------ human tasks
 
     def _all_tasks(self) -> Any:

@@ -133,6 +133,7 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
         dw.cancel()
     if d.basis.pauses or d.paused_since is not None:
         _pause_deadline_timers(d, dw, cal)
+    keep_dates_in_step(d, dw, cal)
     after = Snapshot.of(dw)
     values = _columns(d, cal)
     values.update(state=dw.dump(), updated_at=now)
@@ -217,6 +218,16 @@ def _pause_open_steps(uow: UnitOfWork, d: Dossier, event: Recorded, cal: Any) ->
             basis = DeadlineBasis(basis.start, basis.working_hours, basis.working_days,
                                   basis.pauses + (pause,), basis.reappointment)
             uow.tasks.set_due(task.task_id, basis.due(cal), basis.to_json())
+
+
+def keep_dates_in_step(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:
+    """Give the diagram's data the dossier's count start and appointment in force (`started_at`,
+    `due_at`: ISO, province time), so a gateway or script reading them after a supplement pause
+    (N-4), an apology (N-6), an online reception (R-3.4) or a calendar change decides on the row's
+    values, not registration's. `save` does it; a step whose lifecycle effect moves them calls it
+    before the workflow runs on, so the steps right after it read the new values too."""
+    dw.set_dossier_fields({"started_at": d.started(cal).astimezone(cal.tz).isoformat(),
+                           "due_at": d.due(cal).astimezone(cal.tz).isoformat()})
 
 
 def _pause_deadline_timers(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:

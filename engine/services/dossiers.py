@@ -24,7 +24,7 @@ from .back_entry import BackEntry
 from .context import EngineContext
 from .data_limits import check_data
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure, lifecycle_error
-from .dossier_store import DossierRecord, save, to_aggregate, to_record
+from .dossier_store import DossierRecord, keep_dates_in_step, save, to_aggregate, to_record
 from .lifecycle_effects import apply_task_effect
 from .officials import check_assignee
 from .workflow_state import EMPTY, Snapshot
@@ -348,8 +348,9 @@ class DossierService:
                 check_assignee(uow, data.get("official"), Role.OFFICIAL.value, dossier.agency_id, field="official")
             seen = {**dw.task_data(task_id), **data}  # what earlier forms said, e.g. the drafted notice
             try:
-                dw.complete(task_id, data)
                 apply_task_effect(record.dossier, effect, seen, at, ctx.calendars())
+                keep_dates_in_step(record.dossier, dw, ctx.calendars())  # the next steps read what it moved
+                dw.complete(task_id, data)
                 saved = save(ctx, uow, record, dw, before, at, actor, acted_on=(task_id, row.version))
             except LifecycleRefused as err:
                 raise lifecycle_error(err) from None

@@ -26,7 +26,7 @@ from engine.domain.dossier_status import DossierStatus
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
-from .dossier_store import save, to_record
+from .dossier_store import keep_dates_in_step, save, to_record
 from .dossiers import DossierService, DossierView
 from .errors import Conflict, InvalidInput, NotFound, ProcessFailure, lifecycle_error
 from .lifecycle_effects import apply_message_effect
@@ -184,8 +184,9 @@ class LifecycleService:
                     if problems:
                         raise InvalidInput(f"the diagram's form of message {message!r} has {len(problems)} "
                                            "problem(s) with this action's values", problems)
-                    caught = dw.deliver(message, payload)
                     apply_message_effect(record.dossier, message, payload, now)
+                    keep_dates_in_step(record.dossier, dw, cal)  # the next steps read what it moved
+                    caught = dw.deliver(message, payload)
                     event = ("message", {"message": message, "caught_by": caught, "payload": payload})
                 else:
                     change(record.dossier, now, cal)

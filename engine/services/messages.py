@@ -26,7 +26,7 @@ from engine.domain.json_values import value_problems
 from engine.execution.dossier_workflow import DossierWorkflow, NotWaiting, ProcessError
 
 from .context import EngineContext
-from .dossier_store import save, to_record
+from .dossier_store import keep_dates_in_step, save, to_record
 from .dossiers import RESERVED_FIELDS, TaskSummary, new_task_row, task_summary
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure, lifecycle_error
 from .lifecycle_effects import apply_message_effect
@@ -134,8 +134,9 @@ class MessageService:
             record = to_record(dossier, ctx.lifecycle)
             before = Snapshot.of(dw)
             try:
-                caught = dw.deliver(message, payload)
                 apply_message_effect(record.dossier, message, payload, now)
+                keep_dates_in_step(record.dossier, dw, ctx.calendars())  # the next steps read what it moved
+                caught = dw.deliver(message, payload)
                 saved = save(ctx, uow, record, dw, before, now, sender.actor)
             except NotWaiting:  # a correlation key of the diagram did not match
                 raise Conflict(f"dossier {dossier.code} is not waiting for this {message!r} message") from None
