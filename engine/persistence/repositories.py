@@ -354,11 +354,6 @@ class DossierRepository(_Repository):
             select(Dossier).where(Dossier.completed_at.is_(None), Dossier.due_basis.is_not(None))
         ).all()
 
-    def update_due(self, dossier_id: int, due_at: datetime, started_at: datetime) -> None:
-        """A recalculated appointment and the instant its count starts (R-3.4)."""
-        self.session.execute(update(Dossier).where(Dossier.id == dossier_id)
-                             .values(due_at=due_at, started_at=started_at))
-
 
 class OutboxRepository(_Repository):
     """The outbox (R-9.5, N-8): rows are written with the change, read and marked by exporters."""

@@ -125,65 +125,82 @@ class TimerService:
         return incident
 
     def recalculate(self) -> RecalculationReport:
-        """Recompute working-time deadlines from what they were computed from (calendar changed)."""
+        """Recompute working-time deadlines from what they were computed from (calendar changed).
+
+        Bases are compared first, in one read: only dossiers with something to move are loaded.
+        Each of those is then saved through the one write path (dossier_store.save: the aggregate's
+        appointment and count start, its timers, its data's dates, with the compare-and-set on the
+        dossier's version) in its own transaction, with its open steps' deadlines; a dossier
+        changed meanwhile is retried. A second run finds nothing to move (idempotent).
+        """
         ctx = self.ctx
         cal = ctx.calendars.get(reload=True)
         now = ctx.clock.now()
         report = RecalculationReport()
-        # Dossiers and steps first: saving a dossier whose timers move recomputes its appointment too.
-        with ctx.uow() as uow:
-            for task in uow.tasks.with_due_basis():
-                due = DeadlineBasis.from_json(task.due_basis).due(cal)
-                if due != task.due_at:
-                    uow.tasks.set_due(task.task_id, due)
-                    report.tasks_moved += 1
+        candidates: set[int] = set()
+        with ctx.uow(write=False) as uow:
             for dossier in uow.dossiers.open_with_due_basis():
                 # pauses and the re-appointment are part of the basis, so they carry over
                 basis = DeadlineBasis.from_json(dossier.due_basis)
-                due, started = basis.due(cal), basis.started(cal)
-                if due != dossier.due_at or started != dossier.started_at:
-                    uow.dossiers.update_due(dossier.id, due, started)
-                    report.dossiers_moved += 1
-            uow.commit()
-        with ctx.uow(write=False) as uow:
-            by_dossier: dict[int, list[Any]] = {}
-            for t in uow.timers.with_basis():
-                by_dossier.setdefault(t.dossier_id, []).append((t.task_id, t.basis, t.due_at))
-        for dossier_id, timers in by_dossier.items():
-            moves = {}
-            for task_id, basis, due in timers:
-                new_due = DeadlineBasis.from_json(basis).due(cal)
-                if new_due != due:
-                    moves[task_id] = new_due
-            if moves:
-                report.timers_moved += self._move_timers(dossier_id, moves, now, report)
+                if (basis.due(cal), basis.started(cal)) != (dossier.due_at, dossier.started_at):
+                    candidates.add(dossier.id)
+            for task in uow.tasks.with_due_basis():
+                if DeadlineBasis.from_json(task.due_basis).due(cal) != task.due_at:
+                    candidates.add(task.dossier_id)
+            for timer in uow.timers.with_basis():
+                # a timer held or moved by a supplement pause differs too: save decides (N-4)
+                if DeadlineBasis.from_json(timer.basis).due(cal) != timer.due_at:
+                    candidates.add(timer.dossier_id)
+        for dossier_id in sorted(candidates):
+            self._recalculate_dossier(dossier_id, now, report)
         return report
 
-    def _move_timers(self, dossier_id: int, moves: dict[str, datetime], now: datetime,
-                     report: RecalculationReport, attempts: int = 3) -> int:
+    def _recalculate_dossier(self, dossier_id: int, now: datetime, report: RecalculationReport,
+                             attempts: int = 3) -> None:
+        ctx = self.ctx
+        cal = ctx.calendars()
         for _ in range(attempts):
             try:
-                with self.ctx.uow() as uow:
-                    record = to_record(uow.dossiers.load(dossier_id), self.ctx.lifecycle)
-                    dw = load_workflow(self.ctx, uow, record)
+                with ctx.uow() as uow:
+                    row = uow.dossiers.load(dossier_id)
+                    if row is None:
+                        return
+                    record = to_record(row, ctx.lifecycle)
+                    dw = load_workflow(ctx, uow, record)
                     before = Snapshot.of(dw)
-                    present = {tid: due for tid, due in moves.items() if tid in before.timers}
-                    for tid, due in present.items():
-                        dw.set_timer_due(tid, due)
-                    saved = save(self.ctx, uow, record, dw, before, now, None)
-                    # save() may hold or move them further (a supplement pause, N-4): keep what it decided.
-                    present = {tid: saved.after.timers[tid].due_at for tid in present
-                               if tid in saved.after.timers
-                               and saved.after.timers[tid].due_at != before.timers[tid].due_at}
-                    if not present:
-                        return 0  # nothing moved after all: no commit, no timeline event
-                    for row in uow.timers.for_dossier(dossier_id):
-                        if row.task_id in present:
-                            uow.timers.set_due(row.id, present[row.task_id])
-                    uow.dossiers.add_event(dossier_id, now, "deadlines_recalculated", None,
-                                           {"timers": {tid: d.isoformat() for tid, d in present.items()}})
+                    for timer in before.timers.values():
+                        if timer.basis:
+                            dw.set_timer_due(timer.task_id, DeadlineBasis.from_json(timer.basis).due(cal))
+                    tasks = {}
+                    for task in uow.tasks.for_dossier(dossier_id):
+                        due = DeadlineBasis.from_json(task.due_basis).due(cal) if task.due_basis else None
+                        if due is not None and due != task.due_at:
+                            tasks[task.task_id] = due
+                    saved = save(ctx, uow, record, dw, before, now, None)
+                    # save() may hold or move timers further (a supplement pause, N-4): keep what it decided.
+                    timers = {tid: t.due_at for tid, t in saved.after.timers.items()
+                              if tid in before.timers and t.due_at != before.timers[tid].due_at}
+                    dates = {"due_at": record.dossier.due(cal), "started_at": record.dossier.started(cal)}
+                    dossier_moved = row.completed_at is None and (dates["due_at"], dates["started_at"]) != (
+                        row.due_at, row.started_at)
+                    if not (timers or tasks or dossier_moved):
+                        return  # nothing moved after all: no commit, no timeline event
+                    for task_id, due in tasks.items():
+                        uow.tasks.set_due(task_id, due)
+                    detail: dict[str, Any] = {"timers": {tid: _iso(d, cal) for tid, d in timers.items()}}
+                    if tasks:
+                        detail["tasks"] = {tid: _iso(d, cal) for tid, d in tasks.items()}
+                    if dossier_moved:
+                        detail.update({k: _iso(v, cal) for k, v in dates.items()})
+                    uow.dossiers.add_event(dossier_id, now, "deadlines_recalculated", None, detail)
                     uow.commit()
-                    return len(present)
+                report.timers_moved += len(timers)
+                report.tasks_moved += len(tasks)
+                report.dossiers_moved += int(dossier_moved)
+                return
             except Conflict:
-                report.conflicts += 1
-        return 0
+                report.conflicts += 1  # someone saved the dossier meanwhile: read it again
+
+
+def _iso(t: datetime, cal: Any) -> str:
+    return t.astimezone(cal.tz).isoformat()
