@@ -52,6 +52,10 @@ def event_subprocess() -> Process:
             .event_subprocess("esp", inner))
 
 
+def timer_start() -> Process:
+    return Process("p").timer_start("start", "deadline(working_hours=8)").user("after").end().chain("start", "after", "end")
+
+
 def gateway() -> Process:
     return (Process("p").start().event_gateway("gw").timer("after_1_day", "deadline(working_days=1)")
             .message_catch("answer", "answer").user("remind").user("read").end("e1").end("e2")
@@ -83,6 +87,7 @@ CASES = {
     "intermediate catch, timeDuration": (catch("timeDuration", '"PT1H"'), "wait", T0 + HOUR, [], ["after"]),
     # R2/PT1H: the first occurrence 1 hour after 15:00, i.e. 16:00, the next at 17:00
     "cycle": (cycle(), "remind", T0 + HOUR, ["appraise"], ["appraise", "chase"]),
+    "process timer start": (timer_start(), "start", DUE_8H, [], ["after"]),
     "event sub-process timer start": (event_subprocess(), "remind_after", DUE_8H, ["appraise"], ["appraise", "remind"]),
     # 1 working day after Thursday 15:00 is Friday 15:00
     "event-based gateway": (gateway(), "after_1_day", DUE_8H, [], ["remind"]),
