@@ -276,6 +276,11 @@ class DossierRepository(_Repository):
                           .limit(limit).offset(offset)).mappings().all()
         return [build(DossierRow, r) for r in rows], int(total or 0)
 
+    def lock(self, dossier_id: int) -> None:
+        """Hold the dossier's row until the transaction ends (PostgreSQL; SQLite's writers queue
+        anyway): no save of it passes meanwhile, so a check made after this holds until the commit."""
+        self._core(select(T_DOSSIER.c.id).where(T_DOSSIER.c.id == dossier_id).with_for_update())
+
     def applicant_index(self, id_number: str) -> list[tuple[int, str | None]]:
         """(id, applicant name) of every dossier filed for a citizen ID number, newest first: a
         person's few hundred at most, so the name check (R-7.1) is made before paging, not after."""

@@ -157,6 +157,7 @@ class ApplicantService:
         self.files = AttachmentService(ctx, lambda uow, applicant, dossier_id: self.own(uow, applicant,
                                                                                          dossier_id=dossier_id),
                                        **kwargs)
+        self._intake = AttachmentService(ctx, self._takes_files, **kwargs)  # uploads: ownership and status
         self._names: dict[int, str] = {}
 
     # ------------------------------------------------------------ catalogue (R-1.1)
@@ -328,12 +329,22 @@ class ApplicantService:
         as officials' uploads. Raises NotFound, Conflict (not now), TooLarge, UnsupportedMedia."""
         with self.ctx.uow(write=False) as uow:
             row = self.own(uow, applicant, code)
-            just_submitted = row.status in (S.NEW.value, S.ACCEPTED.value, S.PROCESSING.value) \
-                and row.supplements == 0 and not uow.dossiers.steps(row.id)
-            if not (just_submitted or row.status == S.SUPPLEMENT_REQUESTED.value):
-                raise Conflict(f"dossier {row.code} takes files from its applicant when just submitted or when a "
-                               f"supplement is requested (status 5), not now (status {row.status})")
-        return self.files.upload(applicant, row.id, filename, declared_type, content)
+        return self._intake.upload(applicant, row.id, filename, declared_type, content)
+
+    def _takes_files(self, uow: Any, applicant: Applicant, dossier_id: int) -> DossierRow:
+        """In the upload's own transaction: the dossier is the applicant's and takes their files now.
+        Its row is held first, so no save (a supplement submitted, a step completed) can pass between
+        this check and the file's write (found breaking issue 10: a file racing the supplement was
+        attached after it)."""
+        self.own(uow, applicant, dossier_id=dossier_id)
+        uow.dossiers.lock(dossier_id)
+        row = self.own(uow, applicant, dossier_id=dossier_id)  # as it is now that no save can pass
+        just_submitted = row.status in (S.NEW.value, S.ACCEPTED.value, S.PROCESSING.value) \
+            and row.supplements == 0 and not uow.dossiers.steps(row.id)
+        if not (just_submitted or row.status == S.SUPPLEMENT_REQUESTED.value):
+            raise Conflict(f"dossier {row.code} takes files from its applicant when just submitted or when a "
+                           f"supplement is requested (status 5), not now (status {row.status})")
+        return row
 
     def files_of(self, applicant: Applicant, code: str) -> list[AttachmentView]:
         """The files the applicant may download: their own and, once the result was returned online

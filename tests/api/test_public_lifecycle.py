@@ -251,3 +251,32 @@ def _pdf(content: bytes = PDF) -> io.BytesIO:
 
 def _bytes(content: bytes) -> io.BytesIO:
     return io.BytesIO(content)
+
+
+def test_a_file_sent_while_the_supplement_is_submitted_is_refused_not_attached_late(world, app, services, monkeypatch):
+    """The applicant's files are taken while the dossier waits for them (status 5). Found by the
+    breaker: the status was checked in one transaction and the file written in another, so a file
+    racing the supplement's submission was attached after it, to a dossier back in handling whose
+    officials had been told the supplement was complete. The check is now made in the file's own
+    transaction, with the dossier's row held (no save of it can pass until the file is written)."""
+    from engine.services.attachments import AttachmentService
+
+    api, c = world, world.client
+    code = c.post("/api/public/dossiers", json={"procedure_code": "ONL"}, headers=as_(app, services, AN)).json["code"]
+    complete(api, "an", code, {"missing": ["Hợp đồng", "Giấy phép"], "reason": "Thiếu"})
+    assert c.post(f"/api/public/dossiers/{code}/attachments", data={"file": (_pdf(), "hop-dong.pdf")},
+                  headers=as_(app, services, AN)).status_code == 201
+    upload, raced = AttachmentService.upload, []
+
+    def supplement_first(self, *args, **kwargs):  # the supplement lands between the request's checks and its write
+        if not raced:
+            raced.append(c.post(f"/api/public/dossiers/{code}/supplement", headers=as_(app, services, AN)).status_code)
+        return upload(self, *args, **kwargs)
+
+    monkeypatch.setattr(AttachmentService, "upload", supplement_first)
+    late = c.post(f"/api/public/dossiers/{code}/attachments", data={"file": (_pdf(), "giay-phep.pdf")},
+                  headers=as_(app, services, AN))
+    assert raced == [200]
+    assert late.status_code == 409, late.json
+    files = c.get(f"/api/public/dossiers/{code}/attachments", headers=as_(app, services, AN)).json["items"]
+    assert [f["filename"] for f in files] == ["hop-dong.pdf"]
