@@ -44,6 +44,15 @@ class CaseWorkflow:
     def completed(self) -> bool:
         return self._dw.completed
 
+    @property
+    def data(self) -> dict[str, Any]:
+        """The process's data once it ended (what its steps and scripts left)."""
+        return self._dw.data
+
+    def dump(self) -> str:
+        """The serialized state, as `keep` stores it."""
+        return self._dw.dump()
+
     def step(self) -> ReadyHumanTask | None:
         """The one ready feedback step; None once the process ended. ProcessFailure otherwise."""
         if self._dw.completed:
@@ -92,7 +101,7 @@ class CaseWorkflow:
         """Into the case (saved by its one write): its version, the workflow's state and its status."""
         case.follow(self.status())
         case.procedure_version_id = self.version_id
-        case.workflow_state = self._dw.dump()
+        case.workflow_state = self.dump()
 
 
 def version_in_effect(uow: Any, received_at: datetime, now: datetime) -> Any:

@@ -89,7 +89,7 @@ def test_the_workflow_refuses_steps_out_of_order_not_a_stored_status(services, w
         case, _ = uow.feedback.get(entered.code)
         fresh = workflow.start(services.ctx, uow, case.procedure_version_id, workflow.start_data(
             case.code, AGENCY, "desk", MONDAY, None, VN))
-        state = fresh._dw.dump()
+        state = fresh.dump()
     tamper(services, entered.code, state=state)
     with pytest.raises(Conflict, match="waits for its entry"):
         services.feedback.assign(HEAD, entered.code, "an")
@@ -143,7 +143,7 @@ def test_a_case_runs_to_its_end_on_the_version_it_started_on(services, clock, wo
         assert services.feedback.answer(AN, case.code, "Xong").procedure_version == case.procedure_version
     (_, old_wf), (_, new_wf) = stored(services, old.code), stored(services, new.code)
     assert old_wf.completed and new_wf.completed
-    assert "on_portal" not in old_wf._dw.data and new_wf._dw.data["on_portal"] is True
+    assert "on_portal" not in old_wf.data and new_wf.data["on_portal"] is True
 
 
 def _approval_after_the_answer(text: str) -> str:
