@@ -40,7 +40,7 @@ from engine.services.attachments import DEFAULT_TYPES, AttachmentView
 from .access import OFFICIAL, Access, PrincipalKind
 from .json_body import BODY_METHODS, json_object
 from .problems import PROBLEM_JSON, ApiProblem, validation_problem
-from .schemas import AttachmentUploadSchema, ProblemSchema
+from .schemas import AttachmentUploadSchema, OfficialAttachmentUploadSchema, ProblemSchema
 
 MAX_ID = 2**63 - 1
 MAX_VERSION = 2**31 - 1  # versions are INTEGER columns
@@ -65,6 +65,8 @@ IF_MATCH_PARAMETER = {
 }
 # A multipart upload with one part `file` (read by the view itself: its own 400/415 rules).
 UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": AttachmentUploadSchema}}}}
+OFFICIAL_UPLOAD_BODY = {"requestBody": {"required": True, "content": {"multipart/form-data": {
+    "schema": OfficialAttachmentUploadSchema}}}}
 # A file download: the accepted attachment types.
 FILE_RESPONSE = {"description": "the file", "content": {
     mime: {"schema": {"type": "string", "format": "binary"}} for mime in sorted(DEFAULT_TYPES)}}

@@ -297,6 +297,7 @@ class AttachmentSchema(Schema):
     sha256 = fields.String(required=True)
     uploaded_by = fields.String(required=True)
     uploaded_at = LocalDateTime(required=True)
+    is_result = fields.Boolean(required=True, metadata={"description": "an official marked it as the result (R-6.1)"})
 
 
 class AttachmentListSchema(Schema):
@@ -305,6 +306,12 @@ class AttachmentListSchema(Schema):
 
 class AttachmentUploadSchema(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class OfficialAttachmentUploadSchema(AttachmentUploadSchema):
+    is_result = fields.String(validate=validate.OneOf(["true", "false"]),
+                              metadata={"description": "true: the file is the dossier's result, which the applicant "
+                                        "may download once it is returned online (R-6.1); default false"})
 
 
 # ---------------------------------------------------------------- procedures, health

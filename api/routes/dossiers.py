@@ -7,7 +7,7 @@ from flask import Response, g, request
 
 from .. import audit
 from ..access import current_user
-from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, file_download, unexpected_parts
+from ..endpoints import FILE_RESPONSE, OFFICIAL_UPLOAD_BODY, Blueprint, file_download, unexpected_parts
 from ..problems import ApiProblem
 from ..report_schemas import DossierPathSchema
 from ..schemas import (
@@ -76,25 +76,33 @@ def deliver_message(dossier_id: int, message: str, body: dict, expected_version:
 
 
 @bp.post("/<id:dossier_id>/attachments")
-@bp.doc(**UPLOAD_BODY)
+@bp.doc(**OFFICIAL_UPLOAD_BODY)
 @bp.response(201, AttachmentSchema)
 @bp.problems(404, 413, 415)
 def upload(dossier_id: int) -> tuple:
     """Attach a file to a dossier
 
-    multipart/form-data with one part named `file`. The type is checked against the file's
-    real content, not only its declared type or name (R-8.4)."""
+    multipart/form-data with one part named `file` and, optionally, a field `is_result` (`true` or
+    `false`, default false): `true` marks the file as the dossier's result, the only kind of
+    officials' file the applicant may download once it is returned online (R-6.1). The type is
+    checked against the file's real content, not only its declared type or name (R-8.4)."""
     if not (request.mimetype or "").startswith("multipart/form-data"):
         raise ApiProblem("unsupported-media-type", "send the file as multipart/form-data with a part named 'file'")
     upload = request.files.get("file")
     if upload is None:
         raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
-    extra = unexpected_parts({"file"})
+    extra = unexpected_parts({"file", "is_result"})
     if extra or len(request.files.getlist("file")) > 1:
         raise ApiProblem("malformed-request", "send exactly one part, named 'file'",
                          [(name, "unexpected part") for name in extra] or [("file", "given more than once")])
+    flags = request.form.getlist("is_result")
+    if len(flags) > 1 or (flags and flags[0].strip().lower() not in ("true", "false")):
+        raise ApiProblem("invalid-data", "is_result is true or false, given once",
+                         [("is_result", "true or false, given once")])
+    is_result = bool(flags) and flags[0].strip().lower() == "true"
     content = upload.read(services().settings.max_upload_bytes + 1)
-    view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content)
+    view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content,
+                                         is_result=is_result)
     return view, {"Location": f"/api/dossiers/{dossier_id}/attachments/{view.id}"}
 
 

@@ -462,6 +462,9 @@ class Attachment(Base):
     uploaded_by: Mapped[str] = mapped_column(String(128))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    # R-6.1: an official marks the file that IS the result; only such files (and the applicant's own)
+    # reach the applicant after an online return, never the officials' working documents.
+    is_result: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class FeedbackCase(Base):

@@ -348,12 +348,13 @@ class ApplicantService:
 
     def files_of(self, applicant: Applicant, code: str) -> list[AttachmentView]:
         """The files the applicant may download: their own and, once the result was returned online
-        (status 10, R-6.1), the files the officials attached (the result)."""
+        (status 10, R-6.1), the files an official marked as the result, never the officials' working
+        documents (appraisal notes, consultation replies, site photos)."""
         with self.ctx.uow(write=False) as uow:
             row = self.own(uow, applicant, code)
         result_online = row.status == S.RETURNED.value and row.return_channel == "online"
         return [a for a in self.files.list(applicant, row.id)
-                if a.uploaded_by == applicant.username or result_online]
+                if a.uploaded_by == applicant.username or (result_online and a.is_result)]
 
     def download(self, applicant: Applicant, code: str, attachment_id: int) -> tuple[AttachmentView, bytes]:
         """One of `files_of`; NotFound for any other."""

@@ -37,6 +37,7 @@ class AttachmentView:
     sha256: str
     uploaded_by: str
     uploaded_at: datetime
+    is_result: bool = False  # marked by the official as the dossier's result (R-6.1)
 
 
 class AttachmentService:
@@ -48,16 +49,19 @@ class AttachmentService:
         self.allowed_types = allowed_types
 
     def upload(self, user: Official, dossier_id: int, filename: str, declared_type: str | None,
-               content: bytes) -> AttachmentView:
+               content: bytes, is_result: bool = False) -> AttachmentView:
+        """Attach a checked file; `is_result` marks it as the dossier's result, the only kind of
+        officials' file an applicant may download once it is returned online (R-6.1)."""
         with self.ctx.uow() as uow:
             self.visible(uow, user, dossier_id)  # another agency's dossier does not exist: 404 first
             name, actual = self._check(filename, declared_type, content)
             now = self.ctx.clock.now()
             digest = hashlib.sha256(content).hexdigest()
             aid = uow.attachments.add(dossier_id=dossier_id, filename=name, content_type=actual, size=len(content),
-                                      sha256=digest, uploaded_by=user.username, uploaded_at=now, content=content)
+                                      sha256=digest, uploaded_by=user.username, uploaded_at=now, content=content,
+                                      is_result=is_result)
             uow.commit()
-        return AttachmentView(aid, dossier_id, name, actual, len(content), digest, user.username, now)
+        return AttachmentView(aid, dossier_id, name, actual, len(content), digest, user.username, now, is_result)
 
     def _check(self, filename: str, declared_type: str | None, content: bytes) -> tuple[str, str]:
         name = _UNSAFE_NAME.sub("_", (filename or "").strip())[:255]
@@ -81,7 +85,7 @@ class AttachmentService:
         with self.ctx.uow(write=False) as uow:
             self.visible(uow, user, dossier_id)
             return [AttachmentView(r.id, r.dossier_id, r.filename, r.content_type, r.size, r.sha256, r.uploaded_by,
-                                   r.uploaded_at) for r in uow.attachments.for_dossier(dossier_id)]
+                                   r.uploaded_at, bool(r.is_result)) for r in uow.attachments.for_dossier(dossier_id)]
 
     def download(self, user: Official, dossier_id: int, attachment_id: int) -> tuple[AttachmentView, bytes]:
         with self.ctx.uow(write=False) as uow:
@@ -90,4 +94,4 @@ class AttachmentService:
             if a is None:
                 raise NotFound(f"attachment {attachment_id} of dossier {dossier_id} does not exist")
             return (AttachmentView(a.id, a.dossier_id, a.filename, a.content_type, a.size, a.sha256, a.uploaded_by,
-                                   a.uploaded_at), bytes(a.content))
+                                   a.uploaded_at, bool(a.is_result)), bytes(a.content))

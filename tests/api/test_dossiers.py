@@ -1,4 +1,5 @@
 """Registering dossiers at the desk, their status and timeline, attachments."""
+import io
 from datetime import timedelta
 
 import pytest
@@ -125,6 +126,24 @@ def test_attachment_type_is_checked_against_the_real_content(api):
                         content_type="multipart/form-data")
     assert r.status_code == 400
     assert api.get("desk", f"/api/dossiers/{d['id']}/attachments").json["items"] == []
+
+
+def test_an_official_marks_the_result_file_and_nothing_else_is_one(api):
+    """R-6.1: `is_result=true` marks the dossier's result (what an applicant may download after an
+    online return); by default a file is a working document; any other value is a 422 on the field."""
+    d = api.register()
+    url = f"/api/dossiers/{d['id']}/attachments"
+    plain = upload(api, "desk", d["id"], PDF)
+    assert plain.status_code == 201 and plain.json["is_result"] is False
+    marked = api.client.post(url, headers=api.h("desk"), content_type="multipart/form-data",
+                             data={"file": (io.BytesIO(PDF), "ket-qua.pdf", "application/pdf"), "is_result": "true"})
+    assert marked.status_code == 201 and marked.json["is_result"] is True
+    for bad in ("yes", "1", ""):
+        r = api.client.post(url, headers=api.h("desk"), content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(PDF), "x.pdf", "application/pdf"), "is_result": bad})
+        assert r.status_code == 422 and r.json["errors"][0]["field"] == "is_result", (bad, r.json)
+    items = api.get("desk", url).json["items"]
+    assert [(i["filename"], i["is_result"]) for i in items] == [("giay-de-nghi.pdf", False), ("ket-qua.pdf", True)]
 
 
 def test_attachment_size_limit(api, app):

@@ -141,8 +141,13 @@ def test_submit_track_supplement_pay_result_rate(world, app, services, clock):
     at(clock, api, app, datetime(2026, 12, 3, 9, 0, tzinfo=VN))
     complete(api, "chi", code, {})
     official_file = api.post("desk", f"/api/dossiers/{d_id(api, code)}/attachments",
-                             data={"file": (_pdf(b"%PDF-1.4\nGiay chung nhan\n%%EOF\n"), "ket-qua.pdf")})
-    assert official_file.status_code == 201, official_file.json
+                             data={"file": (_pdf(b"%PDF-1.4\nGiay chung nhan\n%%EOF\n"), "ket-qua.pdf"),
+                                   "is_result": "true"})
+    assert official_file.status_code == 201 and official_file.json["is_result"] is True, official_file.json
+    # An appraiser's working note: never the applicant's to download, even after the return (R-6.1).
+    note = api.post("desk", f"/api/dossiers/{d_id(api, code)}/attachments",
+                    data={"file": (_pdf(b"%PDF-1.4\nPhieu tham dinh noi bo\n%%EOF\n"), "tham-dinh.pdf")})
+    assert note.status_code == 201 and note.json["is_result"] is False, note.json
     files = c.get(f"/api/public/dossiers/{code}/attachments", headers=as_(app, services, AN)).json["items"]
     assert [f["filename"] for f in files] == ["hop-dong.pdf"]  # the result only once returned online
     at(clock, api, app, datetime(2026, 12, 3, 10, 0, tzinfo=VN))
@@ -150,6 +155,9 @@ def test_submit_track_supplement_pay_result_rate(world, app, services, clock):
     files = c.get(f"/api/public/dossiers/{code}/attachments", headers=as_(app, services, AN)).json["items"]
     result = [f for f in files if f["filename"] == "ket-qua.pdf"]
     assert len(result) == 1
+    assert "tham-dinh.pdf" not in [f["filename"] for f in files]  # officials' working documents stay inside
+    assert c.get(f"/api/public/dossiers/{code}/attachments/{note.json['id']}",
+                 headers=as_(app, services, AN)).status_code == 404
     got = c.get(f"/api/public/dossiers/{code}/attachments/{result[0]['id']}", headers=as_(app, services, AN))
     assert got.status_code == 200 and got.data.startswith(b"%PDF-1.4\nGiay chung nhan")
     assert "attachment" in got.headers["Content-Disposition"] and got.headers["X-Content-Type-Options"] == "nosniff"
