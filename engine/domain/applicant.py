@@ -39,8 +39,10 @@ class Applicant:
 
 
 def same_name(a: str, b: str) -> bool:
-    return _norm(a) == _norm(b)
+    return name_key(a) == name_key(b)
 
 
-def _norm(name: str) -> str:
+def name_key(name: str) -> str:
+    """A name as `owns` compares it (NFC, no case, spaces collapsed; diacritics kept: "Lê" is not
+    "Le"): stored beside a name so the check is made in SQL, before a page is cut."""
     return " ".join(unicodedata.normalize("NFC", name).casefold().split())

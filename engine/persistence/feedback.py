@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from sqlalchemy import and_, func, select
 from sqlalchemy import case as sql_case
 
+from engine.domain.applicant import name_key
 from engine.domain.feedback import Feedback, FeedbackChannel, FeedbackStatus, Sender
 from engine.domain.timeliness import Timeliness
 
@@ -90,9 +91,11 @@ class FeedbackRepository(_Repository):
 
     def query(self, agencies: Iterable[str] | None = None, status: str | None = None,
               sender_id_number: str | None = None, overdue_at: datetime | None = None,
-              limit: int = 50, offset: int = 0) -> tuple[list[Feedback], int]:
+              limit: int = 50, offset: int = 0, sender_name: str | None = None) -> tuple[list[Feedback], int]:
         """Cases matching every filter given (None: any), newest first, and how many match.
-        `overdue_at`: unanswered and past due at that instant, most overdue first."""
+        `overdue_at`: unanswered and past due at that instant, most overdue first. `sender_name`:
+        the sender's name as Applicant.owns compares it (name_key), matched in SQL so the page
+        and the total hold only the sender's own cases (R-7.1)."""
         where = []
         if agencies is not None:
             where.append(self.T.c.agency_id.in_(list(agencies)))
@@ -100,6 +103,8 @@ class FeedbackRepository(_Repository):
             where.append(self.T.c.status == status)
         if sender_id_number is not None:
             where.append(self.T.c.sender_id_number == sender_id_number)
+        if sender_name is not None:
+            where.append(self.T.c.sender_name_key == name_key(sender_name))
         if overdue_at is not None:
             where += [self.T.c.status != FeedbackStatus.ANSWERED.value, self.T.c.due_at < overdue_at]
         total = int(self._core(select(func.count()).select_from(self.T).where(*where)).scalar_one())
@@ -148,7 +153,8 @@ def _as_int(condition: Any) -> Any:
 def _columns(c: Feedback) -> dict[str, Any]:
     return {
         "code": c.code, "agency_id": c.agency_id, "channel": c.channel.value, "status": c.status.value,
-        "sender": c.sender.to_json(), "sender_id_number": c.sender.id_number, "subject": c.subject,
+        "sender": c.sender.to_json(), "sender_id_number": c.sender.id_number,
+        "sender_name_key": name_key(c.sender.name), "subject": c.subject,
         "content": c.content, "dossier_code": c.dossier_code, "received_at": c.received_at,
         "entered_at": c.entered_at, "entered_by": c.entered_by, "entry_due_at": c.entry_due_at,
         "entered_late": c.entered_late, "due_at": c.due_at, "assigned_to": c.assigned_to,

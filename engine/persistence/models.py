@@ -479,6 +479,7 @@ class FeedbackCase(Base):
     status: Mapped[str] = mapped_column(String(16))  # received | assigned | answered
     sender: Mapped[dict] = mapped_column(Json)  # name, id_number, contact
     sender_id_number: Mapped[str | None] = mapped_column(String(12), index=True)
+    sender_name_key: Mapped[str | None] = mapped_column(Text)  # applicant.name_key: "my feedback" in SQL (0020)
     subject: Mapped[str] = mapped_column(String(255))
     content: Mapped[str] = mapped_column(Text)
     dossier_id: Mapped[int | None] = mapped_column(ForeignKey("dossiers.id"), index=True)

@@ -649,12 +649,24 @@ class TimerRepository(_Repository):
         return self.session.scalar(select(func.min(Timer.due_at)))
 
     def due_dossier_ids(self, now: datetime, limit: int) -> list[int]:
-        """Dossiers with due timers, earliest first. Reads the due_at index only (no GROUP BY,
-        which SQLite answers by scanning every timer): cost independent of open dossiers."""
-        ids = self.session.scalars(
-            select(Timer.dossier_id).where(self._due(now)).order_by(Timer.due_at, Timer.id).limit(limit * 4)
-        ).all()
-        return list(dict.fromkeys(ids))[:limit]
+        """`limit` dossiers with due timers (fewer only when no more are due), earliest first. Reads
+        the due_at index only (no GROUP BY, which SQLite answers by scanning every timer): cost
+        independent of open dossiers. The rows are read in chunks until `limit` distinct dossiers:
+        one chunk cut before de-duplicating let a dossier with many due timers crowd the others out,
+        and the sweep, finding only dossiers it had tried, stopped with timers still due."""
+        ids: dict[int, None] = {}
+        after: Any = None
+        while len(ids) < limit:
+            stmt = select(Timer.dossier_id, Timer.due_at, Timer.id).where(self._due(now))
+            if after is not None:  # keyset: past the last row read, in (due_at, id) order
+                stmt = stmt.where(or_(Timer.due_at > after.due_at,
+                                      and_(Timer.due_at == after.due_at, Timer.id > after.id)))
+            rows = self.session.execute(stmt.order_by(Timer.due_at, Timer.id).limit(limit * 4)).all()
+            ids.update(dict.fromkeys(r.dossier_id for r in rows))
+            if len(rows) < limit * 4:
+                break
+            after = rows[-1]
+        return list(ids)[:limit]
 
     def lock_due_dossier(self, dossier_id: int, now: datetime) -> DossierRow | None:
         """Lock the dossier if it still has a due timer; skip it if another process holds it."""
@@ -729,9 +741,10 @@ class IncidentRepository(_Repository):
 
     def open_problems(self, agency_id: str | None = None, procedure: str | None = None,
                       since_before: datetime | None = None, dossier_ids: Sequence[int] | None = None,
-                      limit: int = 50, offset: int = 0) -> tuple[list[IncidentRow], int]:
+                      limit: int | None = 50, offset: int = 0) -> tuple[list[IncidentRow], int]:
         """Open problems, oldest first: the latest incident row of each (dossier, kind, element) with
-        `since` (first open occurrence) and `open_attempts`, and the dossier's code, agency and procedure."""
+        `since` (first open occurrence) and `open_attempts`, and the dossier's code, agency and procedure.
+        `limit` None: all of them (a few dossiers' problems, never cut before the caller picks)."""
         c = T_INCIDENT.c
         groups = (select(func.max(c.id).label("latest"), func.min(c.occurred_at).label("since"),
                          func.count().label("open_attempts"))

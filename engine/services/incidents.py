@@ -144,7 +144,7 @@ class IncidentService:
         report = self.timers.fire_dossier(incident.dossier_id)
         outcome = "fired" if report.fired else "failed" if report.failed else "pending"
         with self.ctx.uow(write=False) as uow:
-            problems, _ = uow.incidents.open_problems(dossier_ids=[incident.dossier_id])
+            problems, _ = uow.incidents.open_problems(dossier_ids=[incident.dossier_id], limit=None)
             now_open = [self._view(uow, p) for p in problems
                         if (p.kind, p.element_id) == ("timer", incident.element_id)]
         return RetryOutcome(incident_id, row.dossier_code, outcome, now_open[0] if now_open else None)
@@ -174,7 +174,7 @@ class IncidentService:
         if not ids:
             return out
         with self.ctx.uow(write=False) as uow:
-            rows, _ = uow.incidents.open_problems(dossier_ids=ids, limit=10 * len(ids) + 100)
+            rows, _ = uow.incidents.open_problems(dossier_ids=ids, limit=None)  # each shown: none cut
             for r in rows:
                 out.setdefault(r.dossier_id, []).append(self._view(uow, r))
         return out

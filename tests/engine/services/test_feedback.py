@@ -84,6 +84,28 @@ def test_a_stranger_neither_sees_it_nor_complains_about_anothers_dossier(service
     assert services.feedback.get(CONTROL, sent.code).code == sent.code
 
 
+def test_my_feedback_pages_hold_only_mine_and_count_only_mine(services, clock, world):
+    """R-7.1: the name is a check on the ID number. Cases entered at the desk under Cường's ID number
+    with another name are left out before the page is cut: a page of 1 holds his case and the
+    total is his 2 (the name used to be checked after LIMIT: the newest page came back empty and
+    the total said 3)."""
+    other_name = "Lê Văn Cương"  # a typo at the desk: not Cường
+    mine = []
+    for hour, name in ((8, CUONG.name), (9, other_name), (10, CUONG.name), (11, other_name)):
+        at = datetime(2026, 11, 30, hour, 0, tzinfo=VN)
+        clock.set(at)
+        if name == CUONG.name:
+            mine.append(services.feedback.submit_online(CUONG, f"Lúc {hour}h", "Nội dung", dossier_code=world.code).code)
+        else:
+            services.feedback.enter(DESK, "desk", at, name, f"Lúc {hour}h", "Nội dung",
+                                    sender_id_number=CUONG.id_number)
+    newest_first = mine[::-1]
+    pages = [services.feedback.mine(CUONG, limit=1, offset=i) for i in range(3)]
+    assert [([f.code for f in items], total) for items, total in pages] == [
+        ([newest_first[0]], 2), ([newest_first[1]], 2), ([], 2)]
+    assert services.feedback.mine(Applicant(CUONG.id_number, "  LÊ VĂN   CƯỜNG "))[1] == 2  # case, spaces
+
+
 def test_online_feedback_to_an_agency_names_a_known_one(services, world):
     sent = services.feedback.submit_online(STRANGER, "Thái độ", "Cán bộ chưa hướng dẫn tận tình.", agency_id=OTHER)
     assert sent.agency_id == OTHER and sent.dossier_code is None

@@ -46,6 +46,15 @@ def failing(services, dirs, clock):
     return a, b
 
 
+def other_problems(services, dossier_id, n):
+    """`n` open task problems of other steps in the dossier, older than its timer's (09:00)."""
+    with services.ctx.uow() as uow:
+        for i in range(n):
+            uow.incidents.add(dossier_id=dossier_id, element_id=f"step-{i}", kind="task", error="boom",
+                              occurred_at=datetime(2026, 11, 26, 9, 0, tzinfo=VN), attempt=1)
+        uow.commit()
+
+
 def audit(services):
     with services.ctx.uow(write=False) as uow:
         return uow.audit.recent(1)[0]
@@ -154,3 +163,20 @@ def test_open_incidents_by_dossier_for_the_overdue_lists(services, failing):
     found = services.incidents.open_by_dossier([a.id, b.id, 999])
     assert sorted(found) == [a.id, b.id] and [i.attempt for i in found[a.id]] == [2]
     assert services.incidents.open_by_dossier([]) == {}
+
+
+def test_every_open_problem_of_a_dossier_reaches_the_lists(services, failing):
+    a, _ = failing
+    other_problems(services, a.id, 110)  # with the timer's, 111: past the guessed cap of 10 × 1 + 100
+    assert len(services.incidents.open_by_dossier([a.id])[a.id]) == 111
+
+
+def test_a_failed_retry_reports_its_problem_among_many_older_ones(services, failing, clock):
+    # The retried timer's problem is picked from the dossier's open problems: 50 older ones of other
+    # steps used to fill the first (and only) page read, so the retry reported no open problem.
+    a, _ = failing
+    other_problems(services, a.id, 50)
+    clock.set(datetime(2026, 11, 26, 10, 31, 30, tzinfo=VN))  # before 10:32: the step still fails
+    [item] = [i for i in services.incidents.list(ROOT, procedure="A", limit=100)[0] if i.kind == "timer"]
+    result = services.incidents.retry(ROOT, item.id)
+    assert (result.outcome, result.incident.element_id, result.incident.attempt) == ("failed", "boom", 3)
