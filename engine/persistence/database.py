@@ -11,7 +11,7 @@ from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import write_behind
+from . import prepared, write_behind
 from .write_behind import Exchanges
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -101,6 +101,7 @@ def connect(url: str, pool_size: int = 10, pipeline: bool = False) -> Database:
     else:
         write = create_engine(url, pool_size=pool_size, max_overflow=pool_size)
         _ping_when_idle(write)
+        prepared.track_writes(write)
         exchanges = write_behind.install(write, batch=pipeline)
         read = write
         autocommit = write.execution_options(isolation_level="AUTOCOMMIT")

@@ -7,6 +7,7 @@ from typing import Callable
 from sqlalchemy.orm import Session
 
 from . import companion as companions
+from . import prepared
 from .database import Database
 from .figures import FiguresRepository
 from .integrity import IntegrityRepository
@@ -72,6 +73,11 @@ class UnitOfWork:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        s = self.session
+        tx = s.get_transaction()
+        if (exc_type is None and self.dialect == "postgresql" and tx is not None and tx.is_active
+                and not (s.new or s.dirty or s.deleted) and prepared.only_read(s.connection())):
+            s.commit()  # not ROLLBACK, which drops psycopg's prepared statements (prepared.py)
         # close() rolls back anything not committed without expiring loaded objects, so views
         # built from them stay readable after the block.
         self.session.close()
