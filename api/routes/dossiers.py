@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 
-from flask import Response, g, request
+from flask import Response, g
 
 
 from .. import audit
 from ..access import current_user
-from ..endpoints import FILE_RESPONSE, OFFICIAL_UPLOAD_BODY, Blueprint, file_download, unexpected_parts
+from ..endpoints import FILE_RESPONSE, OFFICIAL_UPLOAD_BODY, Blueprint, file_download
 from ..problems import ApiProblem
 from ..report_schemas import DossierPathSchema
 from ..schemas import (
@@ -18,6 +18,7 @@ from ..schemas import (
     MessageInSchema,
     StartDossierSchema,
 )
+from ..uploads import one_file
 from .common import services
 
 bp = Blueprint("dossiers", __name__, url_prefix="/api/dossiers",
@@ -78,28 +79,23 @@ def deliver_message(dossier_id: int, message: str, body: dict, expected_version:
 @bp.post("/<id:dossier_id>/attachments")
 @bp.doc(**OFFICIAL_UPLOAD_BODY)
 @bp.response(201, AttachmentSchema)
-@bp.problems(404, 413, 415)
+@bp.problems(403, 404, 413, 415)
 def upload(dossier_id: int) -> tuple:
     """Attach a file to a dossier
 
     multipart/form-data with one part named `file` and, optionally, a field `is_result` (`true` or
     `false`, default false): `true` marks the file as the dossier's result, the only kind of
-    officials' file the applicant may download once it is returned online (R-6.1). The type is
-    checked against the file's real content, not only its declared type or name (R-8.4)."""
-    if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ApiProblem("unsupported-media-type", "send the file as multipart/form-data with a part named 'file'")
-    upload = request.files.get("file")
-    if upload is None:
-        raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
-    extra = unexpected_parts({"file", "is_result"})
-    if extra or len(request.files.getlist("file")) > 1:
-        raise ApiProblem("malformed-request", "send exactly one part, named 'file'",
-                         [(name, "unexpected part") for name in extra] or [("file", "given more than once")])
-    flags = request.form.getlist("is_result")
+    officials' file the applicant may download once it is returned online (R-6.1); only officials of
+    the competent agency with a working role mark it (403 otherwise). The type is checked against
+    the file's real content, not only its declared type or name (R-8.4)."""
+    upload, fields = one_file(frozenset({"is_result"}))
+    flags = fields.get("is_result", [])
     if len(flags) > 1 or (flags and flags[0].strip().lower() not in ("true", "false")):
         raise ApiProblem("invalid-data", "is_result is true or false, given once",
                          [("is_result", "true or false, given once")])
     is_result = bool(flags) and flags[0].strip().lower() == "true"
+    if is_result:
+        g.audit_detail = {"is_result": True}  # who marked (or tried to mark) a result: the audit trail (R-8.5)
     content = upload.read(services().settings.max_upload_bytes + 1)
     view = services().attachments.upload(current_user(), dossier_id, upload.filename or "", upload.mimetype, content,
                                          is_result=is_result)

@@ -12,9 +12,9 @@ from flask import Response, current_app, request
 from ..access import APPLICANT, current_applicant
 from ..client_address import client_address
 from ..endpoints import FILE_RESPONSE, UPLOAD_BODY, Blueprint, file_download
-from ..problems import ApiProblem
 from ..schemas import AttachmentListSchema, AttachmentSchema
 from ..paging import page, window
+from ..uploads import one_file
 from ..public_schemas import (
     ApplicantDossierPageSchema,
     ApplicantDossierSchema,
@@ -115,15 +115,7 @@ def upload(code: str) -> tuple:
 
     multipart/form-data with one part `file`, checked as officials' uploads are (size, type from the
     real content, R-8.4). While just submitted, or when a supplement is requested (status 5); else 409."""
-    if not (request.mimetype or "").startswith("multipart/form-data"):
-        raise ApiProblem("unsupported-media-type", "send the file as multipart/form-data with a part named 'file'")
-    upload = request.files.get("file")
-    if upload is None:
-        raise ApiProblem("malformed-request", "no part named 'file'", [("file", "missing")])
-    extra = (set(request.form) | set(request.files)) - {"file"}
-    if extra or len(request.files.getlist("file")) > 1:
-        raise ApiProblem("malformed-request", "send exactly one part, named 'file'",
-                         [(name, "unexpected part") for name in sorted(extra)] or [("file", "given more than once")])
+    upload, _ = one_file()
     content = upload.read(services().settings.max_upload_bytes + 1)
     view = services().applicants.upload(current_applicant(), code, upload.filename or "", upload.mimetype, content)
     return view, {"Location": f"/api/public/dossiers/{code}/attachments/{view.id}"}

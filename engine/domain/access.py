@@ -171,6 +171,15 @@ def check_deliver_message(user: Official, competent_agency: str, acting_agencies
                          "can deliver a message to it")
 
 
+def check_mark_result(user: Official, competent_agency: str) -> None:
+    """Who may mark a file as the dossier's result (R-6.1), which its applicant downloads after an
+    online return: an official with a working role in the competent agency, whose act the result
+    is. Oversight, analysts and administrators may see the dossier, and agencies consulted on it
+    work on it, but a file they marked would reach the applicant as the agency's result (NotAllowed)."""
+    if user.agency_id != competent_agency or not user.roles & WORKING_ROLES:
+        raise NotAllowed("only an official of the competent agency marks a file as the dossier's result (R-6.1)")
+
+
 # ---------------------------------------------------------------- assignment (R-4.1)
 
 def assignee_problem(target: Official | None, active: bool, role: str, agency: str) -> str | None:

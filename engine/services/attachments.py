@@ -9,10 +9,11 @@ from typing import Any, Callable
 
 import filetype
 
+from engine.domain import access
 from engine.domain.access import Official
 
 from .context import EngineContext
-from .errors import InvalidInput, NotFound, TooLarge, UnsupportedMedia
+from .errors import Forbidden, InvalidInput, NotFound, TooLarge, UnsupportedMedia
 
 DEFAULT_TYPES = frozenset({
     "application/pdf",
@@ -51,9 +52,15 @@ class AttachmentService:
     def upload(self, user: Official, dossier_id: int, filename: str, declared_type: str | None,
                content: bytes, is_result: bool = False) -> AttachmentView:
         """Attach a checked file; `is_result` marks it as the dossier's result, the only kind of
-        officials' file an applicant may download once it is returned online (R-6.1)."""
+        officials' file an applicant may download once it is returned online (R-6.1): Forbidden
+        unless `user` works in the competent agency (access.check_mark_result)."""
         with self.ctx.uow() as uow:
-            self.visible(uow, user, dossier_id)  # another agency's dossier does not exist: 404 first
+            dossier = self.visible(uow, user, dossier_id)  # another agency's dossier does not exist: 404 first
+            if is_result:
+                try:
+                    access.check_mark_result(user, dossier.agency_id)
+                except access.NotAllowed as err:
+                    raise Forbidden(str(err)) from None
             name, actual = self._check(filename, declared_type, content)
             now = self.ctx.clock.now()
             digest = hashlib.sha256(content).hexdigest()
