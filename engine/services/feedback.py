@@ -109,8 +109,9 @@ class FeedbackService:
     def submit_online(self, applicant: Applicant, subject: Any, content: Any, dossier_code: str | None = None,
                       agency_id: str | None = None, contact: dict[str, Any] | None = None) -> SenderFeedbackView:
         """Online feedback from an applicant (Đ21.2.b), received now. About one of their dossiers
-        (`dossier_code`: its agency handles it; not theirs: NotFound) or to `agency_id` (an agency
-        with a procedure in the catalogue). InvalidInput names the field at fault."""
+        (`dossier_code`: its agency handles it; not theirs: NotFound; an `agency_id` named beside it
+        must be that agency) or to `agency_id` (an agency with a procedure in the catalogue).
+        InvalidInput names the field at fault."""
         contact = _contact(contact)
         sender = Sender(applicant.name, applicant.id_number, contact)
         now = self.ctx.clock.now()
@@ -120,6 +121,10 @@ class FeedbackService:
                 row = uow.dossiers.load(None, dossier_code)
                 if row is None or not applicant.owns(row.applicant_id_number, row.applicant_name):
                     raise NotFound(f"you have no dossier {dossier_code}")
+                if agency_id is not None and agency_id != row.agency_id:  # named both: they must agree
+                    raise InvalidInput(f"dossier {dossier_code} is handled by agency {row.agency_id}, not {agency_id}",
+                                       [("agency_id", f"the dossier's agency is {row.agency_id}: "
+                                                      "leave agency_id out or name that one")])
                 dossier_id, agency = row.id, row.agency_id
             elif agency is None or agency not in {e.agency_id for e in uow.reports.catalogue().values()}:
                 raise InvalidInput("name the dossier the feedback is about, or the agency it is for",

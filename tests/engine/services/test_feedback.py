@@ -251,3 +251,15 @@ def test_the_feedback_procedure_ships_valid_and_takes_no_dossiers(services):
     with pytest.raises(InvalidInput) as err:
         services.dossiers.start(PROCEDURE_CODE, applicant={"name": "Dung"})
     assert err.value.problems == [("procedure_code", "the feedback procedure takes no dossiers")]
+
+
+def test_online_feedback_naming_a_dossier_and_another_agency_is_refused_not_redirected(services, world):
+    """A dossier's feedback goes to its agency (R-7.2); naming another agency beside it was silently
+    dropped, so the sender believed it reached the agency they named. Disagreeing: 422 on agency_id,
+    nothing received. Agreeing (the same agency twice) is accepted."""
+    with pytest.raises(InvalidInput) as err:
+        services.feedback.submit_online(CUONG, "Chậm", "Quá hẹn.", dossier_code=world.code, agency_id=OTHER)
+    assert err.value.problems[0][0] == "agency_id" and AGENCY in err.value.problems[0][1]
+    assert services.feedback.mine(CUONG)[1] == 0
+    sent = services.feedback.submit_online(CUONG, "Chậm", "Quá hẹn.", dossier_code=world.code, agency_id=AGENCY)
+    assert sent.agency_id == AGENCY and sent.dossier_code == world.code
