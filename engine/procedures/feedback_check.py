@@ -4,11 +4,15 @@ docs/bpmn-conventions.md §16): what a feedback case can run, and the shape of i
 A feedback case is an instance of the diagram driven by the feedback service only
 (engine/services/feedback_workflow.py): it has no timer, message or incident rows, no sub-process
 and no parallel paths, and the service completes only the three feedback steps. So the diagram may
-hold only start and end events without definitions, exclusive gateways, script and business rule
-tasks, and user tasks carrying a feedback step; and its path must be:
+hold only start, end and intermediate throw events without definitions, exclusive gateways, script
+and business rule tasks, user tasks carrying a feedback step, and the process's own metadata
+(extensionElements, properties, documentation); and its path must be:
 - exactly one `feedback_assignment` and one `feedback_answer` step, at most one `feedback_entry`;
+- one path at a time: only an exclusive gateway has more than one outgoing flow or conditions on
+  them (two flows out of any other element run in parallel: two ready steps, refused at run time);
 - from the start, the assignment is reachable without the entry step (online feedback is entered
-  by its sender), and the entry step, when drawn, comes before the assignment (never after it);
+  by its sender), and the entry step, when drawn, comes before the assignment (never after it) and
+  never again after itself (the service completes it once, at the entry);
 - every path reaches the answer only through the assignment, and the end only through the answer;
 - after the answer, nothing but automatic elements up to the end: the case is answered when its
   process ends after the answer step.
@@ -28,8 +32,11 @@ from engine.execution.checks.problems import Problem
 
 ENTRY, ASSIGNMENT, ANSWER = FEEDBACK_STEPS
 # What a feedback case can run: everything else needs rows feedback cases do not have.
-RUNNABLE = frozenset({"startEvent", "endEvent", "exclusiveGateway", "scriptTask", "businessRuleTask",
-                      "sequenceFlow", "laneSet", *HUMAN_TASK_TAGS, *DOCUMENTATION_TAGS})
+# A none intermediate throw event is a milestone (it passes at once); a process's extensionElements
+# and properties are metadata the modelers write. Event definitions inside any of them stay refused.
+RUNNABLE = frozenset({"startEvent", "endEvent", "intermediateThrowEvent", "exclusiveGateway", "scriptTask",
+                      "businessRuleTask", "sequenceFlow", "laneSet", "extensionElements", "property",
+                      *HUMAN_TASK_TAGS, *DOCUMENTATION_TAGS})
 WHY = "feedback cases have no timers, messages, sub-processes or parallel paths (docs/bpmn-conventions.md §16)"
 
 
@@ -96,8 +103,17 @@ def _path(name: str, text: str, assign: str, answer: str, entry: str | None, hum
     if process is None:
         return
     flows: dict[str, list[str]] = {}
+    tags = {el.get("id", ""): local(el) for el in process if is_bpmn(el)}
     for f in process.iterfind("bpmn:sequenceFlow", NS):
-        flows.setdefault(f.get("sourceRef", ""), []).append(f.get("targetRef", ""))
+        source = f.get("sourceRef", "")
+        flows.setdefault(source, []).append(f.get("targetRef", ""))
+        if f.find("bpmn:conditionExpression", NS) is not None and tags.get(source) != "exclusiveGateway":
+            problems.append(Problem(name, f.get("id"), f"a condition on a flow out of a {tags.get(source, source)} "
+                                    f"splits the path: {WHY}; put the condition on an exclusive gateway's flows"))
+    for source, targets in flows.items():
+        if len(targets) > 1 and tags.get(source) != "exclusiveGateway":
+            problems.append(Problem(name, source, f"{len(targets)} flows leave this {tags.get(source, 'element')}: "
+                                    f"they run in parallel ({WHY}); branch with an exclusive gateway"))
     starts = [e.get("id", "") for e in process.iterfind("bpmn:startEvent", NS)]
     ends = {e.get("id", "") for e in process.iterfind("bpmn:endEvent", NS)}
     if len(starts) != 1:
@@ -123,6 +139,9 @@ def _path(name: str, text: str, assign: str, answer: str, entry: str | None, hum
     if ends & reach(start, {answer}):
         problems.append(Problem(name, sorted(ends & reach(start, {answer}))[0],
                                 "a path ends without the answer: every feedback case is answered"))
+    if entry and entry in reach(entry, set()):
+        problems.append(Problem(name, entry, "a path leads back to the entry step: the service enters a case once, "
+                                "so a case sent back there would wait for an entry forever"))
     if entry and entry in reach(assign, set()):
         problems.append(Problem(name, entry, "the entry step comes after the assignment: it comes first"))
     after = reach(answer, set())

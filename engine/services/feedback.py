@@ -284,6 +284,9 @@ class FeedbackService:
                 raise ProcessFailure(f"{PROCEDURE_CODE} v{version.number} does not take offline feedback to an entry "
                                      "step (Đ21.3: it is entered within 8 working hours)")
             wf.complete(ENTRY, workflow.entry_data(received_at, now, actor, cal.tz))
+            if wf.at(ENTRY) is not None:  # entered once: a case back there would wait for an entry forever
+                raise ProcessFailure(f"{PROCEDURE_CODE} v{version.number} brings the entered feedback back at its "
+                                     "entry step (docs/bpmn-conventions.md §16)", element_id=entry.element_id)
         elif wf.at(ASSIGNMENT) is None:
             raise ProcessFailure(f"{PROCEDURE_CODE} v{version.number} does not take online feedback to its "
                                  "assignment step")

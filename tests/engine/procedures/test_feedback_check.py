@@ -104,3 +104,57 @@ def test_a_dossier_procedure_cannot_use_feedback_steps_nor_a_feedback_procedure_
 
     problems = refused(lambda text: text.replace('value="feedback_answer"', 'value="result_ready"'))
     assert any(e == "answer" and "is a dossier step" in m for _, e, m in problems)
+
+
+def _fork_at_start(text):
+    """A second flow out of the start event: two tokens, online feedback at the gateway and the head's
+    step at once (every case was refused at run time: two ready steps)."""
+    return text.replace('<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="channel_gw" />',
+                        '<bpmn:sequenceFlow id="f_start" sourceRef="start" targetRef="channel_gw" />'
+                        '<bpmn:sequenceFlow id="f_fork" sourceRef="start" targetRef="assign" />')
+
+
+def _condition_out_of_the_entry(text):
+    return text.replace('<bpmn:sequenceFlow id="f_entered" sourceRef="enter" targetRef="assign" />',
+                        '<bpmn:sequenceFlow id="f_entered" sourceRef="enter" targetRef="assign"><bpmn:conditionExpression '
+                        'xsi:type="bpmn:tFormalExpression">True</bpmn:conditionExpression></bpmn:sequenceFlow>')
+
+
+def entry_loop(text):
+    """A gateway after the entry sending phoned-in feedback back to the entry step: the service
+    completes the entry once, so such a case waited at `enter` forever (every assignment 409)."""
+    return text.replace('<bpmn:sequenceFlow id="f_entered" sourceRef="enter" targetRef="assign" />',
+                        '<bpmn:exclusiveGateway id="recheck" default="f_checked" />'
+                        '<bpmn:sequenceFlow id="f_entered" sourceRef="enter" targetRef="recheck" />'
+                        '<bpmn:sequenceFlow id="f_checked" sourceRef="recheck" targetRef="assign" />'
+                        '<bpmn:sequenceFlow id="f_again" sourceRef="recheck" targetRef="enter"><bpmn:conditionExpression '
+                        'xsi:type="bpmn:tFormalExpression">channel == \'phone\'</bpmn:conditionExpression>'
+                        '</bpmn:sequenceFlow>')
+
+
+def test_parallel_paths_without_a_gateway_are_refused():
+    """Two flows out of anything but an exclusive gateway run in parallel, and a condition out of a
+    task splits the path as an inclusive gateway would: feedback cases run one path (§16)."""
+    assert any(e == "start" and "2 flows leave this startEvent" in m for _, e, m in refused(_fork_at_start))
+    assert any(e == "f_entered" and "a condition on a flow out of a userTask" in m
+               for _, e, m in refused(_condition_out_of_the_entry))
+
+
+def test_a_path_back_to_the_entry_step_is_refused():
+    assert any(e == "enter" and "back to the entry step" in m for _, e, m in refused(entry_loop))
+
+
+def test_a_milestone_and_the_process_metadata_modelers_write_are_accepted():
+    """Wrongly refused before: a none intermediate throw event (it passes at once) and the process's
+    own extensionElements (process-level properties written by the modelers)."""
+    def edit(text):
+        return (text.replace('<bpmn:laneSet id="LaneSet_PAKN01">',
+                             '<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="owner" '
+                             'value="VP UBND" /></spiffworkflow:properties></bpmn:extensionElements>'
+                             '<bpmn:laneSet id="LaneSet_PAKN01">')
+                .replace('<bpmn:sequenceFlow id="f_assign" sourceRef="assign" targetRef="answer" />',
+                         '<bpmn:intermediateThrowEvent id="assigned" name="Đã phân công" />'
+                         '<bpmn:sequenceFlow id="f_assign" sourceRef="assign" targetRef="assigned" />'
+                         '<bpmn:sequenceFlow id="f_assigned" sourceRef="assigned" targetRef="answer" />'))
+    loaded = changed(edit)
+    assert "assigned" in loaded.sources[BPMN]

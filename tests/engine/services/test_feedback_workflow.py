@@ -192,3 +192,33 @@ def test_without_a_published_feedback_procedure_nothing_is_received(services, cl
         services.feedback.enter(DESK, "desk", clock.now(), "Dung", "Hỏi", "Tại quầy.")
     with services.ctx.uow(write=False) as uow:
         assert uow.feedback.query()[1] == 0
+
+
+def test_a_stored_version_leading_back_to_the_entry_is_refused_at_the_entry_and_nothing_is_saved(services, clock,
+                                                                                                 world):
+    """The check refuses it (test_feedback_check.test_a_path_back_to_the_entry_step_is_refused); a
+    version stored before the check took a phoned-in case back to the entry step and saved it there,
+    where no action could move it (assignment 409 forever). Now refused at its entry, nothing saved."""
+    from tests.engine.procedures.test_feedback_check import entry_loop
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=VN))
+    assert publish_feedback_procedure(services, unchecked(entry_loop)) == 2
+    with pytest.raises(ProcessFailure, match="back at its entry step"):
+        services.feedback.enter(DESK, "phone", clock.now(), "Dung", "Hỏi", "Gọi điện.")
+    with services.ctx.uow(write=False) as uow:
+        assert uow.feedback.query()[1] == 0
+    desk = services.feedback.enter(DESK, "desk", clock.now(), "Dung", "Hỏi", "Tại quầy.")  # the gateway's default
+    assert desk.procedure_version == 2
+    assert services.feedback.assign(HEAD, desk.code, "an").status == "assigned"
+
+
+def test_a_version_with_a_milestone_and_process_metadata_runs_to_the_answer(services, clock, world):
+    def edit(text):
+        return text.replace('<bpmn:sequenceFlow id="f_assign" sourceRef="assign" targetRef="answer" />',
+                            '<bpmn:intermediateThrowEvent id="assigned" name="Đã phân công" />'
+                            '<bpmn:sequenceFlow id="f_assign" sourceRef="assign" targetRef="assigned" />'
+                            '<bpmn:sequenceFlow id="f_assigned" sourceRef="assigned" targetRef="answer" />')
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=VN))
+    assert publish_feedback_procedure(services, changed(edit)) == 2
+    sent = services.feedback.submit_online(CUONG, "Chậm", "Quá hẹn.", agency_id=AGENCY)
+    assert services.feedback.assign(HEAD, sent.code, "an").status == "assigned"
+    assert services.feedback.answer(AN, sent.code, "Xong").status == "answered"
