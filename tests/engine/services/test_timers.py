@@ -279,3 +279,29 @@ def test_a_runaway_timer_dossier_is_an_incident_and_the_others_fire(services, di
     assert incident["element_id"] == "spin" and "200 ms" in incident["error"]
     [row] = timers(services, bad.id)
     assert row.next_attempt_at == clock.now() + backoff(1)
+
+
+def test_each_dossier_of_a_sweep_records_the_instant_it_fired_not_the_sweeps_start(services, dirs, clock,
+                                                                                     monkeypatch):
+    # Issue 15 (observed timer lateness): a sweep takes time, so a dossier fired late in it is later
+    # than the sweep's start. Here each firing takes one minute of the clock.
+    from engine.execution.dossier_workflow import DossierWorkflow
+    publish(services, dirs, escalation())
+    clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))
+    first, second = services.dossiers.start("P"), services.dossiers.start("P")
+    sweep_at = datetime(2026, 11, 27, 15, 0, tzinfo=VN)  # 8 working hours later: both due exactly now
+    clock.set(sweep_at)
+    real_fire = DossierWorkflow.fire_due_timers
+
+    def slow_fire(self, *args, **kwargs):
+        result = real_fire(self, *args, **kwargs)
+        clock.advance(minutes=1)
+        return result
+
+    monkeypatch.setattr(DossierWorkflow, "fire_due_timers", slow_fire)
+    report = services.timers.fire_due()
+    assert report.fired == [first.code, second.code]
+    fired_at = [next(e["at"] for e in services.dossiers.get(d.id).events if e["kind"] == "timers_fired")
+                for d in (first, second)]
+    assert fired_at == [sweep_at, sweep_at + timedelta(minutes=1)]
+    assert report.delays == [0.0, 60.0]
