@@ -15,7 +15,7 @@ from engine.domain import audit_chain
 from engine.domain.procedure_version import Decision, ProcedureRepealed, VersionState, repeal_applies
 from engine.domain.search_text import fold
 
-from .rows import DossierRow, IncidentRow, TaskRow, build
+from .rows import DossierRow, DueBasisRow, IncidentRow, TaskRow, build
 from .write_behind import WRITE_BEHIND
 from .models import (
     Account,
@@ -354,10 +354,11 @@ class DossierRepository(_Repository):
             select(DossierEvent).where(DossierEvent.dossier_id == dossier_id).order_by(DossierEvent.id)
         ).all()
 
-    def open_with_due_basis(self) -> Sequence[Dossier]:
-        return self.session.scalars(
-            select(Dossier).where(Dossier.completed_at.is_(None), Dossier.due_basis.is_not(None))
-        ).all()
+    def open_with_due_basis(self) -> list[DueBasisRow]:
+        """Open dossiers' appointments and bases: four columns, not the workflow state."""
+        rows = self._core(select(T_DOSSIER.c.id, T_DOSSIER.c.due_basis, T_DOSSIER.c.due_at, T_DOSSIER.c.started_at)
+                          .where(T_DOSSIER.c.completed_at.is_(None), T_DOSSIER.c.due_basis.is_not(None)))
+        return [DueBasisRow(*r) for r in rows]
 
 
 class OutboxRepository(_Repository):
@@ -524,8 +525,10 @@ class TaskRepository(_Repository):
         ]
         return or_(*matches) if matches else ReadyTask.task_id.is_(None)
 
-    def with_due_basis(self) -> Sequence[ReadyTask]:
-        return self.session.scalars(select(ReadyTask).where(ReadyTask.due_basis.is_not(None))).all()
+    def with_due_basis(self) -> list[DueBasisRow]:
+        rows = self._core(select(T_READY.c.dossier_id, T_READY.c.due_basis, T_READY.c.due_at)
+                          .where(T_READY.c.due_basis.is_not(None)))
+        return [DueBasisRow(*r) for r in rows]
 
     def set_due(self, task_id: str, due_at: datetime, basis: dict[str, Any] | None = None) -> None:
         """A moved step deadline (calendar changed, or a supplement pause: then with its new basis)."""
@@ -697,8 +700,10 @@ class TimerRepository(_Repository):
         )
         return int(self.session.scalar(select(func.max(Timer.attempts)).where(Timer.dossier_id == dossier_id)) or 1)
 
-    def with_basis(self) -> Sequence[Timer]:
-        return self.session.scalars(select(Timer).where(Timer.basis.is_not(None))).all()
+    def with_basis(self) -> list[DueBasisRow]:
+        rows = self._core(select(T_TIMER.c.dossier_id, T_TIMER.c.basis, T_TIMER.c.due_at)
+                          .where(T_TIMER.c.basis.is_not(None)))
+        return [DueBasisRow(*r) for r in rows]
 
     def retry_now(self, dossier_id: int, now: datetime) -> int:
         """Make the dossier's failed timers due at `now` (their backoff waived); returns how many."""

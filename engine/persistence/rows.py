@@ -31,6 +31,18 @@ class TaskRow:
 
 
 @dataclass(frozen=True)
+class DueBasisRow:
+    """A stored deadline and what it was computed from, for `motcua timers recalculate` to compare
+    with the calendar in force: a dossier's appointment (with its count start), an open step's or
+    a waiting timer's due instant. A few columns: no workflow state."""
+
+    dossier_id: int
+    due_basis: dict[str, Any]
+    due_at: datetime | None
+    started_at: datetime | None = None  # the dossier's count start (dossiers only)
+
+
+@dataclass(frozen=True)
 class DossierRow:
     """A dossier (`dossiers`): workflow state plus the lifecycle aggregate's fields."""
 

@@ -131,8 +131,7 @@ def save(ctx: EngineContext, uow: UnitOfWork, record: DossierRecord, dw: Dossier
         _end_of_process(d, now, cal)
     elif d.closed and not dw.completed:
         dw.cancel()
-    if d.basis.pauses or d.paused_since is not None:
-        _pause_deadline_timers(d, dw, cal)
+    hold_paused_timers(d, dw, cal)
     keep_dates_in_step(d, dw, cal)
     after = Snapshot.of(dw)
     values = _columns(d, cal)
@@ -228,6 +227,13 @@ def keep_dates_in_step(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:
     before the workflow runs on, so the steps right after it read the new values too."""
     dw.set_dossier_fields({"started_at": d.started(cal).astimezone(cal.tz).isoformat(),
                            "due_at": d.due(cal).astimezone(cal.tz).isoformat()})
+
+
+def hold_paused_timers(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:
+    """What `save` does to the waiting deadline timers of a dossier under a supplement pause
+    (N-4); public for a caller that must know before saving whether a timer moves (recalculation)."""
+    if d.basis.pauses or d.paused_since is not None:
+        _pause_deadline_timers(d, dw, cal)
 
 
 def _pause_deadline_timers(d: Dossier, dw: DossierWorkflow, cal: Any) -> None:

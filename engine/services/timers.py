@@ -1,4 +1,4 @@
-"""Firing due timers from the timer table, and moving deadlines after a calendar change.
+"""Firing due timers from the timer table (moving deadlines after a calendar change: recalculation.py).
 
 Each dossier fires in its own transaction. On PostgreSQL the dossier row is locked with
 ``FOR UPDATE SKIP LOCKED``, so several scheduler processes share the work and never fire the same
@@ -10,16 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from engine import logs
 from engine.execution.dossier_workflow import ProcessError
 from engine.execution.spiff_clock import reached
-from engine.domain.deadline import DeadlineBasis
 
+from . import recalculation
 from .context import EngineContext
 from .errors import Conflict
 from .dossier_store import load_workflow, save, to_record
+from .recalculation import RecalculationReport
 from .workflow_state import Snapshot
 
 log = logging.getLogger(__name__)
@@ -40,14 +40,6 @@ class SweepReport:
     skipped: int = 0  # locked by another process, or no longer due
     due: int = 0  # timers found due in the dossiers tried (fired or failed)
     delays: list[float] = field(default_factory=list)  # seconds from due time to firing, per timer fired
-
-
-@dataclass
-class RecalculationReport:
-    timers_moved: int = 0
-    tasks_moved: int = 0
-    dossiers_moved: int = 0
-    conflicts: int = 0
 
 
 class TimerService:
@@ -127,83 +119,7 @@ class TimerService:
             uow.commit()
         return incident
 
-    def recalculate(self) -> RecalculationReport:
-        """Recompute working-time deadlines from what they were computed from (calendar changed).
-
-        Bases are compared first, in one read: only dossiers with something to move are loaded.
-        Each of those is then saved through the one write path (dossier_store.save: the aggregate's
-        appointment and count start, its timers, its data's dates, with the compare-and-set on the
-        dossier's version) in its own transaction, with its open steps' deadlines; a dossier
-        changed meanwhile is retried. A second run finds nothing to move (idempotent).
-        """
-        ctx = self.ctx
-        cal = ctx.calendars.get(reload=True)
-        now = ctx.clock.now()
-        report = RecalculationReport()
-        candidates: set[int] = set()
-        with ctx.uow(write=False) as uow:
-            for dossier in uow.dossiers.open_with_due_basis():
-                # pauses and the re-appointment are part of the basis, so they carry over
-                basis = DeadlineBasis.from_json(dossier.due_basis)
-                if (basis.due(cal), basis.started(cal)) != (dossier.due_at, dossier.started_at):
-                    candidates.add(dossier.id)
-            for task in uow.tasks.with_due_basis():
-                if DeadlineBasis.from_json(task.due_basis).due(cal) != task.due_at:
-                    candidates.add(task.dossier_id)
-            for timer in uow.timers.with_basis():
-                # a timer held or moved by a supplement pause differs too: save decides (N-4)
-                if DeadlineBasis.from_json(timer.basis).due(cal) != timer.due_at:
-                    candidates.add(timer.dossier_id)
-        for dossier_id in sorted(candidates):
-            self._recalculate_dossier(dossier_id, now, report)
-        return report
-
-    def _recalculate_dossier(self, dossier_id: int, now: datetime, report: RecalculationReport,
-                             attempts: int = 3) -> None:
-        ctx = self.ctx
-        cal = ctx.calendars()
-        for _ in range(attempts):
-            try:
-                with ctx.uow() as uow:
-                    row = uow.dossiers.load(dossier_id)
-                    if row is None:
-                        return
-                    record = to_record(row, ctx.lifecycle)
-                    dw = load_workflow(ctx, uow, record)
-                    before = Snapshot.of(dw)
-                    for timer in before.timers.values():
-                        if timer.basis:
-                            dw.set_timer_due(timer.task_id, DeadlineBasis.from_json(timer.basis).due(cal))
-                    tasks = {}
-                    for task in uow.tasks.for_dossier(dossier_id):
-                        due = DeadlineBasis.from_json(task.due_basis).due(cal) if task.due_basis else None
-                        if due is not None and due != task.due_at:
-                            tasks[task.task_id] = due
-                    saved = save(ctx, uow, record, dw, before, now, None)
-                    # save() may hold or move timers further (a supplement pause, N-4): keep what it decided.
-                    timers = {tid: t.due_at for tid, t in saved.after.timers.items()
-                              if tid in before.timers and t.due_at != before.timers[tid].due_at}
-                    dates = {"due_at": record.dossier.due(cal), "started_at": record.dossier.started(cal)}
-                    dossier_moved = row.completed_at is None and (dates["due_at"], dates["started_at"]) != (
-                        row.due_at, row.started_at)
-                    if not (timers or tasks or dossier_moved):
-                        return  # nothing moved after all: no commit, no timeline event
-                    for task_id, due in tasks.items():
-                        uow.tasks.set_due(task_id, due)
-                    detail: dict[str, Any] = {"timers": {tid: _iso(d, cal) for tid, d in timers.items()}}
-                    if tasks:
-                        detail["tasks"] = {tid: _iso(d, cal) for tid, d in tasks.items()}
-                    if dossier_moved:
-                        detail.update({k: _iso(v, cal) for k, v in dates.items()})
-                    uow.dossiers.add_event(dossier_id, now, "deadlines_recalculated", None, detail)
-                    uow.commit()
-                report.timers_moved += len(timers)
-                report.tasks_moved += len(tasks)
-                report.dossiers_moved += int(dossier_moved)
-                return
-            except Conflict:
-                report.conflicts += 1  # someone saved the dossier meanwhile: read it again
-
-
-def _iso(t: datetime, cal: Any) -> str:
-    return t.astimezone(cal.tz).isoformat()
+    def recalculate(self, batch: int = recalculation.BATCH,
+                    progress: recalculation.Progress | None = None) -> RecalculationReport:
+        """Move the deadlines a calendar change moves (engine/services/recalculation.py)."""
+        return recalculation.recalculate(self.ctx, batch, progress)

@@ -8,6 +8,7 @@ import pytest
 
 from engine.domain.access import Official
 from engine.persistence.repositories import DossierRepository
+from engine.persistence.rows import DueBasisRow
 from tests.conftest import VN
 from tests.engine.services.test_timers import SHIPPED, escalation, publish, timers
 from tests.support.bpmn import Process
@@ -72,8 +73,9 @@ def test_a_concurrent_apology_is_kept_and_the_rest_recalculated_on_top_of_it(ser
         return real_load(self, dossier_id, code)
 
     monkeypatch.setattr(DossierRepository, "load", load)
+    stale_basis = DueBasisRow(stale.id, stale.due_basis, stale.due_at, stale.started_at)
     monkeypatch.setattr(DossierRepository, "open_with_due_basis",
-                        lambda self: [stale if r.id == d.id else r for r in real_open(self)])
+                        lambda self: [stale_basis if r.dossier_id == d.id else r for r in real_open(self)])
     report = services.timers.recalculate()
     monkeypatch.undo()
 
