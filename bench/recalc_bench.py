@@ -26,7 +26,7 @@ How the database is filled
 
 Usage
     .venv/bin/python bench/recalc_bench.py [--quick] [--sizes 1000 10000 100000] [--share 0.1]
-        [--pg-url postgresql+psycopg://user@host:port/db] [--no-pg]
+        [--batch 50] [--pg-url postgresql+psycopg://user@host:port/db] [--no-pg]
 
 The last line printed is ``ratio=<worst over the databases of (s per moved dossier at the largest
 size) / (s per moved dossier at the smallest)>``.
@@ -54,7 +54,7 @@ from bench.timer_bench import clone, code_source  # noqa: E402
 from engine.bootstrap import Services, build  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.persistence.models import Dossier, DossierEvent  # noqa: E402
-from engine.services.timers import RecalculationReport  # noqa: E402
+from engine.services.recalculation import BATCH, RecalculationReport  # noqa: E402
 from engine.settings import Settings  # noqa: E402
 from tests.support.bpmn import Process, write_procedure  # noqa: E402
 
@@ -87,7 +87,7 @@ class SizeResult:
         return self.seconds / max(self.moved_expected, 1)
 
 
-def one_size(url: str, size: int, share: float, tmp: Path) -> SizeResult:
+def one_size(url: str, size: int, share: float, tmp: Path, batch: int) -> SizeResult:
     calendar = tmp / "calendar.toml"
     calendar.write_text(SHIPPED_CALENDAR.read_text(encoding="utf-8"), encoding="utf-8")
     clock = ManualClock(T0)
@@ -120,7 +120,7 @@ def one_size(url: str, size: int, share: float, tmp: Path) -> SizeResult:
             f.write(f'\n[[days_off]]\ndate = {DAY_OFF}\nreason = "Nghỉ do tỉnh công bố (bench)"\n')
         gc.collect()
         t0 = time.perf_counter()
-        result.report = services.timers.recalculate()
+        result.report = services.timers.recalculate(batch=batch)
         result.seconds = time.perf_counter() - t0
         r = result.report
         if (r.dossiers_moved, r.tasks_moved, r.timers_moved) != (moved, moved, moved):
@@ -130,7 +130,7 @@ def one_size(url: str, size: int, share: float, tmp: Path) -> SizeResult:
                                  .where(DossierEvent.kind == "deadlines_recalculated"))
         assert events == moved, (events, moved)
         t0 = time.perf_counter()
-        again = services.timers.recalculate()
+        again = services.timers.recalculate(batch=batch)
         result.second_run = time.perf_counter() - t0
         if (again.dossiers_moved, again.tasks_moved, again.timers_moved) != (0, 0, 0):
             raise AssertionError(f"size {size}: a second run moved {again}")
@@ -140,7 +140,7 @@ def one_size(url: str, size: int, share: float, tmp: Path) -> SizeResult:
 
 
 def run_backend(name: str, sizes: Sequence[int], share: float, tmp: Path,
-                server: PgServer | None) -> list[SizeResult]:
+                server: PgServer | None, batch: int) -> list[SizeResult]:
     results = []
     for size in sizes:
         with contextlib.ExitStack() as stack:
@@ -150,7 +150,7 @@ def run_backend(name: str, sizes: Sequence[int], share: float, tmp: Path,
                 url = f"sqlite:///{path}"
             else:
                 url = stack.enter_context(scratch_database(server, f"recalc_{size}"))
-            r = one_size(url, size, share, tmp)
+            r = one_size(url, size, share, tmp, batch)
         results.append(r)
         print(f"  {name:<10} {size:>7,} open, {r.moved_expected:>6,} moved: {r.seconds:7.2f} s = "
               f"{r.moved_expected / r.seconds:7.0f} dossiers moved/s ({1000 * r.per_moved:.2f} ms each); "
@@ -165,6 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                              "quick 1000 10000)")
     parser.add_argument("--share", type=float, help="share of the open dossiers the day off moves "
                                                     "(default 0.1, quick 0.05)")
+    parser.add_argument("--batch", type=int, default=BATCH, help=f"dossiers per transaction (default {BATCH}, "
+                                                                  "as `motcua timers recalculate`)")
     parser.add_argument("--pg-url", help="PostgreSQL server to use (scratch databases are created there); "
                                          "default: start a throwaway server")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
@@ -172,20 +174,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = sorted(args.sizes or ((1000, 10_000) if args.quick else (1000, 10_000, 100_000)))
     share = args.share or (0.05 if args.quick else 0.1)
     print(f"recalculation bench: `motcua timers recalculate` after a day off is announced, "
-          f"{', '.join(f'{s:,}' for s in sizes)} open dossiers, {share:.0%} of them moved", flush=True)
+          f"{', '.join(f'{s:,}' for s in sizes)} open dossiers, {share:.0%} of them moved, "
+          f"{args.batch} per transaction", flush=True)
     backends: dict[str, list[SizeResult]] = {}
     with tempfile.TemporaryDirectory(prefix="motcua-recalc-bench.") as tmp_name:
         tmp = Path(tmp_name)
         (tmp / "forms").mkdir()
         write_procedure(tmp / "processes", LONG, step_with_timer(40, "deadline(working_days=5)"), statutory_days=5)
         write_procedure(tmp / "processes", SHORT, step_with_timer(8, "deadline(working_hours=8)"), statutory_days=1)
-        backends["SQLite"] = run_backend("SQLite", sizes, share, tmp, None)
+        backends["SQLite"] = run_backend("SQLite", sizes, share, tmp, None, args.batch)
         if not args.no_pg:
             with bench_postgres(args.pg_url) as server:
                 if server is None:
                     print("PostgreSQL skipped: the ratio is SQLite's alone")
                 else:
-                    backends["PostgreSQL"] = run_backend("PostgreSQL", sizes, share, tmp, server)
+                    backends["PostgreSQL"] = run_backend("PostgreSQL", sizes, share, tmp, server, args.batch)
     ratios = {}
     for name, results in backends.items():
         small, large = results[0], results[-1]
