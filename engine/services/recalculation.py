@@ -188,4 +188,3 @@ def _moved_timers(before: Snapshot, after: Snapshot) -> dict[str, datetime]:
 
 def _iso(t: datetime, cal: Any) -> str:
     return t.astimezone(cal.tz).isoformat()
-
