@@ -26,11 +26,15 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-def record_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
-    """sha256(prev_hash + "\\n" + canonical JSON of FIELDS), hex (64 characters)."""
-    body = json.dumps({name: _canonical(fields.get(name)) for name in FIELDS}, sort_keys=True,
+def record_body(fields: Mapping[str, Any]) -> str:
+    """The canonical JSON of FIELDS that a record's hash covers after the previous hash."""
+    return json.dumps({name: _canonical(fields.get(name)) for name in FIELDS}, sort_keys=True,
                       ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def record_hash(prev_hash: str, fields: Mapping[str, Any]) -> str:
+    """sha256(prev_hash + "\\n" + record_body(fields)) of the UTF-8 bytes, hex (64 characters)."""
+    return hashlib.sha256(f"{prev_hash}\n{record_body(fields)}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
