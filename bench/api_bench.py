@@ -1,4 +1,5 @@
-"""Benchmark: completing a user task over real HTTP (gunicorn, PostgreSQL) against raw SpiffWorkflow.
+"""Benchmark: completing a user task over real HTTP (gunicorn, PostgreSQL) against a floor: an
+authenticated one-round-trip request on the same server plus the raw SpiffWorkflow step.
 
 What it measures
     The latency and throughput of ``POST /api/tasks/{id}/complete`` as an official's browser

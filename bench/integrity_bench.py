@@ -111,11 +111,12 @@ def bench(url: str, n: int, rounds: int, label: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--dossiers", type=int)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pg-url")
-    parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="200 dossiers (< 1 min)")
+    parser.add_argument("--dossiers", type=int, help="dossiers per database (default 2000, quick 200)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds, best counts (default 3)")
+    parser.add_argument("--pg-url", help="PostgreSQL server to use (a scratch database is created there); "
+                                         "default: start a throwaway server")
+    parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     args = parser.parse_args()
     n = args.dossiers or (200 if args.quick else 2000)
     ratios = []

@@ -143,10 +143,11 @@ def bench(url: str, n: int, rounds: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--dossiers", type=int)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pg-url")
+    parser.add_argument("--quick", action="store_true", help="100,000 dossiers (< 1 min)")
+    parser.add_argument("--dossiers", type=int, help="dossiers (default 1000000, quick 100000)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds, best counts (default 3)")
+    parser.add_argument("--pg-url", help="PostgreSQL server to use (a scratch database is created there); "
+                                         "default: start a throwaway server; none: prints ratio=nan")
     args = parser.parse_args()
     n = args.dossiers or (100_000 if args.quick else 1_000_000)
     with contextlib.ExitStack() as stack:
