@@ -47,6 +47,9 @@ def test_an_applicant_complains_online_and_reads_the_published_answer(api, app, 
     assert api.client.get("/api/public/feedback", headers=stranger).json["items"] == []
     assert api.client.post("/api/public/feedback", headers=stranger, json={
         "subject": "S", "content": "C", "dossier_code": dossier["code"]}).status_code == 404
+    both = api.client.post("/api/public/feedback", headers=mine, json={
+        "subject": "S", "content": "C", "dossier_code": dossier["code"], "agency_id": "000.00.12.H20"})
+    assert both.status_code == 422 and "agency_id" in str(both.json["errors"]), both.json  # not quietly dropped
     assert api.get("desk", f"/api/public/feedback/{code}").status_code == 403  # an official's token
     assert api.client.get("/api/feedback", headers=mine).status_code == 403  # an applicant's token
 
