@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from engine.procedures.library import ProcedureInvalid, load_procedure, procedure_folders
+from engine.procedures.validation import report_of
 from engine.settings import Settings
 
 from . import review_commands
@@ -57,7 +58,9 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     """Print every problem, errors and warnings; exit 1 only when there is an error (issue 8). A
-    folder without procedure.toml that holds procedure folders (processes/) checks each of them."""
+    folder without procedure.toml that holds procedure folders (processes/) checks each of them.
+    The legal lint runs as in `validate` (its warnings, and its errors that refuse, e.g. a DMN
+    table whose rules clash), without the lane-to-account check: `check` opens no database."""
     folders = [] if (args.folder / "procedure.toml").exists() or not args.folder.is_dir() \
         else procedure_folders(args.folder)
     if folders:
@@ -74,10 +77,14 @@ def _check_one(folder: Path) -> int:
         errors = sum(p.is_error for p in err.problems)
         print(f"{folder.name}: refused ({errors} errors, {len(err.problems) - errors} warnings)")
         return 1
-    for p in loaded.warnings:
+    report = report_of(loaded)
+    for p in report.problems:
         print(p)
+    if not report.valid:
+        print(f"{loaded.code}: refused ({len(report.errors)} errors, {len(report.warnings)} warnings)")
+        return 1
     print(f"{loaded.code}: valid ({len(loaded.compiled.human_tasks)} user tasks, "
-          f"{len(loaded.compiled.timers)} timers, {len(loaded.warnings)} warnings, hash {loaded.content_hash[:12]})")
+          f"{len(loaded.compiled.timers)} timers, {len(report.warnings)} warnings, hash {loaded.content_hash[:12]})")
     return 0
 
 

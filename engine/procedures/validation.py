@@ -51,9 +51,14 @@ def validate(folder: str, files: dict[str, bytes], forms: dict[str, bytes],
         loaded = build_procedure(folder, files, forms)
     except ProcedureInvalid as err:
         return None, ValidationReport(folder or None, err.problems)
-    problems = list(loaded.warnings) + lint(loaded, roles_by_agency)
-    report = ValidationReport(loaded.code, problems, loaded.content_hash)
+    report = report_of(loaded, roles_by_agency)
     return (loaded if report.valid else None), report
+
+
+def report_of(loaded: LoadedProcedure, roles_by_agency: dict[str, set[str]] | None = None) -> ValidationReport:
+    """The report of a procedure the engine's checks accepted: their warnings plus the legal lint
+    (`roles_by_agency` None: without the lane-to-account check, which needs the accounts)."""
+    return ValidationReport(loaded.code, list(loaded.warnings) + lint(loaded, roles_by_agency), loaded.content_hash)
 
 
 def split_sources(sources: dict[str, str]) -> tuple[dict[str, bytes], dict[str, bytes]]:

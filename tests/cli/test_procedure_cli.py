@@ -8,6 +8,7 @@ from engine.bootstrap import build
 from engine.clock import ManualClock
 from engine.settings import Settings
 from tests.support.bpmn import Process, sequential, write_procedure
+from tests.support.dmn import definitions, rule_process, table
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(e
         b"</bpmn:definitions>")
     folder = write_procedure(processes, "P", layout_typo)
     code, out, _ = run(capsys, "procedures", "check", str(folder))
-    assert code == 0 and "warning: diagram layout" in out and "1 warnings" in out
+    assert code == 0 and "warning: diagram layout" in out and "has no form" in out and "2 warnings" in out
     code, out, _ = run(capsys, "procedures", "sync")
     assert code == 0 and "P: created (version 1)\n  P.bpmn:11 [pl]: warning: diagram layout" in out
 
@@ -98,6 +99,26 @@ def test_check_prints_every_problem_with_its_severity_and_fails_only_on_errors(e
     assert "procedure.toml [statutory_days]: error" in out
     assert "Q.bpmn:6 [t]: error: lane 'Chuyên viên'" in out and "workingHours='eight'" in out
     assert "[s]: error: script has a syntax error" in out and "Q: refused (4 errors, 0 warnings)" in out
+
+
+def test_check_runs_the_legal_lint_as_validate_does(env, capsys):
+    """Analysts run `check` in their loop: it reports the lint's findings (R-5.1), warnings as
+    warnings, a lint error (rules clashing under UNIQUE) refusing with exit 1, as `validate`."""
+    processes, _ = env
+    # 3 steps of 8 working hours = 24 working hours (3 days) against 2 statutory days (16 hours).
+    folder = write_procedure(processes, "P", sequential(3), statutory_days=2)
+    code, out, _ = run(capsys, "procedures", "check", str(folder))
+    assert code == 0 and "add up to 24 working hours (3 working days), more than the statutory time of 2" in out
+    assert "P: valid (3 user tasks, 0 timers, 4 warnings" in out  # the long path and 3 steps without a form
+    _, validated, _ = run(capsys, "procedures", "validate", str(folder))
+    assert [line for line in out.splitlines() if ": warning: " in line] == \
+        [line for line in validated.splitlines() if ": warning: " in line]
+
+    folder = write_procedure(processes, "Q", rule_process("fee", process_id="p"))
+    (folder / "rules.dmn").write_bytes(definitions(table("fee", ["kind"], ["rate"], [(['"shop"'], ['"a"']),
+                                                                                     (["-"], ['"b"'])])))
+    code, out, _ = run(capsys, "procedures", "check", str(folder))
+    assert code == 1 and "rules 1 and 2 both match" in out and "Q: refused (1 errors" in out
 
 
 def test_publish_errors_are_one_line(env, capsys):
