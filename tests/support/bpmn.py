@@ -254,8 +254,10 @@ def write_procedure(processes_dir: Path, code: str, process: Process | bytes, *,
 
 def publish_procedure(services: Any, code: str, process: Process | bytes, **kw: object) -> str:
     """Write procedure `code` into the test's processes/ (and forms/: `forms=`), load it and put it in
-    effect now; `kw` as for write_procedure. Returns the code."""
+    effect now; `kw` as for write_procedure. A folder the loader refuses fails the test with its
+    problems (not later, as a missing version). Returns the code."""
     write_procedure(services.settings.processes_dir, code, process, forms_dir=services.settings.forms_dir, **kw)
-    services.procedures.sync()
+    [entry] = [e for e in services.procedures.sync() if e.folder == code]
+    assert entry.outcome != "invalid", entry.problems
     services.procedures.publish(code)
     return code

@@ -7,15 +7,10 @@ import pytest
 
 from engine.domain.access import Official
 from tests.conftest import VN
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 HOUR = timedelta(hours=1)
 SECOND = timedelta(seconds=1)
@@ -26,13 +21,6 @@ def reminders(cycle: str = '"R3/PT1H"') -> Process:
             .boundary_timer("remind", "appraise", cycle, interrupting=False, kind="timeCycle")
             .user("chase", lane="agency_head").end("done").end("chased")
             .chain("start", "appraise", "done").chain("remind", "chase", "chased"))
-
-
-def publish(services, dirs, process, code="P"):
-    write_procedure(dirs[0], code, process)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish(code)
 
 
 def timer_rows(services, dossier_id):
@@ -49,7 +37,7 @@ def fired_events(view):
 
 
 def test_each_occurrence_fires_once_the_next_is_stored_and_the_count_ends_it(services, dirs, clock):
-    publish(services, dirs, reminders())
+    publish_procedure(services, "P", reminders())
     t0 = clock.now()  # Thursday 26 Nov 2026 09:00
     d = services.dossiers.start("P")
     assert timer_rows(services, d.id) == [("remind", t0 + HOUR)]
@@ -68,7 +56,7 @@ def test_each_occurrence_fires_once_the_next_is_stored_and_the_count_ends_it(ser
 
 
 def test_a_late_sweep_fires_every_missed_occurrence(services, dirs, clock):
-    publish(services, dirs, reminders())
+    publish_procedure(services, "P", reminders())
     t0 = clock.now()
     d = services.dossiers.start("P")
     clock.set(t0 + 2 * HOUR + SECOND)  # the scheduler was down for two occurrences
@@ -79,7 +67,7 @@ def test_a_late_sweep_fires_every_missed_occurrence(services, dirs, clock):
 
 
 def test_reminders_already_created_outlive_the_task_and_the_cycle_stops(services, dirs, clock):
-    publish(services, dirs, reminders())
+    publish_procedure(services, "P", reminders())
     t0 = clock.now()
     d = services.dossiers.start("P")
     clock.set(t0 + HOUR + SECOND)
@@ -102,7 +90,7 @@ def test_reminders_already_created_outlive_the_task_and_the_cycle_stops(services
 def test_reminders_outlive_a_task_ended_by_an_interrupting_event(services, dirs, clock):
     p = (reminders().boundary_message("withdrawn", "appraise", "applicant withdrew")
          .user("close", lane="one_stop_officer").end("closed").chain("withdrawn", "close", "closed"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     t0 = clock.now()
     d = services.dossiers.start("P")
     clock.set(t0 + HOUR + SECOND)

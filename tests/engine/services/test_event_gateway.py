@@ -8,24 +8,12 @@ from engine.domain.access import Official
 from engine.services.errors import Conflict
 from tests.conftest import VN
 from tests.engine.services.test_timers import SHIPPED
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 DESK = Official("desk-1", "000.00.12.H15", frozenset({"one_stop_officer"}))
-
-
-def publish(services, dirs, process, code="P"):
-    write_procedure(dirs[0], code, process)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish(code)
 
 
 def two_timers() -> Process:
@@ -42,7 +30,7 @@ def timer_rows(services, dossier_id):
 
 
 def test_every_timer_gets_a_row_and_the_earliest_wins(services, dirs, clock):
-    publish(services, dirs, two_timers())
+    publish_procedure(services, "P", two_timers())
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))  # Thursday 15:00
     d = services.dossiers.start("P")
     start = clock.now().isoformat()
@@ -63,7 +51,7 @@ def test_every_timer_gets_a_row_and_the_earliest_wins(services, dirs, clock):
 
 
 def test_a_late_sweep_after_both_timers_takes_only_the_earliest_path(services, dirs, clock):
-    publish(services, dirs, two_timers())
+    publish_procedure(services, "P", two_timers())
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))
     d = services.dossiers.start("P")
     clock.set(datetime(2026, 12, 2, 9, 0, tzinfo=VN))  # both are due when the sweep runs
@@ -76,7 +64,7 @@ def test_recalculation_moves_a_gateway_timer(services, dirs, clock, tmp_path):
     calendar_file = tmp_path / "calendar.toml"
     calendar_file.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
     services.ctx.calendars.__init__(calendar_file)
-    publish(services, dirs, two_timers())
+    publish_procedure(services, "P", two_timers())
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))
     d = services.dossiers.start("P")
     with calendar_file.open("a", encoding="utf-8") as f:  # Friday 27 Nov announced off
@@ -101,7 +89,7 @@ def timer_or_message() -> Process:
 
 
 def test_a_message_before_the_timer_wins_and_drops_the_timer(services, dirs, clock):
-    publish(services, dirs, timer_or_message())
+    publish_procedure(services, "P", timer_or_message())
     d = services.dossiers.start("P")
     assert [e for e, _, _ in timer_rows(services, d.id)] == ["no_answer"]
     done = services.messages.deliver(DESK, d.id, "fee paid", {"amount": 100000})
@@ -112,7 +100,7 @@ def test_a_message_before_the_timer_wins_and_drops_the_timer(services, dirs, clo
 
 
 def test_the_timer_before_a_message_wins_and_the_message_is_refused(services, dirs, clock):
-    publish(services, dirs, timer_or_message())
+    publish_procedure(services, "P", timer_or_message())
     d = services.dossiers.start("P")  # Thursday 26 Nov 09:00, 2 working days: Monday 30 Nov 09:00
     clock.set(datetime(2026, 11, 30, 9, 0, 1, tzinfo=VN))
     assert services.timers.fire_due().fired == [d.code]
@@ -127,7 +115,7 @@ def test_timers_sharing_a_label_still_take_their_own_paths(services, dirs, clock
     for element in (b'id="after_2_days"', b'id="after_1_day"'):
         xml = xml.replace(b"<bpmn:intermediateCatchEvent " + element, b"<bpmn:intermediateCatchEvent " + element
                           + " name=\"Quá hạn\"".encode())
-    publish(services, dirs, xml)
+    publish_procedure(services, "P", xml)
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))
     d = services.dossiers.start("P")
     clock.set(datetime(2026, 11, 27, 15, 0, 1, tzinfo=VN))

@@ -9,7 +9,7 @@ from engine.domain.access import Official
 from engine.domain.deadline import HELD_UNTIL_RESUMED
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
 from tests.conftest import VN
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 AGENCY, OTHER = "000.00.12.H15", "000.00.12.H20"
 DESK = Official("desk", AGENCY, frozenset({"one_stop_officer"}))
@@ -24,19 +24,7 @@ SUPPLEMENT_FORM = {"type": "object", "required": ["missing", "reason"],
 FEE_FORM = {"type": "object", "required": ["amount"], "properties": {"amount": {"type": "integer"}}}
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
-
-
-def publish(services, dirs, process, forms=None, **meta):
-    write_procedure(dirs[0], "P", process, forms_dir=dirs[1], forms=forms, **meta)
-    [entry] = [e for e in services.procedures.sync() if e.folder == "P"]
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish("P")
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 def two_steps() -> Process:
@@ -57,7 +45,7 @@ def outbox(services, dossier_id):
 # ---------------------------------------------------------------- apology (R-5.3, N-6)
 
 def test_apology_moves_the_appointment_once_and_notifies_the_applicant(services, dirs, clock):
-    publish(services, dirs, two_steps(), statutory_days=5)
+    publish_procedure(services, "P", two_steps(), statutory_days=5)
     d = services.dossiers.start("P")
     # Received Thu 26 Nov 09:00; 5 working days: Fri 27, Mon 30, Tue 1, Wed 2, Thu 3 Dec -> Thu 3 Dec 09:00.
     assert d.due_at == datetime(2026, 12, 3, 9, 0, tzinfo=VN)
@@ -76,7 +64,7 @@ def test_apology_moves_the_appointment_once_and_notifies_the_applicant(services,
 
 
 def test_apology_is_refused_less_than_one_working_day_before_the_due_instant(services, dirs, clock):
-    publish(services, dirs, two_steps(), statutory_days=5)
+    publish_procedure(services, "P", two_steps(), statutory_days=5)
     d = services.dossiers.start("P")  # due Thu 3 Dec 09:00 (above)
     # Wed 2 Dec 09:30 + 1 working day = Thu 3 Dec 09:30, past the due instant: too late (N-6).
     clock.set(datetime(2026, 12, 2, 9, 30, tzinfo=VN))
@@ -86,7 +74,7 @@ def test_apology_is_refused_less_than_one_working_day_before_the_due_instant(ser
 
 
 def test_apology_access_rule_and_if_match(services, dirs, clock):
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     due = datetime(2026, 12, 10, 17, 0, tzinfo=VN)
     with pytest.raises(Forbidden):  # the desk records apologies, the agency's leadership issues them
@@ -106,7 +94,7 @@ def test_apology_access_rule_and_if_match(services, dirs, clock):
 # ---------------------------------------------------------------- stopping, withdrawal
 
 def test_stop_ends_the_dossier_with_a_notice_and_cancels_its_tasks(services, dirs, clock):
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     with pytest.raises(Forbidden):
         services.lifecycle.stop(AN, d.id, "không thuộc thẩm quyền")
@@ -123,7 +111,7 @@ def test_stop_ends_the_dossier_with_a_notice_and_cancels_its_tasks(services, dir
 
 
 def test_withdrawal_is_recorded_by_the_desk_on_the_applicants_request(services, dirs):
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     with pytest.raises(Forbidden):
         services.lifecycle.withdraw(HEAD, d.id, "đơn xin rút")
@@ -142,7 +130,7 @@ def fee_process() -> Process:
 
 
 def test_desk_payment_delivers_fee_paid_when_the_diagram_waits_for_it(services, dirs):
-    publish(services, dirs, fee_process(), forms={"fee.json": FEE_FORM})
+    publish_procedure(services, "P", fee_process(), forms={"fee.json": FEE_FORM})
     d = services.dossiers.start("P")
     complete(services, d.id, "ask_fee", {"amount": 150000})
     assert services.dossiers.get(d.id).status == "payment_requested"
@@ -161,7 +149,7 @@ def test_desk_payment_delivers_fee_paid_when_the_diagram_waits_for_it(services, 
 
 
 def test_payment_request_and_payment_without_a_waiting_diagram_change_the_aggregate(services, dirs):
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     with pytest.raises(InvalidInput) as bad:
         services.lifecycle.request_payment(AN, d.id, 0)
@@ -177,7 +165,7 @@ def test_payment_request_and_payment_without_a_waiting_diagram_change_the_aggreg
 
 def test_refund_only_when_the_service_was_not_performed(services, dirs):
     # R-6.3: paid, then stopped: refunded. Paid, then the result was ready: never refunded.
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     stopped = services.dossiers.start("P")
     with pytest.raises(InvalidInput, match="nothing was paid"):
         services.lifecycle.refund(DESK, stopped.id, "dừng xử lý")
@@ -207,7 +195,7 @@ def test_refund_only_when_the_service_was_not_performed(services, dirs):
 # ---------------------------------------------------------------- result return (R-6.1)
 
 def test_result_return_by_channel(services, dirs):
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     complete(services, d.id, "appraise")
     complete(services, d.id, "approve")
@@ -235,7 +223,7 @@ def supplement_process() -> Process:
 
 
 def test_paper_supplement_at_the_desk_ends_the_pause_and_moves_the_diagram_on(services, dirs, clock):
-    publish(services, dirs, supplement_process(), forms={"supplement.json": SUPPLEMENT_FORM}, statutory_days=5)
+    publish_procedure(services, "P", supplement_process(), forms={"supplement.json": SUPPLEMENT_FORM}, statutory_days=5)
     d = services.dossiers.start("P")  # Thu 26 Nov 09:00, due Thu 3 Dec 09:00
     complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})
     assert services.dossiers.get(d.id).status == "supplement_requested"
@@ -274,8 +262,8 @@ def timer_dues(services, dossier_id):
 def test_deadline_timers_hold_during_a_supplement_and_move_on_by_the_paused_time(services, dirs, clock):
     # N-4: the clock stops while the applicant supplements, for the open steps' deadline timers too
     # (found by the breaker: the consultation's boundary timer fired at its original instant).
-    publish(services, dirs, consult_while_supplementing(), forms={"supplement.json": SUPPLEMENT_FORM},
-            statutory_days=5)
+    publish_procedure(services, "P", consult_while_supplementing(), forms={"supplement.json": SUPPLEMENT_FORM},
+                      statutory_days=5)
     d = services.dossiers.start("P")  # Thu 26 Nov 09:00
     # 16 working hours from Thu 09:00 (07:00-11:30, 13:30-17:00): Thu 2.5 + 3.5 = 6, Fri 8 -> 14,
     # Mon 30 Nov 07:00-09:00 2 -> 16: due Mon 30 Nov 09:00.
@@ -307,8 +295,8 @@ def test_a_timer_started_during_the_pause_is_not_held_by_it(services, dirs, cloc
          .user("ask", lane="official", form="supplement.json", props={"lifecycle": "supplement_request"})
          .receive("wait", "supplement_received").boundary_timer("gone", "wait", "deadline(working_hours=8)")
          .user("appraise", lane="official").end().end("abandoned"))
-    publish(services, dirs, p.chain("start", "ask", "wait", "appraise", "end").chain("gone", "abandoned"),
-            forms={"supplement.json": SUPPLEMENT_FORM}, statutory_days=5)
+    publish_procedure(services, "P", p.chain("start", "ask", "wait", "appraise", "end").chain("gone", "abandoned"),
+                      forms={"supplement.json": SUPPLEMENT_FORM}, statutory_days=5)
     d = services.dossiers.start("P")
     complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})  # Thu 09:00
     # 8 working hours from Thu 26 Nov 09:00: Thu 6, Fri 07:00-09:00 2 -> Fri 27 Nov 09:00.
@@ -320,7 +308,7 @@ def test_the_desk_cannot_return_a_result_that_was_never_made(services, dirs):
     # desk. Returning it while the dossier is still in processing (4), its steps open, would let the
     # desk alone skip them and end the dossier "processed" (9) and "returned" (10), counted early.
     # 409, nothing saved; the dossier stays with its open steps.
-    publish(services, dirs, two_steps())
+    publish_procedure(services, "P", two_steps())
     d = services.dossiers.start("P")
     with pytest.raises(Conflict, match="not ready"):
         services.lifecycle.return_result(DESK, d.id, "desk")

@@ -9,27 +9,15 @@ import pytest
 
 from engine.domain.access import Official
 from engine.services.errors import Conflict, Forbidden, InvalidInput, NotFound
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure, write_procedure
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 AGENCY = "000.00.12.H15"
 DESK = Official("desk-1", AGENCY, frozenset({"one_stop_officer"}))
 FEE_FORM = {"type": "object", "required": ["amount", "receipt_no"],
             "properties": {"amount": {"type": "integer", "minimum": 1}, "receipt_no": {"type": "string"}}}
-
-
-def publish(services, dirs, process, code="P", forms=None):
-    write_procedure(dirs[0], code, process, forms_dir=dirs[1], forms=forms)
-    [entry] = [e for e in services.procedures.sync() if e.folder == code]
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish(code)
 
 
 def fee_then_issue() -> Process:
@@ -48,7 +36,7 @@ def complete(services, dossier_id, element, data=None):
 
 
 def test_receive_task_waits_for_its_message_and_takes_its_payload(services, dirs):
-    publish(services, dirs, fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
+    publish_procedure(services, "P", fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
     d = services.dossiers.start("P")
     with pytest.raises(Conflict) as early:  # still at the desk's check: not waiting for the fee yet
         services.messages.deliver(DESK, d.id, "fee paid", {"amount": 100000, "receipt_no": "BL-1"})
@@ -69,7 +57,7 @@ def test_receive_task_waits_for_its_message_and_takes_its_payload(services, dirs
 
 
 def test_the_payload_is_checked_against_the_message_form_and_the_limits(services, dirs):
-    publish(services, dirs, fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
+    publish_procedure(services, "P", fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
     d = services.dossiers.start("P")
     complete(services, d.id, "check")
     with pytest.raises(InvalidInput) as info:
@@ -94,7 +82,7 @@ def test_the_payload_is_checked_against_the_message_form_and_the_limits(services
 def test_without_a_form_any_json_object_is_accepted_into_the_data(services, dirs):
     p = (Process("p").start().message_catch("supplemented", "applicant supplemented").user("review").end()
          .chain("start", "supplemented", "review", "end"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     done = services.messages.deliver(DESK, d.id, "applicant supplemented", {"parts": ["Giấy đề nghị"], "note": "đủ"})
     [review] = done.current_tasks
@@ -104,14 +92,14 @@ def test_without_a_form_any_json_object_is_accepted_into_the_data(services, dirs
 def test_message_variable_receives_the_payload(services, dirs):
     p = Process("p").start().receive("paid", "fee paid").user("issue").end().chain("start", "paid", "issue", "end")
     p.message("fee paid", variable="payment")
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     [issue] = services.messages.deliver(DESK, d.id, "fee paid", {"amount": 5}).current_tasks
     assert services.dossiers.get_task(issue.task_id).data["payment"] == {"amount": 5}
 
 
 def test_who_may_deliver(services, dirs):
-    publish(services, dirs, fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
+    publish_procedure(services, "P", fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
     d = services.dossiers.start("P")
     complete(services, d.id, "check")
     payload = {"amount": 1, "receipt_no": "x"}
@@ -135,7 +123,7 @@ def test_an_agency_holding_a_task_may_deliver_to_the_dossier(services, dirs):
     p = (Process("p").start().user("consult", lane="Sở [official@000.00.12.H20]")
          .boundary_message("answered", "consult", "answer sent").end("e1").end("e2")
          .chain("start", "consult", "e1").chain("answered", "e2"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     consulted = Official("x", "000.00.12.H20", frozenset({"official"}))
     done = services.messages.deliver(consulted, d.id, "answer sent", {"opinion": "đồng ý"})
@@ -148,7 +136,7 @@ def test_interrupting_boundary_message_cancels_the_task_and_its_timer(services, 
          .boundary_message("withdrawn", "appraise", "applicant withdrew")
          .user("chase").user("close", lane="one_stop_officer").end("e1").end("e2").end("e3")
          .chain("start", "appraise", "e1").chain("late", "chase", "e2").chain("withdrawn", "close", "e3"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     with services.ctx.uow(write=False) as uow:
         assert [t.element_id for t in uow.timers.for_dossier(d.id)] == ["late"]
@@ -165,7 +153,7 @@ def test_non_interrupting_boundary_message_spawns_a_path_beside_the_task(service
          .boundary_message("supplemented", "appraise", "applicant supplemented", interrupting=False)
          .user("review_supplement", lane="official").end("e1").end("e2")
          .chain("start", "appraise", "e1").chain("supplemented", "review_supplement", "e2"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     done = services.messages.deliver(DESK, d.id, "applicant supplemented", {"parts": ["bản sao"]})
     assert sorted(t.element_id for t in done.current_tasks) == ["appraise", "review_supplement"]
@@ -184,7 +172,7 @@ def test_event_subprocess_started_by_a_message(services, dirs):
                           f'messageRef="{inner.message("fee paid")}"/></bpmn:startEvent>')
     inner.user("record_fee", lane="one_stop_officer").end("esp_end").chain("paid", "record_fee", "esp_end")
     p = Process("p").start().user("appraise").end().chain("start", "appraise", "end").event_subprocess("esp", inner)
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     done = services.messages.deliver(DESK, d.id, "fee paid", {"amount": 1})
     assert sorted(t.element_id for t in done.current_tasks) == ["appraise", "record_fee"]
@@ -192,7 +180,7 @@ def test_event_subprocess_started_by_a_message(services, dirs):
 
 def test_a_dossier_is_started_by_its_message_start_event(services, dirs):
     p = Process("p").message_start("submitted", "application submitted").user("check").end()
-    publish(services, dirs, p.chain("submitted", "check", "end"))
+    publish_procedure(services, "P", p.chain("submitted", "check", "end"))
     d = services.dossiers.start("P", data={"note": "nộp trực tuyến"})
     [check] = d.current_tasks
     assert services.dossiers.get_task(check.task_id).data["note"] == "nộp trực tuyến"
@@ -205,7 +193,7 @@ def test_a_dossier_is_started_by_its_message_start_event(services, dirs):
 def test_the_registration_of_a_message_start_is_checked_against_the_message_form(services, dirs):
     p = Process("p").message_start("paid", "fee paid").user("check").end().chain("paid", "check", "end")
     p.message("fee paid", form="fee-paid.json")
-    publish(services, dirs, p, forms={"fee-paid.json": FEE_FORM})
+    publish_procedure(services, "P", p, forms={"fee-paid.json": FEE_FORM})
     with pytest.raises(InvalidInput) as info:
         services.dossiers.start("P", data={"amount": 100000})
     assert info.value.problems == [("data.receipt_no", "is required")]
@@ -219,7 +207,7 @@ def test_several_message_starts_need_the_registration_to_name_one(services, dirs
     p = (Process("p").message_start("online", "submitted online").message_start("postal", "received by post")
          .user("check_online").user("check_postal").end("e1").end("e2")
          .chain("online", "check_online", "e1").chain("postal", "check_postal", "e2"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     with pytest.raises(InvalidInput) as info:
         services.dossiers.start("P")
     assert "received by post" in info.value.detail and "submitted online" in info.value.detail
@@ -228,7 +216,7 @@ def test_several_message_starts_need_the_registration_to_name_one(services, dirs
 
 
 def test_a_finished_dossier_takes_no_message(services, dirs):
-    publish(services, dirs, fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
+    publish_procedure(services, "P", fee_then_issue(), forms={"fee-paid.json": FEE_FORM})
     d = services.dossiers.start("P")
     complete(services, d.id, "check")
     services.messages.deliver(DESK, d.id, "fee paid", {"amount": 1, "receipt_no": "x"})

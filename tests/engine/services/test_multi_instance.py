@@ -7,25 +7,13 @@ import pytest
 
 from engine.services.errors import InvalidInput, ProcessFailure
 from tests.conftest import VN
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 OPINION = {"type": "object", "required": ["opinion"], "properties": {"opinion": {"type": "string", "minLength": 2}}}
 A20, A21, A22 = "000.00.12.H20", "000.00.12.H21", "000.00.12.H22"
-
-
-def publish(services, dirs, process, code="P"):
-    write_procedure(dirs[0], code, process, forms_dir=dirs[1], forms={"opinion.json": OPINION})
-    [entry] = [e for e in services.procedures.sync() if e.folder == code]
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish(code)
 
 
 def consultations(sequential=False, days=2, lane="Cơ quan phối hợp [official@{agency}]", item="agency",
@@ -37,7 +25,7 @@ def consultations(sequential=False, days=2, lane="Cơ quan phối hợp [officia
 
 
 def test_parallel_consultation_one_task_per_agency(services, dirs, clock):
-    publish(services, dirs, consultations())
+    publish_procedure(services, "P", consultations(), forms={"opinion.json": OPINION})
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))  # Thursday 15:00
     d = services.dossiers.start("P", data={"agencies": [A20, A21]})
     tasks = d.current_tasks
@@ -59,7 +47,7 @@ def test_parallel_consultation_one_task_per_agency(services, dirs, clock):
 
 
 def test_sequential_consultation_one_agency_after_the_other(services, dirs):
-    publish(services, dirs, consultations(sequential=True))
+    publish_procedure(services, "P", consultations(sequential=True), forms={"opinion.json": OPINION})
     d = services.dossiers.start("P", data={"agencies": [A20, A21, A22]})
     gathered = []
     for agency in (A20, A21, A22):
@@ -74,7 +62,7 @@ def test_sequential_consultation_one_agency_after_the_other(services, dirs):
 def test_the_item_gives_each_instance_its_agency_and_its_deadline(services, dirs, clock):
     process = consultations(days="{consultation.days}", lane="Sở [official@{consultation.agency}]",
                             item="consultation", each="consultations")
-    publish(services, dirs, process)
+    publish_procedure(services, "P", process, forms={"opinion.json": OPINION})
     clock.set(datetime(2026, 11, 26, 15, 0, tzinfo=VN))  # Thursday 15:00
     d = services.dossiers.start("P", data={"consultations": [{"agency": A20, "days": 1}, {"agency": A21, "days": 3}]})
     # 1 working day: Friday 27 Nov 15:00; 3 working days: Tuesday 1 Dec 15:00
@@ -85,7 +73,7 @@ def test_the_item_gives_each_instance_its_agency_and_its_deadline(services, dirs
 def test_an_item_without_its_deadline_is_an_incident_not_a_crash(services, dirs):
     process = consultations(days="{consultation.days}", lane="Sở [official@{consultation.agency}]",
                             item="consultation", each="consultations")
-    publish(services, dirs, process)
+    publish_procedure(services, "P", process, forms={"opinion.json": OPINION})
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data={"consultations": [{"agency": A20}]})
     assert info.value.extra["element_id"] == "consult" and "consultation.days" in info.value.detail
@@ -95,7 +83,7 @@ def test_a_deadline_past_the_calendar_is_an_incident_on_the_task_not_a_crash(ser
     """10**9 working days from an item's data: the calendar raised ValueError, which went out as a 500."""
     process = consultations(days="{consultation.days}", lane="Sở [official@{consultation.agency}]",
                             item="consultation", each="consultations")
-    publish(services, dirs, process)
+    publish_procedure(services, "P", process, forms={"opinion.json": OPINION})
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data={"consultations": [{"agency": A20, "days": 10**9}]})
     assert info.value.extra["element_id"] == "consult" and "1000000000 working days" in str(info.value)
@@ -108,7 +96,7 @@ def test_a_deadline_past_the_calendar_is_an_incident_on_the_task_not_a_crash(ser
 @pytest.mark.parametrize("sequential", [False, True])
 def test_a_collection_that_is_not_a_list_is_an_incident_on_the_task(services, dirs, data, expected, sequential):
     """It was "TypeError: 'NoneType' object is not iterable", with no element."""
-    publish(services, dirs, consultations(sequential=sequential))
+    publish_procedure(services, "P", consultations(sequential=sequential), forms={"opinion.json": OPINION})
     with pytest.raises(ProcessFailure) as info:
         services.dossiers.start("P", data=data)
     assert info.value.extra["element_id"] == "consult" and expected in str(info.value)

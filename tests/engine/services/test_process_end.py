@@ -5,22 +5,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
-
-
-def publish(services, dirs, process, code="P"):
-    write_procedure(dirs[0], code, process)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish(code)
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 def rows(services, dossier_id):
@@ -51,7 +39,7 @@ def with_reminder_subprocess() -> Process:
 
 
 def test_an_event_subprocess_timer_still_waiting_does_not_keep_the_dossier_open(services, dirs, clock):
-    publish(services, dirs, with_reminder_subprocess())
+    publish_procedure(services, "P", with_reminder_subprocess())
     d = services.dossiers.start("P")
     assert rows(services, d.id) == (["remind_after"], ["appraise"])
     done = complete(services, d.id, "appraise")
@@ -60,7 +48,7 @@ def test_an_event_subprocess_timer_still_waiting_does_not_keep_the_dossier_open(
 
 
 def test_an_event_subprocess_already_triggered_is_awaited(services, dirs, clock):
-    publish(services, dirs, with_reminder_subprocess())
+    publish_procedure(services, "P", with_reminder_subprocess())
     d = services.dossiers.start("P")
     clock.advance(timedelta(days=7))
     assert services.timers.fire_due().fired == [d.code]
@@ -76,7 +64,7 @@ def test_terminate_end_event_ends_a_task_and_its_boundary_timer_still_waiting(se
          .user("chase").terminate("stop").end("verified").end("chased")
          .chain("start", "split", "decide", "stop").chain("split", "verify", "verified")
          .chain("verify_late", "chase", "chased"))
-    publish(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     assert rows(services, d.id) == (["verify_late"], ["decide", "verify"])
     assert complete(services, d.id, "decide").status == "processed"
@@ -86,7 +74,7 @@ def test_terminate_end_event_ends_a_task_and_its_boundary_timer_still_waiting(se
 def test_a_dossier_that_could_never_move_again_is_an_incident_not_a_silent_wait(services, dirs):
     from engine.services.errors import ProcessFailure
     from tests.engine.execution.test_dossier_workflow import exclusive_choice_joined_by_a_parallel_gateway
-    publish(services, dirs, exclusive_choice_joined_by_a_parallel_gateway())
+    publish_procedure(services, "P", exclusive_choice_joined_by_a_parallel_gateway())
     d = services.dossiers.start("P", data={"x": 1})
     with pytest.raises(ProcessFailure):
         complete(services, d.id, "a")

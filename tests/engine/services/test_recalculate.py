@@ -16,11 +16,7 @@ from tests.support.bpmn import Process
 HEAD = Official("head", "000.00.12.H15", frozenset({"agency_head"}))
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 def day_off(services, tmp_path, day: str):

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from tests.conftest import VN
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 MICROSECOND = timedelta(microseconds=1)
 HOUR = timedelta(hours=1)
@@ -18,12 +18,7 @@ T0 = datetime(2026, 11, 26, 15, 0, tzinfo=VN)
 DUE_8H = datetime(2026, 11, 27, 15, 0, tzinfo=VN)
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    """Whatever a test did, the ready-task and timer rows still match the stored states (db check)."""
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 def boundary(interrupting: bool) -> Process:
@@ -62,13 +57,6 @@ def gateway() -> Process:
             .chain("start", "gw").chain("gw", "after_1_day", "remind", "e1").chain("gw", "answer", "read", "e2"))
 
 
-def publish(services, dirs, process):
-    write_procedure(dirs[0], "P", process)
-    [entry] = services.procedures.sync()
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish("P")
-
-
 def timer_rows(services, dossier_id):
     with services.ctx.uow(write=False) as uow:
         return [(t.element_id, t.due_at) for t in uow.timers.for_dossier(dossier_id)]
@@ -98,7 +86,7 @@ CASES = {
 def test_a_sweep_at_exactly_the_instant_fires_the_timer_and_one_microsecond_before_does_not(
         services, dirs, clock, case):
     process, element, due, before, after = CASES[case]
-    publish(services, dirs, process)
+    publish_procedure(services, "P", process)
     clock.set(T0)
     d = services.dossiers.start("P")
     assert timer_rows(services, d.id) == [(element, due)]

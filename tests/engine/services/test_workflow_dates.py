@@ -9,7 +9,7 @@ import pytest
 from engine.domain.access import Official
 from tests.conftest import VN
 from tests.engine.services.test_timers import SHIPPED
-from tests.support.bpmn import Process, write_procedure
+from tests.support.bpmn import Process, publish_procedure
 
 AGENCY = "000.00.12.H15"
 DESK = Official("desk", AGENCY, frozenset({"one_stop_officer"}))
@@ -24,18 +24,7 @@ RECEPTION_FORM = {"type": "object", "required": ["outcome"],
 REGISTRATION_DUE = "2026-12-03T09:00:00+07:00"
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
-
-
-def publish(services, dirs, process, forms=None, **meta):
-    write_procedure(dirs[0], "P", process, forms_dir=dirs[1], forms=forms, **meta)
-    [entry] = [e for e in services.procedures.sync() if e.folder == "P"]
-    assert entry.outcome == "created", entry.problems
-    services.procedures.publish("P")
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 def decides_on_due_at(p: Process, after: str) -> Process:
@@ -66,8 +55,8 @@ def test_after_a_supplement_pause_the_diagram_reads_the_moved_appointment_n_4(se
     p = (Process("p").start()
          .user("ask", lane="official", form="supplement.json", props={"lifecycle": "supplement_request"})
          .receive("wait", "supplement_received").chain("start", "ask", "wait"))
-    publish(services, dirs, decides_on_due_at(p, "wait"), forms={"supplement.json": SUPPLEMENT_FORM},
-            statutory_days=5)
+    publish_procedure(services, "P", decides_on_due_at(p, "wait"), forms={"supplement.json": SUPPLEMENT_FORM},
+                      statutory_days=5)
     d = services.dossiers.start("P")  # Thu 26 Nov 09:00, due Thu 3 Dec 09:00
     assert d.due_at.astimezone(VN).isoformat() == REGISTRATION_DUE
     complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})
@@ -85,7 +74,7 @@ def test_after_a_supplement_pause_the_diagram_reads_the_moved_appointment_n_4(se
 
 def test_after_an_apology_the_diagram_reads_the_new_appointment_n_6(services, dirs, clock):
     p = Process("p").start().user("appraise", lane="official").chain("start", "appraise")
-    publish(services, dirs, decides_on_due_at(p, "appraise"), statutory_days=5)
+    publish_procedure(services, "P", decides_on_due_at(p, "appraise"), statutory_days=5)
     d = services.dossiers.start("P")  # due Thu 3 Dec 09:00
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=VN))  # Tue: more than 1 working day before the due
     services.lifecycle.apologize(HEAD, d.id, datetime(2026, 12, 8, 17, 0, tzinfo=VN), "cần xác minh thực địa")
@@ -98,8 +87,8 @@ def test_after_an_apology_the_diagram_reads_the_new_appointment_n_6(services, di
 def test_after_an_online_reception_the_diagram_reads_the_count_from_reception_r_3_4(services, dirs, clock):
     p = (Process("p").start().user("receive", lane="one_stop_officer", form="reception.json",
                                    lifecycle="reception").chain("start", "receive"))
-    publish(services, dirs, decides_on_due_at(p, "receive"), forms={"reception.json": RECEPTION_FORM},
-            statutory_days=5)
+    publish_procedure(services, "P", decides_on_due_at(p, "receive"), forms={"reception.json": RECEPTION_FORM},
+                      statutory_days=5)
     d = services.dossiers.start("P", channel="online")  # submitted Thu 26 Nov 09:00: due Thu 3 Dec 09:00
     assert d.due_at.astimezone(VN).isoformat() == REGISTRATION_DUE
     # Announced valid Fri 27 Nov 10:00: counted from then, 5 working days -> Fri 4 Dec 10:00.
@@ -115,7 +104,7 @@ def test_after_a_calendar_change_the_diagram_reads_the_recalculated_dates(servic
     calendar_file.write_text(SHIPPED.read_text(encoding="utf-8"), encoding="utf-8")
     services.ctx.calendars.__init__(calendar_file)
     p = Process("p").start().user("appraise", lane="official").chain("start", "appraise")
-    publish(services, dirs, decides_on_due_at(p, "appraise"), statutory_days=5)
+    publish_procedure(services, "P", decides_on_due_at(p, "appraise"), statutory_days=5)
     d = services.dossiers.start("P")  # Thu 26 Nov 09:00, due Thu 3 Dec 09:00
     # Friday 27 November is announced off: Mon 30, Tue 1, Wed 2, Thu 3, Fri 4 -> Fri 4 Dec 09:00.
     with calendar_file.open("a", encoding="utf-8") as f:
