@@ -117,12 +117,12 @@ def test_limits_come_from_the_environment(monkeypatch):
 @pytest.mark.parametrize("value,problem", [(float("nan"), "finite"), (2**64, "64 bits"), ("a\x00", "invalid")],
                          ids=["nan", "2^64", "nul"])
 def test_message_payloads_follow_the_same_rule(services, dirs, value, problem):
-    from tests.engine.services.test_messages import DESK, publish as publish_messages
-    from tests.support.bpmn import Process
+    from tests.engine.services.test_messages import DESK
+    from tests.support.bpmn import Process, publish_procedure
 
     p = (Process("p").start().message_catch("supplemented", "applicant supplemented").user("review").end()
          .chain("start", "supplemented", "review", "end"))
-    publish_messages(services, dirs, p)
+    publish_procedure(services, "P", p)
     d = services.dossiers.start("P")
     with pytest.raises(InvalidInput) as err:
         services.messages.deliver(DESK, d.id, "applicant supplemented", {"note": value})

@@ -22,11 +22,7 @@ MOVED_DUE = datetime(2026, 12, 11, 15, 0, tzinfo=VN)
 MOVED_STEP = datetime(2026, 12, 7, 15, 0, tzinfo=VN)
 
 
-@pytest.fixture(autouse=True)
-def rows_match_the_state(services):
-    yield
-    problems = []
-    assert services.integrity.check(problems.append).ok, problems
+pytestmark = pytest.mark.usefixtures("rows_match_the_state")  # tests/engine/services/conftest.py
 
 
 @pytest.fixture
@@ -135,9 +131,9 @@ def test_a_timer_held_by_a_supplement_pause_is_compared_but_nothing_is_saved(ser
     # N-4: the held timer differs from its basis, so the dossier is a candidate; save would hold it
     # again, so nothing moves: no save (the batch cannot take one back), no event, same version.
     from tests.engine.services.test_lifecycle import SUPPLEMENT_FORM, complete, consult_while_supplementing
-    from tests.engine.services.test_lifecycle import publish as publish_with_forms
-    publish_with_forms(services, dirs, consult_while_supplementing(), forms={"supplement.json": SUPPLEMENT_FORM},
-                       statutory_days=5)
+    from tests.support.bpmn import publish_procedure
+    publish_procedure(services, "P", consult_while_supplementing(), forms={"supplement.json": SUPPLEMENT_FORM},
+                      statutory_days=5)
     d = services.dossiers.start("P")
     clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=VN))
     complete(services, d.id, "ask", {"missing": ["Bản sao CCCD"], "reason": "thiếu giấy tờ"})
