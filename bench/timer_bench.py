@@ -44,6 +44,8 @@ Timer latency
     then for the dossiers fired before it). An idle sweep (nothing due: the selection and the
     heartbeat row, as TimerScheduler runs it) is timed too: its share of a core says what a
     shorter interval costs.
+    That worst lateness is computed; bench/timer_latency.py observes it (the real scheduler and
+    clock, each timer's timers_fired.at - due_at) and compares its maximum with this bound.
 
 The last line printed is ``ratio=<worst over the databases of sweep(large) / sweep(small)>``.
 """
