@@ -138,8 +138,18 @@ class ServiceLoop:
     op_seconds: dict[str, float] = field(default_factory=lambda: {"start": 0.0, "complete_task": 0.0})
     op_calls: dict[str, int] = field(default_factory=lambda: {"start": 0, "complete_task": 0})
     timing_ops: bool = False
+    # While counting (statements_per_task): (statements, round trips) now, and their sum per op.
+    counters: Callable[[], tuple[int, int]] | None = None
+    op_counts: dict[str, list[int]] = field(default_factory=dict)
 
     def _call(self, op: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if self.counters is not None:
+            before = self.counters()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                after, sums = self.counters(), self.op_counts.setdefault(op, [0, 0, 0])
+                sums[0], sums[1], sums[2] = sums[0] + after[0] - before[0], sums[1] + after[1] - before[1], sums[2] + 1
         if not self.timing_ops:
             return fn(*args, **kwargs)
         t0 = time.perf_counter()
@@ -162,9 +172,10 @@ class ServiceLoop:
             if done.status != DossierStatus.PROCESSED.value:
                 raise AssertionError(f"dossier {done.dossier_code} ended {done.status}, not processed")
 
-    def statements_per_task(self) -> tuple[float, float, float | None]:
+    def statements_per_task(self) -> tuple[float, float, float | None, float, float | None]:
         """SQL statements, pooled-connection checkouts and (PostgreSQL) round trips per task,
-        counted on one untimed dossier."""
+        counted on one untimed dossier (start included); then statements and round trips of one
+        ``complete_task`` call alone (the figure docs/operations.md gives per completion)."""
         counts = {"statements": 0, "checkouts": 0}
         exchanges = self.services.db.exchanges  # PostgreSQL: engine/persistence/write_behind.py
         exchanged = exchanges.count if exchanges else 0
@@ -183,15 +194,19 @@ class ServiceLoop:
             event.listen(engine, "before_cursor_execute", statement)
             event.listen(engine, "checkout", checkout)
         timing, self.timing_ops = self.timing_ops, False  # keep this dossier out of the op timings
+        self.counters = lambda: (counts["statements"], exchanges.count if exchanges else 0)
+        self.op_counts = {}
         try:
             self.run(1)
         finally:
-            self.timing_ops = timing
+            self.timing_ops, self.counters = timing, None
             for engine in engines:
                 event.remove(engine, "before_cursor_execute", statement)
                 event.remove(engine, "checkout", checkout)
         trips = (exchanges.count - exchanged) / TASKS if exchanges else None
-        return counts["statements"] / TASKS, counts["checkouts"] / TASKS, trips
+        c_statements, c_trips, c_calls = self.op_counts["complete_task"]
+        return (counts["statements"] / TASKS, counts["checkouts"] / TASKS, trips,
+                c_statements / c_calls, c_trips / c_calls if exchanges else None)
 
     def breakdown(self) -> str:
         def ms(op: str) -> float:
@@ -361,11 +376,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{loop.name:<24} {1000 * best[loop.name]:8.2f} ms/task  "
                       f"(median {1000 * statistics.median(ts):.2f}, worst {1000 * max(ts):.2f})")
                 if isinstance(loop, ServiceLoop):
-                    statements, checkouts, trips = loop.statements_per_task()
+                    statements, checkouts, trips, c_statements, c_trips = loop.statements_per_task()
                     print(f"{'':<26}{loop.breakdown()}")
                     trips_text = f", {trips:.1f} round trips to the server" if trips is not None else ""
                     print(f"{'':<26}{statements:.1f} SQL statements and {checkouts:.1f} connection checkouts "
                           f"(transactions){trips_text} per task, start included")
+                    c_trips_text = f", {c_trips:.1f} round trips" if c_trips is not None else ""
+                    print(f"{'':<26}one complete_task alone: {c_statements:.1f} SQL statements (BEGIN not "
+                          f"counted){c_trips_text}")
             ratios = {loop.name.removeprefix("service on "): best[loop.name] / best[raw.name]
                       for loop in loops if isinstance(loop, ServiceLoop)}
             if pg_url is None and not args.no_pg:
