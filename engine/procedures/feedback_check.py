@@ -15,20 +15,25 @@ and business rule tasks, user tasks carrying a feedback step, and the process's 
   never again after itself (the service completes it once, at the entry);
 - every path reaches the answer only through the assignment, and the end only through the answer;
 - after the answer, nothing but automatic elements up to the end: the case is answered when its
-  process ends after the answer step.
+  process ends after the answer step;
+- the times within the regulation's: statutory_days 1-13 (Đ21.4), the entry step's workingHours
+  more than 0 and at most 8 (Đ21.3).
 Every problem names the file and the element.
 """
 from __future__ import annotations
 
 from collections import deque
-from typing import Iterable
+from typing import Any, Iterable
 
 from lxml import etree
 
+from engine.domain.feedback import ANSWER_DAYS, ENTRY_HOURS
 from engine.domain.lifecycle_steps import FEEDBACK_STEPS, LIFECYCLE_PROPERTY
 from engine.execution.checks.human_tasks import HUMAN_TASK_TAGS, HumanTaskMeta
 from engine.execution.checks.model import DOCUMENTATION_TAGS, NS, is_bpmn, local
 from engine.execution.checks.problems import Problem
+
+from .metadata import METADATA_FILE
 
 ENTRY, ASSIGNMENT, ANSWER = FEEDBACK_STEPS
 # What a feedback case can run: everything else needs rows feedback cases do not have.
@@ -40,10 +45,13 @@ RUNNABLE = frozenset({"startEvent", "endEvent", "intermediateThrowEvent", "exclu
 WHY = "feedback cases have no timers, messages, sub-processes or parallel paths (docs/bpmn-conventions.md §16)"
 
 
-def check_feedback(sources: dict[str, str], tasks: Iterable[HumanTaskMeta], problems: list[Problem]) -> None:
-    """Append a located error for each construct a feedback case cannot run, and for a path that
-    is not entry? -> assignment -> answer -> end. `sources`: file name -> text (the .bpmn files)."""
+def check_feedback(sources: dict[str, str], tasks: Iterable[HumanTaskMeta], problems: list[Problem],
+                   metadata: dict[str, Any] | None = None) -> None:
+    """Append a located error for each construct a feedback case cannot run, for a path that is not
+    entry? -> assignment -> answer -> end, and for times beyond the regulation's (`metadata`: the
+    procedure.toml values). `sources`: file name -> text (the .bpmn files)."""
     tasks = list(tasks)
+    _times(metadata or {}, tasks, problems)
     for name, text in sources.items():
         if name.endswith(".bpmn"):
             _constructs(name, text, problems)
@@ -69,6 +77,27 @@ def check_feedback(sources: dict[str, str], tasks: Iterable[HumanTaskMeta], prob
         entry = by_step.get(ENTRY)
         _path(assign[0].file, sources[assign[0].file], assign[0].task_id, answer[0].task_id,
               entry[0].task_id if entry else None, {t.task_id for t in tasks}, problems)
+
+
+def _times(metadata: dict[str, Any], tasks: list[HumanTaskMeta], problems: list[Problem]) -> None:
+    """A version may shorten the regulation's times, never lengthen them nor set none: answered within
+    ANSWER_DAYS working days (Đ21.4, statutory_days) and entered within ENTRY_HOURS working hours
+    (Đ21.3, the entry step's workingHours: the service reads hours, the default 8 when none)."""
+    days = metadata.get("statutory_days")
+    if isinstance(days, int) and not 1 <= days <= ANSWER_DAYS:
+        problems.append(Problem(METADATA_FILE, "statutory_days", f"Đ21.4: feedback is answered within {ANSWER_DAYS} "
+                                f"working days: statutory_days is 1 to {ANSWER_DAYS}, not {days}"))
+    for t in tasks:
+        if (t.properties or {}).get(LIFECYCLE_PROPERTY) != ENTRY:
+            continue
+        if t.working_days is not None or t.working_days_field is not None:
+            problems.append(Problem(t.file, t.task_id, f"Đ21.3: the entry deadline is in working hours: give "
+                                    f"workingHours (at most {ENTRY_HOURS}), not workingDays"))
+        if t.working_hours_field is not None or (t.working_hours is not None
+                                                 and not 0 < t.working_hours <= ENTRY_HOURS):
+            problems.append(Problem(t.file, t.task_id, f"Đ21.3: feedback is entered within {ENTRY_HOURS} working "
+                                    f"hours: the entry step's workingHours is more than 0 and at most {ENTRY_HOURS}, "
+                                    "a number"))
 
 
 def _constructs(name: str, text: str, problems: list[Problem]) -> None:

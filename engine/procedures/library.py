@@ -127,7 +127,7 @@ def build_procedure(folder: str, files: dict[str, bytes], forms: dict[str, bytes
     _check_forms(wanted, forms, sources, problems)
     check_lifecycle(tasks, sources, problems, metadata.get("kind"))
     if metadata.get("kind") == FEEDBACK_KIND:
-        check_feedback(sources, tasks, problems)
+        check_feedback(sources, tasks, problems, metadata)
     if compiled is None or any(p.is_error for p in problems):
         raise ProcedureInvalid(folder, problems)
     return LoadedProcedure(metadata["code"], metadata, sources, content_hash(sources), compiled)

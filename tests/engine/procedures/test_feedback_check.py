@@ -158,3 +158,39 @@ def test_a_milestone_and_the_process_metadata_modelers_write_are_accepted():
                          '<bpmn:sequenceFlow id="f_assigned" sourceRef="assigned" targetRef="answer" />'))
     loaded = changed(edit)
     assert "assigned" in loaded.sources[BPMN]
+
+
+def _with_toml(toml_edit, bpmn_edit=lambda t: t):
+    """The shipped folder with procedure.toml and the diagram edited, built with every check."""
+    from engine.procedures.library import build_procedure
+    from tests.support.feedback import FOLDER, ROOT
+    files = {p.name: p.read_bytes() for p in FOLDER.iterdir() if p.is_file()}
+    files["procedure.toml"] = toml_edit(files["procedure.toml"].decode("utf-8")).encode("utf-8")
+    files[BPMN] = bpmn_edit(files[BPMN].decode("utf-8")).encode("utf-8")
+    return build_procedure("PAKN-01", files, {p.name: p.read_bytes() for p in (ROOT / "forms").glob("*.json")})
+
+
+def _problems_of(toml_edit, bpmn_edit=lambda t: t):
+    with pytest.raises(ProcedureInvalid) as err:
+        _with_toml(toml_edit, bpmn_edit)
+    return [(p.file, p.element_id, p.message) for p in err.value.problems if p.is_error]
+
+
+def test_the_regulations_times_bound_the_versions_times():
+    """Đ21.4: answered within 13 working days; Đ21.3: entered within 8 working hours. A version may
+    shorten them, not lengthen them (30 days made every case answered on day 14-30 `on_time`), nor set
+    none (statutory_days 0: every case due at its receipt; an entry of 0 hours: every entry late);
+    the entry's deadline is in working hours (a workingDays there was ignored for the default 8)."""
+    for days in ("0", "14", "30"):
+        problems = _problems_of(lambda t: t.replace("statutory_days = 13", f"statutory_days = {days}"))
+        assert ("procedure.toml", "statutory_days", "Đ21.4: feedback is answered within 13 working days: "
+                f"statutory_days is 1 to 13, not {days}") in problems
+    for hours in ("0", "9", "40"):
+        problems = _problems_of(lambda t: t, lambda t: t.replace('name="workingHours" value="8"',
+                                                                 f'name="workingHours" value="{hours}"'))
+        assert any(e == "enter" and "workingHours is more than 0 and at most 8" in m for _, e, m in problems), problems
+    problems = _problems_of(lambda t: t, lambda t: t.replace('name="workingHours" value="8"', 'name="workingDays" value="1"'))
+    assert any(e == "enter" and "in working hours" in m for _, e, m in problems), problems
+    shorter = _with_toml(lambda t: t.replace("statutory_days = 13", "statutory_days = 10"),
+                         lambda t: t.replace('name="workingHours" value="8"', 'name="workingHours" value="4"'))
+    assert shorter.metadata["statutory_days"] == 10
