@@ -300,6 +300,20 @@ class AttachmentSchema(Schema):
     is_result = fields.Boolean(required=True, metadata={"description": "an official marked it as the result (R-6.1)"})
 
 
+class JsonBoolean(fields.Boolean):
+    """true or false as JSON writes them: not 1, "yes" or "true" (marshmallow's Boolean takes those)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class AttachmentMarkSchema(Schema):
+    is_result = JsonBoolean(required=True, metadata={"description": "true: the file is the dossier's result, which "
+                                                     "the applicant may download once it is returned online (R-6.1)"})
+
+
 class AttachmentListSchema(Schema):
     items = fields.List(fields.Nested(AttachmentSchema), required=True)
 

@@ -12,6 +12,7 @@ from ..problems import ApiProblem
 from ..report_schemas import DossierPathSchema
 from ..schemas import (
     AttachmentListSchema,
+    AttachmentMarkSchema,
     AttachmentSchema,
     DeliverySchema,
     DossierSchema,
@@ -116,6 +117,21 @@ def list_attachments(dossier_id: int) -> dict:
 def download(dossier_id: int, attachment_id: int) -> Response:
     """Download an attachment"""
     return file_download(*services().attachments.download(current_user(), dossier_id, attachment_id))
+
+
+@bp.patch("/<id:dossier_id>/attachments/<id:attachment_id>")
+@bp.arguments(AttachmentMarkSchema)
+@bp.response(200, AttachmentSchema)
+@bp.problems(403, 404)
+def mark_attachment(body: dict, dossier_id: int, attachment_id: int) -> object:
+    """Mark a file as the dossier's result, or take the mark back
+
+    `{"is_result": true|false}` (R-6.1): only the marked files reach the applicant after an online
+    return, so a working document marked by mistake is unmarked here, and a result attached without
+    the mark is marked without attaching it again. Officials with a working role in the competent
+    agency (403 otherwise); the audit record carries the new mark."""
+    g.audit_detail = {"is_result": body["is_result"]}  # who changed a mark, and to what (R-8.5)
+    return services().attachments.set_result(current_user(), dossier_id, attachment_id, body["is_result"])
 
 
 @bp.get("/<id:dossier_id>/path")

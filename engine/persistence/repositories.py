@@ -1089,3 +1089,10 @@ class AttachmentRepository(_Repository):
         return self.session.scalar(
             select(Attachment).where(Attachment.id == attachment_id, Attachment.dossier_id == dossier_id)
         )
+
+    def set_result(self, dossier_id: int, attachment_id: int, is_result: bool) -> bool:
+        """Mark the file as the dossier's result or not (R-6.1); False when no such file."""
+        return self.session.execute(
+            update(Attachment).where(Attachment.id == attachment_id, Attachment.dossier_id == dossier_id)
+            .values(is_result=is_result).returning(Attachment.id)
+        ).first() is not None

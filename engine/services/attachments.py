@@ -70,6 +70,22 @@ class AttachmentService:
             uow.commit()
         return AttachmentView(aid, dossier_id, name, actual, len(content), digest, user.username, now, is_result)
 
+    def set_result(self, user: Official, dossier_id: int, attachment_id: int, is_result: bool) -> AttachmentView:
+        """Mark an attached file as the dossier's result, or take the mark back (R-6.1): a working
+        document marked by mistake would otherwise reach the applicant at the online return, and
+        an unmarked result had to be attached twice. NotFound (dossier not visible, no such file),
+        Forbidden unless `user` works in the competent agency (access.check_mark_result)."""
+        with self.ctx.uow() as uow:
+            dossier = self.visible(uow, user, dossier_id)
+            try:
+                access.check_mark_result(user, dossier.agency_id)
+            except access.NotAllowed as err:
+                raise Forbidden(str(err)) from None
+            if not uow.attachments.set_result(dossier_id, attachment_id, is_result):
+                raise NotFound(f"attachment {attachment_id} of dossier {dossier_id} does not exist")
+            uow.commit()
+        return next(a for a in self.list(user, dossier_id) if a.id == attachment_id)
+
     def _check(self, filename: str, declared_type: str | None, content: bytes) -> tuple[str, str]:
         name = _UNSAFE_NAME.sub("_", (filename or "").strip())[:255]
         if not name:

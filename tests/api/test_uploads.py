@@ -72,3 +72,29 @@ def test_the_audit_trail_says_who_marked_or_tried_to_mark_a_result(api, urls):
                                       .order_by(AuditRecord.id)).all()
         assert [(r.actor, r.outcome, r.detail.get("is_result")) for r in records] == [
             ("control", 403, True), ("desk", 201, True), ("desk", 201, None)]
+
+
+def test_the_mark_is_changed_after_the_upload_and_the_change_is_audited(api, urls):
+    """PATCH /api/dossiers/{id}/attachments/{aid} {is_result}: the correction of a mark (R-6.1); the
+    body is checked (400/422 naming is_result), the audit record carries the new mark."""
+    from sqlalchemy import select
+
+    from engine.persistence.models import AuditRecord
+
+    url, _ = urls["official"]
+    flag = b'--b\r\nContent-Disposition: form-data; name="is_result"\r\n\r\ntrue\r\n'
+    aid = post(api, urls["official"], PDF_PART + flag + END).json["id"]
+    target = f"{url}/{aid}"
+    for bad in ({}, {"is_result": "yes"}, {"is_result": None}, {"is_result": True, "filename": "x"}):
+        r = api.client.patch(target, json=bad, headers=api.h("desk"))
+        assert r.status_code in (400, 422) and r.json["errors"][0]["field"] in ("is_result", "filename"), (bad, r.json)
+    assert api.client.patch(target, json={"is_result": False}, headers=api.h("control")).status_code == 403
+    done = api.client.patch(target, json={"is_result": False}, headers=api.h("chi"))
+    assert done.status_code == 200 and done.json["is_result"] is False, done.json
+    assert api.get("desk", url).json["items"][0]["is_result"] is False
+    assert api.client.patch(f"{url}/{aid + 9}", json={"is_result": True}, headers=api.h("desk")).status_code == 404
+    with api.services.ctx.uow(write=False) as uow:
+        records = uow.session.scalars(select(AuditRecord).where(AuditRecord.target == target, AuditRecord.outcome < 500)
+                                      .order_by(AuditRecord.id)).all()
+        marks = [(r.actor, r.outcome, r.detail.get("is_result")) for r in records if r.outcome in (200, 403)]
+    assert marks == [("control", 403, False), ("chi", 200, False)]

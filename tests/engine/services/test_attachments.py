@@ -41,3 +41,25 @@ def test_only_the_competent_agencys_working_officials_mark_the_result(services, 
             services.attachments.upload(who, dossier.id, "ket-qua.pdf", "application/pdf", PDF, is_result=True)
     services.attachments.upload(CONTROL, dossier.id, "bien-ban.pdf", "application/pdf", PDF)  # a working file
     assert files(services, dossier.id) == [("desk", True), ("chi", True), ("control", False)]
+
+
+def test_a_mark_is_corrected_by_the_competent_agency_only(services, dossier):
+    """R-6.1: a working note marked as the result by mistake reached the applicant at the online
+    return, and nothing could take the mark back (the migration's note: re-attach to mark). The
+    competent agency's working officials set it either way; others 403; another dossier's file or an
+    unknown one 404; the file itself is unchanged."""
+    from engine.services.errors import NotFound
+    note = services.attachments.upload(DESK, dossier.id, "tham-dinh.pdf", "application/pdf", PDF, is_result=True)
+    plain = services.attachments.upload(DESK, dossier.id, "quyet-dinh.pdf", "application/pdf", PDF)
+    assert services.attachments.set_result(APPROVER, dossier.id, note.id, False).is_result is False
+    assert services.attachments.set_result(DESK, dossier.id, plain.id, True).is_result is True
+    for who in (CONTROL, ANALYST):
+        with pytest.raises(Forbidden):
+            services.attachments.set_result(who, dossier.id, plain.id, False)
+    with pytest.raises(NotFound):
+        services.attachments.set_result(DESK, dossier.id, plain.id + 100, False)
+    with pytest.raises(NotFound):
+        services.attachments.set_result(CONSULTED, dossier.id, plain.id, False)  # cannot see the dossier
+    assert files(services, dossier.id) == [("desk", False), ("desk", True)]
+    _, content = services.attachments.download(DESK, dossier.id, plain.id)
+    assert content == PDF
