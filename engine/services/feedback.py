@@ -199,7 +199,8 @@ class FeedbackService:
                 raise Forbidden("the official the feedback is assigned to, or the agency head, answers it")
             wf.require(ANSWER)
             case.answer_with(now, text, user.username, self.ctx.calendars())
-            wf.complete(ANSWER, {"answer": case.answer, "answered_by": user.username})
+            # `official`: who has the case now (a re-assignment does not move the instance, R-7.2)
+            wf.complete(ANSWER, {"answer": case.answer, "answered_by": user.username, "official": case.assigned_to})
         return self._change(user, code, version, act)
 
     # ------------------------------------------------------------ reading

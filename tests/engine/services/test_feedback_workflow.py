@@ -222,3 +222,16 @@ def test_a_version_with_a_milestone_and_process_metadata_runs_to_the_answer(serv
     sent = services.feedback.submit_online(CUONG, "Chậm", "Quá hẹn.", agency_id=AGENCY)
     assert services.feedback.assign(HEAD, sent.code, "an").status == "assigned"
     assert services.feedback.answer(AN, sent.code, "Xong").status == "answered"
+
+
+def test_the_process_data_names_the_official_who_had_the_case_at_its_answer(services, world):
+    """A re-assignment names another official without moving the instance (it waits at the answer),
+    so the data kept `official` = the first one: a script after the answer (§16 allows them) read the
+    wrong official. The answer step now completes with the official assigned at the answer."""
+    sent = services.feedback.submit_online(CUONG, "Chậm", "Quá hẹn.", agency_id=AGENCY)
+    services.accounts.add("binh", AGENCY, frozenset({"official"}))
+    services.feedback.assign(HEAD, sent.code, "an")
+    services.feedback.assign(HEAD, sent.code, "binh")
+    services.feedback.answer(HEAD, sent.code, "Xong")
+    _, wf = stored(services, sent.code)
+    assert (wf.data["official"], wf.data["answered_by"]) == ("binh", "head")
