@@ -118,8 +118,9 @@ def report(query: dict) -> object:
 def submit(body: dict) -> tuple:
     """Send feedback or a complaint online
 
-    About one of my dossiers (`dossier_code`: its agency handles it) or to an agency (`agency_id`).
-    Received now; answered within 13 working days, the answer published to me (R-7.2)."""
+    About one of my dossiers (`dossier_code`: its agency handles it; an `agency_id` beside it must be
+    that agency, else 422) or to an agency (`agency_id`). Received now; answered within 13 working
+    days, the answer published to me (R-7.2)."""
     view = services().feedback.submit_online(current_applicant(), body["subject"], body["content"],
                                              body.get("dossier_code"), body.get("agency_id"), body["contact"])
     return view, {"Location": f"/api/public/feedback/{view.code}"}
