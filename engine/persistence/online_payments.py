@@ -40,11 +40,14 @@ class OnlinePaymentRepository(_Repository):
     def start(self, *, dossier_id: int, order_id: str, amount: int, payer_id_number: str,
               now: datetime) -> bool:
         """The first attempt at paying the dossier's fee (state charging); False when the dossier
-        already has a payment (the unique key decides: two racing first attempts never both start)."""
+        already has a payment (the unique keys decide: two racing first attempts never both start).
+        No conflict target: the racing attempt collides on order_id as well as on dossier_id (the
+        order id is made from the dossier's code), and PostgreSQL raises a conflict on a unique
+        index that is not the ON CONFLICT target instead of skipping the row."""
         stmt = (self._upsert(self.T).values(dossier_id=dossier_id, order_id=order_id, attempt=1, amount=amount,
                                             payer_id_number=payer_id_number, state=CHARGING, started_at=now,
                                             updated_at=now)
-                .on_conflict_do_nothing(index_elements=["dossier_id"]).returning(self.T.c.id))
+                .on_conflict_do_nothing().returning(self.T.c.id))
         return self._core(stmt).first() is not None
 
     def restart(self, payment: PaymentRow, order_id: str, amount: int, payer_id_number: str, now: datetime) -> bool:
