@@ -992,20 +992,20 @@ class AuditRepository(_Repository):
         transaction ends (PostgreSQL: FOR UPDATE; SQLite: write transactions are BEGIN IMMEDIATE),
         so appends from every process queue and ids follow the chain. Append the record last in
         its transaction: the lock is then held only for the commit."""
-        if self.dialect == "postgresql" and self._append_in_one_statement(values):
+        if self.dialect == "postgresql":
+            if not self._append_in_one_statement(values):
+                # The first append ever creates the head; a racing one waits on its key, then finds it.
+                self._core(self._upsert(T_CHAIN_HEAD).values(id=1, record_id=None, hash=audit_chain.GENESIS,
+                                                             count=0).on_conflict_do_nothing(index_elements=["id"]))
+                if not self._append_in_one_statement(values):
+                    raise RuntimeError("the audit chain head row vanished while appending")
             return
-        head = self._lock_head()
+        # SQLite: write transactions are BEGIN IMMEDIATE, so reading the head is locking it.
+        head = self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()
         prev = head.hash if head is not None else audit_chain.GENESIS
         digest = audit_chain.record_hash(prev, values)
-        appended = insert(T_AUDIT).values(**values, prev_hash=prev, hash=digest).returning(T_AUDIT.c.id)
-        if head is not None and self.dialect == "postgresql":
-            # The record and the head move in one statement (a data-modifying CTE): one round trip less.
-            record = appended.cte("appended")
-            self._core(update(T_CHAIN_HEAD).add_cte(record).where(T_CHAIN_HEAD.c.id == 1)
-                       .values(record_id=select(record.c.id).scalar_subquery(), hash=digest,
-                               count=T_CHAIN_HEAD.c.count + 1).execution_options(**WRITE_BEHIND))
-            return
-        record_id = self._core(appended).scalar_one()
+        record_id = self._core(insert(T_AUDIT).values(**values, prev_hash=prev, hash=digest)
+                               .returning(T_AUDIT.c.id)).scalar_one()
         if head is None:
             self._core(insert(T_CHAIN_HEAD).values(id=1, record_id=record_id, hash=digest, count=1))
         else:
@@ -1031,18 +1031,6 @@ class AuditRepository(_Repository):
                  .values(record_id=select(record.c.id).scalar_subquery(),
                          hash=select(record.c.hash).scalar_subquery(), count=T_CHAIN_HEAD.c.count + 1))
         return self._core(moved).rowcount == 1
-
-    def _lock_head(self) -> Any:
-        if self.dialect == "postgresql":
-            locked = select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1).with_for_update()
-            head = self._core(locked).one_or_none()
-            if head is not None:  # every append but the first ever: one round trip (issue 15)
-                return head
-            # The first append ever creates the row; a racing one waits on its key, then finds it.
-            self._core(self._upsert(T_CHAIN_HEAD).values(id=1, record_id=None, hash=audit_chain.GENESIS, count=0)
-                       .on_conflict_do_nothing(index_elements=["id"]))
-            return self._core(locked).one()
-        return self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()
 
     def chain_head(self) -> audit_chain.Anchor | None:
         row = self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()

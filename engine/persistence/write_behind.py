@@ -10,7 +10,7 @@ executing it, so only what it does not read is batched:
 
 - **write-behind**: a statement executed with the execution option ``WRITE_BEHIND`` (an INSERT,
   UPDATE or DELETE without RETURNING, whose row count nobody reads: a step, an event, an outbox row,
-  ready-task and timer rows, the audit record) is not sent; it waits, in order, on its connection,
+  ready-task and timer rows) is not sent; it waits, in order, on its connection,
   until
 - the **next statement** that is sent: the waiting writes go first, in the same pipeline, so that
   statement sees them (nothing reads around a waiting write); or
