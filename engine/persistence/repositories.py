@@ -7,7 +7,7 @@ from typing import Any, Iterable, Sequence
 
 import functools
 
-from sqlalchemy import and_, bindparam, case, delete, exists, func, insert, literal, or_, select, tuple_, update
+from sqlalchemy import String, and_, bindparam, case, delete, exists, func, insert, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -986,6 +986,24 @@ T_CHAIN_HEAD = AuditChainHead.__table__
 _AUDIT_FIELDS = [T_AUDIT.c[name] for name in audit_chain.FIELDS]
 
 
+@functools.lru_cache(maxsize=8)
+def _append_audit(columns: tuple[str, ...]) -> Any:
+    """The one-statement append of AuditRepository on PostgreSQL, for records of these columns; built
+    once, with bound parameters (`a_<column>`, and `a_body` for `audit_chain.record_body`): building
+    and keying a fresh statement with the values inlined cost more than the round trip it saves."""
+    head = select(T_CHAIN_HEAD.c.hash).where(T_CHAIN_HEAD.c.id == 1).with_for_update().cte("head")
+    text = func.convert_to(head.c.hash + literal("\n") + bindparam("a_body", type_=String), "UTF8")
+    digest = func.encode(func.sha256(text), "hex")
+    record = (insert(T_AUDIT)
+              .from_select([*columns, "prev_hash", "hash"],
+                           select(*[bindparam(f"a_{c}", type_=T_AUDIT.c[c].type) for c in columns],
+                                  head.c.hash, digest))
+              .returning(T_AUDIT.c.id, T_AUDIT.c.hash).cte("appended"))
+    return (update(T_CHAIN_HEAD).add_cte(record).where(T_CHAIN_HEAD.c.id == 1)
+            .values(record_id=select(record.c.id).scalar_subquery(),
+                    hash=select(record.c.hash).scalar_subquery(), count=T_CHAIN_HEAD.c.count + 1))
+
+
 class AuditRepository(_Repository):
     def add(self, **values: Any) -> None:
         """Append one record to the hash chain (R-8.5). The chain head row is locked until this
@@ -1018,19 +1036,9 @@ class AuditRepository(_Repository):
         the head, in one statement: one round trip instead of two (issue 15). The head is locked
         before the record's id is drawn, so ids still follow the chain. False, having written
         nothing, when there is no head row yet (the first append ever)."""
-        head = select(T_CHAIN_HEAD.c.hash).where(T_CHAIN_HEAD.c.id == 1).with_for_update().cte("head")
-        text = func.convert_to(head.c.hash + literal("\n") + literal(audit_chain.record_body(values)), "UTF8")
-        digest = func.encode(func.sha256(text), "hex")
-        columns = list(values)
-        record = (insert(T_AUDIT)
-                  .from_select([*columns, "prev_hash", "hash"],
-                               select(*[literal(values[c], type_=T_AUDIT.c[c].type) for c in columns],
-                                      head.c.hash, digest))
-                  .returning(T_AUDIT.c.id, T_AUDIT.c.hash).cte("appended"))
-        moved = (update(T_CHAIN_HEAD).add_cte(record).where(T_CHAIN_HEAD.c.id == 1)
-                 .values(record_id=select(record.c.id).scalar_subquery(),
-                         hash=select(record.c.hash).scalar_subquery(), count=T_CHAIN_HEAD.c.count + 1))
-        return self._core(moved).rowcount == 1
+        params = {f"a_{c}": v for c, v in values.items()}
+        params["a_body"] = audit_chain.record_body(values)
+        return self._core(_append_audit(tuple(values)), params).rowcount == 1
 
     def chain_head(self) -> audit_chain.Anchor | None:
         row = self._core(select(T_CHAIN_HEAD).where(T_CHAIN_HEAD.c.id == 1)).one_or_none()

@@ -50,3 +50,29 @@ def test_the_servers_hash_is_the_one_the_chain_computes(services):
     assert second.prev_hash == first.hash
     assert second.hash == record_hash(first.hash, second.fields)
     assert services.audit.verify().ok
+
+
+@pytest.mark.postgres_only
+def test_the_append_statement_is_built_once_and_its_values_are_bound(services):
+    # Building the CTE afresh with each record's values inlined as literals cost about as much
+    # Python as the rest of a completion's statements together (issue 15, py-spy of api_bench): it
+    # is built once per set of columns, and every record's values travel as bound parameters.
+    from engine.persistence.repositories import _append_audit
+
+    audit(services, 1)
+    built = _append_audit.cache_info().misses
+    sent: list[tuple[str, dict]] = []
+
+    def record(_conn, _cursor, sql, params, *_args):
+        sent.append((sql, params))
+
+    event.listen(services.db.engine, "before_cursor_execute", record)
+    try:
+        audit(services, 2)
+    finally:
+        event.remove(services.db.engine, "before_cursor_execute", record)
+    assert _append_audit.cache_info().misses == built
+    (sql_1, params_1), (sql_2, params_2) = sent
+    assert sql_1 == sql_2 and params_1 != params_2
+    assert not any(str(v) in sql_1 for v in params_1.values() if isinstance(v, str) and len(v) > 3)
+    assert services.audit.verify().ok
