@@ -105,8 +105,7 @@ class TokenService:
             raise TokenInvalid("no SSO key matches the token's key id")
         try:
             claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], audience=s.sso_audience,
-                                issuer=s.sso_issuer, options={"require": ["exp", "iss"], **_CLOCK_CHECKS_OFF,
-                                                              "verify_aud": s.sso_audience is not None})
+                                issuer=s.sso_issuer, options={"require": ["exp", "iss", "aud"], **_CLOCK_CHECKS_OFF})
         except jwt.PyJWTError as err:
             raise TokenInvalid(str(err)) from None
         user_claim = s.sso_user_claim if s.sso_user_claim in claims else "sub"

@@ -72,8 +72,7 @@ class CitizenTokenService:
             try:
                 claims = jwt.decode(token, key, algorithms=["RS256", "ES256", "PS256"], audience=s.citizen_audience,
                                     issuer=s.citizen_issuer,
-                                    options={"require": ["exp", "iss"], **_CLOCK_CHECKS_OFF,
-                                             "verify_aud": s.citizen_audience is not None})
+                                    options={"require": ["exp", "iss", "aud"], **_CLOCK_CHECKS_OFF})
             except jwt.PyJWTError as err:
                 raise TokenInvalid(str(err)) from None
             return self._principal(claims, s.citizen_id_claim, s.citizen_name_claim, "eid", now)

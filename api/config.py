@@ -73,6 +73,13 @@ class ApiSettings:
     def __post_init__(self) -> None:
         if self.trusted_proxy_hops < 1:
             raise ValueError("MOTCUA_TRUSTED_PROXY_HOPS must be at least 1")
+        # An identity provider signs tokens for many services with one key: without the audience
+        # check, a token it issued to another service would act here. No issuer, no check.
+        for who, issuer, audience in (("SSO", self.sso_issuer, self.sso_audience),
+                                      ("CITIZEN", self.citizen_issuer, self.citizen_audience)):
+            if issuer and not audience:
+                raise ValueError(f"MOTCUA_{who}_AUDIENCE must be set when MOTCUA_{who}_ISSUER is: the audience "
+                                 "the identity provider puts in Motcua's tokens (tokens for other services are refused)")
 
 
 MIN_KEY_CHARS = 32  # HS256 wants a key of at least 256 bits

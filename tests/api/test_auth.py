@@ -115,6 +115,7 @@ def sso(services, tmp_path, app):
                 "agency_id": AGENCY, "roles": ["official"], "name": "Lê Văn Dũng",
                 "exp": int((now + timedelta(hours=1)).timestamp())}
         body.update(claims)
+        body = {name: value for name, value in body.items() if value is not None}  # None: no such claim
         return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid} if kid else None)
 
     return pem_app.test_client(), jwks_app.test_client(), token
@@ -135,6 +136,22 @@ def test_sso_tokens_are_verified_with_the_configured_key(sso, services):
     assert pem_client.get("/api/auth/me", headers=bearer(forged)).status_code == 401
     # the SSO official is now in the directory: an agency head can assign them tasks
     assert services.accounts.official("dung.sso").roles == frozenset({"official"})
+
+
+def test_sso_tokens_without_our_audience_are_refused(sso):
+    # the provider signs tokens for many services with one key; one issued to another
+    # service, or to none, must not act here.
+    pem_client, _jwks, token = sso
+    assert pem_client.get("/api/auth/me", headers=bearer(token(aud=None))).status_code == 401  # no aud claim
+    assert pem_client.get("/api/auth/me", headers=bearer(token(aud=["other", "another"]))).status_code == 401
+
+
+@pytest.mark.parametrize("who", ["sso", "citizen"])
+def test_an_issuer_without_an_audience_is_a_configuration_error(who):
+    with pytest.raises(ValueError, match=f"MOTCUA_{who.upper()}_AUDIENCE must be set"):
+        ApiSettings(secret_key="test-secret-" + "x" * 40, **{f"{who}_issuer": "https://id.example.gov.vn"})
+    ApiSettings(secret_key="test-secret-" + "x" * 40, **{f"{who}_issuer": "https://id.example.gov.vn",
+                                                         f"{who}_audience": "motcua"})
 
 
 # ---------------------------------------------------------------- sessions that really end

@@ -32,6 +32,7 @@ def eid(services, tmp_path, app):
         body = {"iss": ISSUER, "aud": "motcua", "so_dinh_danh": "001085012345", "ho_ten": "Nguyễn Văn An",
                 "exp": int((services.clock.now() + timedelta(hours=1)).timestamp())}
         body.update(claims)
+        body = {name: value for name, value in body.items() if value is not None}  # None: no such claim
         return {"Authorization": "Bearer " + jwt.encode(body, signer, algorithm="RS256",
                                                          headers={"kid": kid} if kid else None)}
 
@@ -43,6 +44,7 @@ def test_eid_tokens_are_verified_with_the_configured_key(eid, services):
     assert pem_client.get("/api/public/dossiers", headers=token()).status_code == 200
     assert jwks_client.get("/api/public/dossiers", headers=token(kid="e1")).status_code == 200
     assert pem_client.get("/api/public/dossiers", headers=token(aud="other")).status_code == 401
+    assert pem_client.get("/api/public/dossiers", headers=token(aud=None)).status_code == 401  # no aud claim
     expired = token(exp=int((services.clock.now() - timedelta(minutes=1)).timestamp()))
     assert pem_client.get("/api/public/dossiers", headers=expired).status_code == 401
     for bad in ({"so_dinh_danh": "12345"}, {"so_dinh_danh": None}, {"ho_ten": ""}, {"ho_ten": "a\x00b"}):
