@@ -137,5 +137,5 @@ def build(
         applicants=ApplicantService(ctx, dossiers, limiter, LifecycleService(ctx, dossiers),
                                     gateway_from_setting(settings.payment_gateway), settings.max_upload_bytes),
         notifications=NotificationService(ctx, settings.notify, senders_from_settings(settings.notify)),
-        feedback=FeedbackService(ctx),
+        feedback=FeedbackService(ctx, limiter),
     )

@@ -114,13 +114,14 @@ def report(query: dict) -> object:
 @public_bp.post("")
 @public_bp.arguments(FeedbackSubmitSchema)
 @public_bp.response(201, SenderFeedbackSchema)
-@public_bp.problems(404, 503)
+@public_bp.problems(404, 429, 503)
 def submit(body: dict) -> tuple:
     """Send feedback or a complaint online
 
     About one of my dossiers (`dossier_code`: its agency handles it; an `agency_id` beside it must be
     that agency, else 422) or to an agency (`agency_id`). Received now; answered within 13 working
-    days, the answer published to me (R-7.2)."""
+    days, the answer published to me (R-7.2). At most 10 sendings a day per citizen ID number, refused
+    ones included (429 with `Retry-After`)."""
     view = services().feedback.submit_online(current_applicant(), body["subject"], body["content"],
                                              body.get("dossier_code"), body.get("agency_id"), body["contact"])
     return view, {"Location": f"/api/public/feedback/{view.code}"}

@@ -21,7 +21,7 @@ own (by citizen ID number, the name as a check); anyone else gets NotFound.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Iterable, Sequence
 
 from engine.domain.access import Official
@@ -47,11 +47,15 @@ from .context import EngineContext
 from .errors import Conflict, Forbidden, InvalidInput, NotFound, ProcessFailure
 from .feedback_workflow import ANSWER, ASSIGNMENT, ENTRY
 from .officials import check_assignee
+from .rate_limit import RateLimiter, RateRule
 from .reports import ReportQuery, ReportService
 
 ENTRY_ROLES = frozenset({Role.ONE_STOP_OFFICER.value, Role.AGENCY_HEAD.value})  # who enters offline feedback
 CONTACT_FIELDS = ("phone", "email", "address")
 MAX_CONTACT = 255
+# Online feedback per applicant (citizen ID number): each case binds an agency to answer within 13
+# working days (R-7.2) and counts in its ranking (R-7.4), so one account must not flood an agency.
+SUBMIT_RULE = RateRule(limit=10, window=timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -101,8 +105,10 @@ class SenderFeedbackView:
 
 
 class FeedbackService:
-    def __init__(self, ctx: EngineContext):
+    def __init__(self, ctx: EngineContext, limiter: RateLimiter | None = None, submit_rule: RateRule = SUBMIT_RULE):
         self.ctx = ctx
+        self.limiter = limiter or RateLimiter(ctx)
+        self.submit_rule = submit_rule
 
     # ------------------------------------------------------------ receiving
 
@@ -111,7 +117,9 @@ class FeedbackService:
         """Online feedback from an applicant (Đ21.2.b), received now. About one of their dossiers
         (`dossier_code`: its agency handles it; not theirs: NotFound; an `agency_id` named beside it
         must be that agency) or to `agency_id` (an agency with a procedure in the catalogue).
-        InvalidInput names the field at fault."""
+        InvalidInput names the field at fault. Every attempt counts against `submit_rule` per citizen
+        ID number, before anything is checked: past it, TooManyRequests (429 with Retry-After)."""
+        self.limiter.take("public-feedback", applicant.id_number, self.submit_rule, "feedback submissions")
         contact = _contact(contact)
         sender = Sender(applicant.name, applicant.id_number, contact)
         now = self.ctx.clock.now()

@@ -129,3 +129,25 @@ def test_the_feedback_procedure_is_in_no_catalogue(api, app, services, clock, do
     sent = api.post("desk", "/api/feedback", {"channel": "desk", "received_at": "2026-11-30T07:00:00+07:00",
                                                "subject": "S", "content": "C", "sender": {"name": "Dung"}})
     assert sent.status_code == 201 and sent.json["procedure_version"] == 1, sent.json
+
+
+def test_online_feedback_is_limited_per_citizen_id_number(api, app, services, clock, dossier):
+    # Each case binds the agency to answer within 13 working days and counts in its ranking
+    # one applicant may send at most 10 a day (SUBMIT_RULE), refused sendings included.
+    mine = citizen(app, services, CUONG)
+    body = {"subject": "Chậm trả kết quả", "content": "Đã quá hẹn.", "dossier_code": dossier["code"]}
+    refused = api.client.post("/api/public/feedback", headers=mine, json={**body, "dossier_code": "NO-SUCH"})
+    assert refused.status_code == 404  # counts too: guessing codes is not free
+    answers = [api.client.post("/api/public/feedback", headers=mine, json=body).status_code for _ in range(10)]
+    assert answers == [201] * 9 + [429]
+    last = api.client.post("/api/public/feedback", headers=mine, json=body)
+    assert last.status_code == 429 and last.json["type"].endswith("too-many-requests")
+    assert 1 <= int(last.headers["Retry-After"]) <= 24 * 3600
+    assert len(api.client.get("/api/public/feedback", headers=mine).json["items"]) == 9  # nothing half-written
+    # Another citizen is not held back; and the next day the applicant may send again.
+    other = citizen(app, services, STRANGER)
+    assert api.client.post("/api/public/feedback", headers=other, json={
+        "subject": "Góp ý", "content": "Nội dung.", "agency_id": AGENCY}).status_code == 201
+    clock.set(datetime(2026, 12, 1, 7, 1, tzinfo=VN))
+    api.refresh_tokens(app)
+    assert api.client.post("/api/public/feedback", headers=citizen(app, services, CUONG), json=body).status_code == 201
